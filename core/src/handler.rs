@@ -1,0 +1,85 @@
+//! [`Handler`]: the user's callbacks, called by the loop with the loop itself.
+
+use crate::{Ready, Token};
+
+/// What the seed (mio 0.2) passed to `readable`: the readiness of the event, so a reader
+/// can tell data from hang-up or error without another call.
+pub type ReadHint = Ready;
+
+/// The callbacks an [`EventLoop`](crate::EventLoop) dispatches to; every one defaults to
+/// doing nothing.
+///
+/// `Loop` names the loop type once, usually through the user's alias, so callbacks take
+/// `&mut Self::Loop` and never repeat the capacities:
+///
+/// ```
+/// use statio_core::{Handler, Ready, Token};
+/// use statio_core::sim::SimSelector;
+///
+/// type Loop = statio_core::EventLoop<App, SimSelector, /*sources*/ 64, /*events*/ 16>;
+///
+/// struct App;
+///
+/// impl Handler for App {
+///     type Timeout = ();
+///     type Message = ();
+///     type Loop = Loop;
+///
+///     fn ready(&mut self, event_loop: &mut Loop, token: Token, ready: Ready) {
+///         if ready.is_hup() {
+///             event_loop.shutdown();
+///         }
+///     }
+/// }
+/// ```
+///
+/// Callbacks run on the loop's thread, one at a time, and may register, reregister and
+/// deregister sources and call [`shutdown`](crate::EventLoop::shutdown).
+pub trait Handler: Sized {
+    /// The value a timer will carry back to the handler (timers are not built yet: see
+    /// the README's status table).
+    type Timeout;
+    /// The value other threads will send to the loop (the channel is not built yet: see
+    /// the README's status table).
+    type Message;
+    /// The loop this handler runs in (an `EventLoop<Self, ...>`).
+    type Loop;
+
+    /// A registered source is ready.
+    ///
+    /// The default calls [`readable`](Self::readable) when the event reports readable,
+    /// read-closed, hang-up or error (a read will then return the data, EOF or the
+    /// error), then [`writable`](Self::writable) when it reports writable or
+    /// write-closed. Both may run for one event; if `readable` deregisters the token,
+    /// `writable` still runs, so override `ready` when that matters.
+    fn ready(&mut self, event_loop: &mut Self::Loop, token: Token, ready: Ready) {
+        if ready.intersects(Ready::READABLE | Ready::READ_CLOSED | Ready::HUP | Ready::ERROR) {
+            self.readable(event_loop, token, ready);
+        }
+        if ready.intersects(Ready::WRITABLE | Ready::WRITE_CLOSED) {
+            self.writable(event_loop, token);
+        }
+    }
+
+    /// The source under `token` can be read (or has reached EOF, or has an error: see
+    /// `hint`). Called by the default [`ready`](Self::ready).
+    fn readable(&mut self, event_loop: &mut Self::Loop, token: Token, hint: ReadHint) {
+        let _ = (event_loop, token, hint);
+    }
+
+    /// The source under `token` can be written. Called by the default
+    /// [`ready`](Self::ready).
+    fn writable(&mut self, event_loop: &mut Self::Loop, token: Token) {
+        let _ = (event_loop, token);
+    }
+
+    /// A signal interrupted the loop's wait (`EINTR`): the turn dispatched no I/O.
+    fn interrupted(&mut self, event_loop: &mut Self::Loop) {
+        let _ = event_loop;
+    }
+
+    /// The end of every turn, after all of its events.
+    fn tick(&mut self, event_loop: &mut Self::Loop) {
+        let _ = event_loop;
+    }
+}

@@ -1,0 +1,41 @@
+//! statio's portable core: the event loop and its fixed-capacity parts, with no
+//! allocation, no `libc` and no platform code.
+//!
+//! | part | what |
+//! |---|---|
+//! | [`EventLoop`], [`Handler`], [`Config`] | the loop and the user's callbacks |
+//! | [`Selector`], [`Source`], [`Events`] | the trait every port implements, and its buffer |
+//! | [`Token`], [`Interest`], [`PollOpt`], [`Ready`], [`Event`] | registration and readiness |
+//! | [`Slab`], [`Key`] | a fixed arena with generation-checked keys |
+//! | [`Error`], [`OsError`] | typed errors |
+//! | [`sim`] | a caller-driven selector for deterministic tests |
+//!
+//! Every capacity is a const generic: the loop's memory is one value of known size.
+//! Ports (`statio-epoll`, ...) supply selectors; the `statio` crate ties them together.
+#![no_std]
+#![warn(missing_docs)]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+mod error;
+mod event;
+mod event_loop;
+mod handler;
+mod interest;
+mod ready;
+mod registry;
+mod selector;
+pub mod sim;
+mod slab;
+mod token;
+
+pub use error::{Error, OsError};
+pub use event::{Event, Events};
+pub use event_loop::{Config, EventLoop};
+pub use handler::{Handler, ReadHint};
+pub use interest::{Interest, PollOpt};
+pub use ready::Ready;
+pub use selector::{Selector, Source};
+pub use slab::{Key, Slab};
+pub use token::Token;

@@ -1,0 +1,90 @@
+//! The [`Selector`] trait that every port implements, and [`Source`]: what it watches.
+
+use core::time::Duration;
+
+use crate::{Events, Interest, OsError, PollOpt, Ready, Token};
+
+/// Anything a selector can watch: it names its OS handle (a file descriptor on Unix).
+///
+/// The source only lends its handle: registration does not take ownership, and the
+/// caller keeps the source alive (and deregistered before drop) as with mio.
+pub trait Source<H> {
+    /// The handle to register with the selector.
+    fn handle(&self) -> H;
+}
+
+impl<H, S: Source<H> + ?Sized> Source<H> for &S {
+    fn handle(&self) -> H {
+        (**self).handle()
+    }
+}
+
+/// An OS readiness mechanism: epoll, kqueue, poll(2), or a test double.
+///
+/// This is the low-level layer, usable on its own as with mio 1.x: register handles
+/// under tokens, then [`select`](Self::select) into an [`Events`] buffer and read each
+/// entry through [`token`](Self::token) and [`ready`](Self::ready). The
+/// [`EventLoop`](crate::EventLoop) builds on it, storing a generation in each token.
+pub trait Selector: Sized {
+    /// The OS handle of a source (`RawFd` on Unix).
+    type Handle: Copy + Eq;
+    /// One event as the OS writes it (`epoll_event`, `kevent`, ...).
+    type Event: Copy;
+
+    /// Opens the OS object (an epoll or kqueue instance, a poll set).
+    ///
+    /// # Errors
+    /// What the OS refused, e.g. `EMFILE` when the process is out of descriptors.
+    fn new() -> Result<Self, OsError>;
+
+    /// Starts watching `handle` for `interest`, reporting `token` in its events.
+    ///
+    /// # Errors
+    /// `AlreadyExists` when the handle is registered already; what else the OS refused.
+    fn register(
+        &mut self,
+        handle: Self::Handle,
+        token: Token,
+        interest: Interest,
+        opt: PollOpt,
+    ) -> Result<(), OsError>;
+
+    /// Changes the token, interest or options of a registered handle; re-arms oneshot.
+    ///
+    /// # Errors
+    /// `NotFound` when the handle is not registered; what else the OS refused.
+    fn reregister(
+        &mut self,
+        handle: Self::Handle,
+        token: Token,
+        interest: Interest,
+        opt: PollOpt,
+    ) -> Result<(), OsError>;
+
+    /// Stops watching `handle`.
+    ///
+    /// # Errors
+    /// `NotFound` when the handle is not registered; what else the OS refused.
+    fn deregister(&mut self, handle: Self::Handle) -> Result<(), OsError>;
+
+    /// Waits until a source is ready or `timeout` passes (`None`: no limit), then fills
+    /// `events` with what is ready, at most `N`; the rest wait for the next call.
+    ///
+    /// A timeout is rounded up to the OS's resolution, never down, so a positive timeout
+    /// never turns into a busy poll.
+    ///
+    /// # Errors
+    /// `Interrupted` when a signal arrived (`EINTR`) before any event; what else the
+    /// OS refused. `events` is empty on error.
+    fn select<const N: usize>(
+        &mut self,
+        events: &mut Events<Self::Event, N>,
+        timeout: Option<Duration>,
+    ) -> Result<(), OsError>;
+
+    /// The token of one event.
+    fn token(event: &Self::Event) -> Token;
+
+    /// The readiness of one event.
+    fn ready(event: &Self::Event) -> Ready;
+}
