@@ -270,3 +270,276 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{SimSelector, SimSource};
+    use crate::{Ready, Token};
+    use heapless::Vec;
+
+    type Loop = EventLoop<Recorder, SimSelector, 8, 4>;
+
+    /// Records every callback; optionally deregisters a victim when an event arrives.
+    #[derive(Default)]
+    struct Recorder {
+        ready: Vec<(Token, Ready), 64>,
+        interrupted: usize,
+        ticks: usize,
+        /// On any event of `.0`, deregister source `.1` under token `.2`.
+        deregister_on: Option<(Token, SimSource, Token)>,
+        /// On the first event of `.0`, deregister source `.2` from token `.1` and register
+        /// a new source with the same handle under the same token.
+        replace_on: Option<(Token, Token, SimSource)>,
+    }
+
+    impl Handler for Recorder {
+        type Timeout = ();
+        type Message = ();
+        type Loop = Loop;
+
+        fn ready(&mut self, el: &mut Loop, token: Token, ready: Ready) {
+            self.ready.push((token, ready)).unwrap();
+            if let Some((on, victim, victim_token)) = self.deregister_on {
+                if on == token {
+                    el.deregister(&victim, victim_token).unwrap();
+                }
+            }
+            if let Some((on, victim_token, source)) = self.replace_on {
+                if on == token {
+                    self.replace_on = None;
+                    el.deregister(&source, victim_token).unwrap();
+                    el.register(&SimSource(source.0), victim_token).unwrap();
+                }
+            }
+        }
+
+        fn interrupted(&mut self, _: &mut Loop) {
+            self.interrupted += 1;
+        }
+
+        fn tick(&mut self, _: &mut Loop) {
+            self.ticks += 1;
+        }
+    }
+
+    fn tokens(r: &Recorder) -> std::vec::Vec<usize> {
+        r.ready.iter().map(|(t, _)| t.0).collect()
+    }
+
+    extern crate std;
+
+    #[test]
+    fn dispatches_ready_sources_with_their_tokens() {
+        let mut el = Loop::new().unwrap();
+        el.register(&SimSource(10), Token(3)).unwrap();
+        el.register_opt(
+            &SimSource(11),
+            Token(5),
+            Interest::WRITABLE,
+            PollOpt::edge(),
+        )
+        .unwrap();
+        el.selector_mut().set_ready(10, Ready::READABLE).unwrap();
+        el.selector_mut().set_ready(11, Ready::WRITABLE).unwrap();
+        let mut rec = Recorder::default();
+        el.run_once(&mut rec, Some(Duration::ZERO)).unwrap();
+        assert_eq!(
+            rec.ready.as_slice(),
+            &[(Token(3), Ready::READABLE), (Token(5), Ready::WRITABLE)]
+        );
+        assert_eq!(rec.ticks, 1);
+    }
+
+    #[test]
+    fn every_limit_is_a_typed_error() {
+        let mut el = Loop::new().unwrap();
+        assert_eq!(
+            el.register(&SimSource(1), Token(8)),
+            Err(Error::TokenOutOfRange {
+                token: Token(8),
+                capacity: 8
+            })
+        );
+        el.register(&SimSource(1), Token(0)).unwrap();
+        assert_eq!(
+            el.register(&SimSource(2), Token(0)),
+            Err(Error::TokenInUse(Token(0)))
+        );
+        // The same source under a second token: the selector refuses, the token stays free.
+        let err = el.register(&SimSource(1), Token(1)).unwrap_err();
+        assert!(matches!(err, Error::Os(os) if os.kind() == embedded_io::ErrorKind::AlreadyExists));
+        assert!(!el.is_registered(Token(1)));
+        assert_eq!(
+            el.reregister(&SimSource(2), Token(0), Interest::BOTH, PollOpt::edge()),
+            Err(Error::NotRegistered(Token(0)))
+        );
+        assert_eq!(
+            el.deregister(&SimSource(1), Token(7)),
+            Err(Error::NotRegistered(Token(7)))
+        );
+        assert_eq!(
+            el.deregister(&SimSource(1), Token(99)),
+            Err(Error::NotRegistered(Token(99)))
+        );
+        el.deregister(&SimSource(1), Token(0)).unwrap();
+        assert!(!el.is_registered(Token(0)));
+    }
+
+    #[test]
+    fn a_source_deregistered_in_the_batch_gets_no_event() {
+        let mut el = Loop::new().unwrap();
+        el.register(&SimSource(10), Token(1)).unwrap();
+        el.register(&SimSource(11), Token(2)).unwrap();
+        el.selector_mut().set_ready(10, Ready::READABLE).unwrap();
+        el.selector_mut().set_ready(11, Ready::READABLE).unwrap();
+        let mut rec = Recorder {
+            deregister_on: Some((Token(1), SimSource(11), Token(2))),
+            ..Recorder::default()
+        };
+        el.run_once(&mut rec, Some(Duration::ZERO)).unwrap();
+        assert_eq!(tokens(&rec), [1]);
+    }
+
+    #[test]
+    fn a_handle_reopened_in_the_batch_gets_no_stale_event() {
+        // Tokens 1 and 2 are ready in one batch. Handling token 1, the handler closes
+        // token 2's source and registers a new source with the same handle number under
+        // the same token. The queued event belongs to the old registration: dropped.
+        let mut el = Loop::new().unwrap();
+        el.register(&SimSource(10), Token(1)).unwrap();
+        el.register(&SimSource(11), Token(2)).unwrap();
+        el.selector_mut().set_ready(10, Ready::READABLE).unwrap();
+        el.selector_mut().set_ready(11, Ready::READABLE).unwrap();
+        let mut rec = Recorder {
+            replace_on: Some((Token(1), Token(2), SimSource(11))),
+            ..Recorder::default()
+        };
+        el.run_once(&mut rec, Some(Duration::ZERO)).unwrap();
+        assert_eq!(tokens(&rec), [1]);
+        assert!(el.is_registered(Token(2)));
+        // The new registration reports its own readiness, and only that.
+        el.deregister(&SimSource(10), Token(1)).unwrap();
+        el.run_once(&mut rec, Some(Duration::ZERO)).unwrap();
+        assert_eq!(tokens(&rec), [1]);
+        el.selector_mut()
+            .set_ready(11, Ready::WRITABLE | Ready::READABLE)
+            .unwrap();
+        el.run_once(&mut rec, Some(Duration::ZERO)).unwrap();
+        assert_eq!(tokens(&rec), [1, 2]);
+    }
+
+    #[test]
+    fn overflowing_the_events_buffer_loses_nothing() {
+        // 4 events per turn, 7 ready edge-triggered sources: two turns deliver all 7.
+        let mut el = Loop::new().unwrap();
+        for i in 0..7 {
+            el.register_opt(
+                &SimSource(i),
+                Token(i as usize),
+                Interest::READABLE,
+                PollOpt::edge(),
+            )
+            .unwrap();
+            el.selector_mut().set_ready(i, Ready::READABLE).unwrap();
+        }
+        let mut rec = Recorder::default();
+        el.run_once(&mut rec, Some(Duration::ZERO)).unwrap();
+        assert_eq!(rec.ready.len(), 4);
+        el.run_once(&mut rec, Some(Duration::ZERO)).unwrap();
+        let mut seen = tokens(&rec);
+        seen.sort_unstable();
+        assert_eq!(seen, [0, 1, 2, 3, 4, 5, 6]);
+        el.run_once(&mut rec, Some(Duration::ZERO)).unwrap();
+        assert_eq!(rec.ready.len(), 7, "edge-triggered: nothing more");
+    }
+
+    #[test]
+    fn eintr_reaches_interrupted_and_the_loop_goes_on() {
+        let mut el = Loop::new().unwrap();
+        el.register(&SimSource(1), Token(0)).unwrap();
+        el.selector_mut().interrupt_next();
+        let mut rec = Recorder::default();
+        el.run_once(&mut rec, None).unwrap();
+        assert_eq!((rec.interrupted, rec.ready.len(), rec.ticks), (1, 0, 1));
+        el.selector_mut().set_ready(1, Ready::READABLE).unwrap();
+        el.run_once(&mut rec, None).unwrap();
+        assert_eq!(tokens(&rec), [0]);
+    }
+
+    #[test]
+    fn max_sleep_caps_the_select_timeout() {
+        let cap = Duration::from_millis(5);
+        let mut el = Loop::configured(Config::new().max_sleep(cap)).unwrap();
+        let mut rec = Recorder::default();
+        el.run_once(&mut rec, None).unwrap();
+        assert_eq!(el.selector().last_timeout(), Some(cap));
+        el.run_once(&mut rec, Some(Duration::from_millis(1)))
+            .unwrap();
+        assert_eq!(el.selector().last_timeout(), Some(Duration::from_millis(1)));
+        let mut el = Loop::new().unwrap();
+        el.run_once(&mut rec, None).unwrap();
+        assert_eq!(el.selector().last_timeout(), None);
+    }
+
+    #[test]
+    fn run_returns_after_shutdown_and_reports_running() {
+        struct Stopper(usize);
+        type L = EventLoop<Stopper, SimSelector, 2, 2>;
+        impl Handler for Stopper {
+            type Timeout = ();
+            type Message = ();
+            type Loop = L;
+            fn tick(&mut self, el: &mut L) {
+                assert!(el.is_running());
+                self.0 += 1;
+                if self.0 == 3 {
+                    el.shutdown();
+                }
+            }
+        }
+        let mut el = L::new().unwrap();
+        let mut h = Stopper(0);
+        assert!(!el.is_running());
+        el.run(&mut h).unwrap();
+        assert_eq!(h.0, 3);
+        assert!(!el.is_running());
+    }
+
+    #[test]
+    fn default_ready_routes_to_readable_and_writable() {
+        #[derive(Default)]
+        struct Seed {
+            readable: Vec<Ready, 8>,
+            writable: usize,
+        }
+        type L = EventLoop<Seed, SimSelector, 2, 2>;
+        impl Handler for Seed {
+            type Timeout = ();
+            type Message = ();
+            type Loop = L;
+            fn readable(&mut self, _: &mut L, _: Token, hint: Ready) {
+                self.readable.push(hint).unwrap();
+            }
+            fn writable(&mut self, _: &mut L, _: Token) {
+                self.writable += 1;
+            }
+        }
+        let mut el = L::new().unwrap();
+        el.register_opt(&SimSource(1), Token(0), Interest::BOTH, PollOpt::edge())
+            .unwrap();
+        let mut h = Seed::default();
+        let turn = |el: &mut L, h: &mut Seed, r: Ready| {
+            el.selector_mut().set_ready(1, r).unwrap();
+            el.run_once(h, Some(Duration::ZERO)).unwrap();
+        };
+        turn(&mut el, &mut h, Ready::READABLE | Ready::WRITABLE);
+        turn(&mut el, &mut h, Ready::HUP);
+        turn(&mut el, &mut h, Ready::WRITABLE);
+        assert_eq!(
+            h.readable.as_slice(),
+            &[Ready::READABLE | Ready::WRITABLE, Ready::HUP]
+        );
+        assert_eq!(h.writable, 2);
+    }
+}
