@@ -300,17 +300,17 @@ mod tests {
 
         fn ready(&mut self, el: &mut Loop, token: Token, ready: Ready) {
             self.ready.push((token, ready)).unwrap();
-            if let Some((on, victim, victim_token)) = self.deregister_on {
-                if on == token {
-                    el.deregister(&victim, victim_token).unwrap();
-                }
+            if let Some((on, victim, victim_token)) = self.deregister_on
+                && on == token
+            {
+                el.deregister(&victim, victim_token).unwrap();
             }
-            if let Some((on, victim_token, source)) = self.replace_on {
-                if on == token {
-                    self.replace_on = None;
-                    el.deregister(&source, victim_token).unwrap();
-                    el.register(&SimSource(source.0), victim_token).unwrap();
-                }
+            if let Some((on, victim_token, source)) = self.replace_on
+                && on == token
+            {
+                self.replace_on = None;
+                el.deregister(&source, victim_token).unwrap();
+                el.register(&SimSource(source.0), victim_token).unwrap();
             }
         }
 
