@@ -1,10 +1,18 @@
 //! statio's Unix layer, shared by the epoll, kqueue and poll(2) ports: owned
-//! descriptors, errno classification, and (in the modules added by later work) sockets
-//! and pipes. `#![no_std]`; its only dependency beyond the core is `libc`.
+//! descriptors ([`Fd`]), errno classification ([`error`]), and non-blocking TCP, UDP and
+//! Unix domain sockets and pipes ([`net`]). `#![no_std]` and allocation-free; its only
+//! dependency beyond the core is `libc`.
+//!
+//! The `std` feature adds conversions only: std's sockets into and out of [`net`]'s
+//! types, and `AsFd`/`AsRawFd`/`IntoRawFd` on them.
 #![no_std]
 #![warn(missing_docs)]
 
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
 pub mod error;
 mod fd;
+pub mod net;
 
 pub use fd::{Fd, RawFd};

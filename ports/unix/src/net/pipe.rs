@@ -1,0 +1,73 @@
+//! [`pipe()`]: a one-way byte channel, as a [`Receiver`] and a [`Sender`].
+
+use crate::Fd;
+use crate::error::check;
+use crate::net::socket;
+use crate::net::{Result, fd_type};
+
+/// Opens a pipe, both ends close-on-exec and non-blocking.
+///
+/// Platform notes: `pipe2(O_CLOEXEC | O_NONBLOCK)` on Linux, Android and the BSDs;
+/// `pipe` and `fcntl` on macOS/iOS (see [the module notes](crate::net#platforms)).
+///
+/// # Errors
+/// `EMFILE`/`ENFILE` when out of descriptors.
+#[doc(alias = "pipe2")]
+pub fn pipe() -> Result<(Receiver, Sender)> {
+    let mut fds = [-1; 2];
+    #[cfg(not(any(target_os = "macos", target_os = "ios")))]
+    // SAFETY: `fds` has room for the two descriptors pipe2(2) writes.
+    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) })?;
+    #[cfg(any(target_os = "macos", target_os = "ios"))]
+    // SAFETY: `fds` has room for the two descriptors pipe(2) writes.
+    check(unsafe { libc::pipe(fds.as_mut_ptr()) })?;
+    // SAFETY: on success both descriptors are new and owned by nobody else.
+    let (read, write) = unsafe { (Fd::from_raw(fds[0]), Fd::from_raw(fds[1])) };
+    #[cfg(any(target_os = "macos", target_os = "ios"))]
+    for fd in [&read, &write] {
+        socket::set_cloexec(fd)?;
+        socket::set_nonblocking(fd)?;
+    }
+    Ok((Receiver { fd: read }, Sender { fd: write }))
+}
+
+/// The reading end of a [`pipe()`].
+#[derive(Debug)]
+pub struct Receiver {
+    fd: Fd,
+}
+
+impl Receiver {
+    /// Reads into `buf`: `Ok(Some(n))` bytes, `Ok(Some(0))` once every [`Sender`] is
+    /// closed and the pipe is empty, `Ok(None)` when it is empty but open (`read`).
+    ///
+    /// # Errors
+    /// What `read` refused.
+    pub fn try_read(&self, buf: &mut [u8]) -> Result<Option<usize>> {
+        socket::read(&self.fd, buf)
+    }
+}
+
+fd_type!(Receiver);
+
+/// The writing end of a [`pipe()`].
+#[derive(Debug)]
+pub struct Sender {
+    fd: Fd,
+}
+
+impl Sender {
+    /// Writes from `buf`: `Ok(Some(n))` bytes taken, `Ok(None)` when the pipe is full
+    /// (`write`). Writes of at most `PIPE_BUF` bytes are atomic: all or nothing.
+    ///
+    /// # Errors
+    /// `BrokenPipe` (`EPIPE`) once the [`Receiver`] is closed. Unlike sockets, a pipe
+    /// has no `MSG_NOSIGNAL`: that write also raises `SIGPIPE`, which kills the process
+    /// unless it ignores or blocks the signal (Rust's std runtime ignores it; a
+    /// `no_std` program must do so itself, e.g. `signal(SIGPIPE, SIG_IGN)` at start).
+    pub fn try_write(&self, buf: &[u8]) -> Result<Option<usize>> {
+        socket::write(&self.fd, buf)
+    }
+}
+
+fd_type!(Sender);

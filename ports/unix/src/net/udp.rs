@@ -1,0 +1,265 @@
+//! UDP: [`UdpSocket`], with multicast membership and broadcast.
+
+use core::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use statio_core::OsError;
+
+use crate::Fd;
+use crate::net::addr::{self, RawAddr};
+use crate::net::socket::{self, set_flag, set_opt, would_block};
+use crate::net::{Result, fd_type};
+
+/// The C type of `IP_MULTICAST_LOOP` and `IP_MULTICAST_TTL`: a `u_char` on the BSDs
+/// (OpenBSD rejects anything else, ip(4)); an `int` on Linux, Android and Darwin.
+#[cfg(any(
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "netbsd",
+    target_os = "openbsd"
+))]
+type MulticastV4Opt = libc::c_uchar;
+#[cfg(not(any(
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "netbsd",
+    target_os = "openbsd"
+)))]
+type MulticastV4Opt = libc::c_int;
+
+/// Joining and leaving an IPv6 group: RFC 3493's names, which Linux spells
+/// `IPV6_ADD_MEMBERSHIP`/`IPV6_DROP_MEMBERSHIP`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const IPV6_JOIN: libc::c_int = libc::IPV6_ADD_MEMBERSHIP;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const IPV6_LEAVE: libc::c_int = libc::IPV6_DROP_MEMBERSHIP;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const IPV6_JOIN: libc::c_int = libc::IPV6_JOIN_GROUP;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const IPV6_LEAVE: libc::c_int = libc::IPV6_LEAVE_GROUP;
+
+/// A UDP socket.
+#[derive(Debug)]
+pub struct UdpSocket {
+    fd: Fd,
+}
+
+impl UdpSocket {
+    /// A socket bound to `addr` (port 0: the kernel picks one).
+    ///
+    /// # Errors
+    /// What `socket` or `bind` refused: `AddrInUse`, `AddrNotAvailable`, ...
+    pub fn bind(addr: SocketAddr) -> Result<UdpSocket> {
+        let domain = match addr {
+            SocketAddr::V4(_) => libc::AF_INET,
+            SocketAddr::V6(_) => libc::AF_INET6,
+        };
+        let fd = socket::new_socket(domain, libc::SOCK_DGRAM)?;
+        socket::bind_inet(&fd, &addr)?;
+        Ok(UdpSocket { fd })
+    }
+
+    /// Sets the default destination for [`send`](Self::send) and keeps only datagrams
+    /// from `addr` for [`recv`](Self::recv) (`connect`; no packet is sent).
+    ///
+    /// # Errors
+    /// What `connect` refused: `ENETUNREACH`, `EAFNOSUPPORT` (the other family), ...
+    pub fn connect(&self, addr: SocketAddr) -> Result<()> {
+        socket::connect_inet(&self.fd, &addr)
+    }
+
+    /// Sends one datagram to the connected peer; `Ok(None)` when the send buffer is full.
+    ///
+    /// # Errors
+    /// `NotConnected` (`EDESTADDRREQ` on some systems) before [`connect`](Self::connect);
+    /// `ConnectionRefused` when an earlier datagram drew an ICMP port unreachable.
+    pub fn send(&self, buf: &[u8]) -> Result<Option<usize>> {
+        socket::send(&self.fd, buf)
+    }
+
+    /// Receives one datagram from the connected peer into `buf`, truncating it to
+    /// `buf.len()`; `Ok(None)` when none is queued.
+    ///
+    /// # Errors
+    /// `ConnectionRefused` when an earlier datagram drew an ICMP port unreachable.
+    pub fn recv(&self, buf: &mut [u8]) -> Result<Option<usize>> {
+        socket::recv(&self.fd, buf)
+    }
+
+    /// Sends one datagram to `target`; `Ok(None)` when the send buffer is full.
+    ///
+    /// # Errors
+    /// `EMSGSIZE` (too big for one datagram), `ENETUNREACH`, `EACCES` (a broadcast
+    /// address without [`set_broadcast`](Self::set_broadcast)), ...
+    #[doc(alias = "sendto")]
+    pub fn send_to(&self, buf: &[u8], target: SocketAddr) -> Result<Option<usize>> {
+        let (raw, len) = RawAddr::new(&target);
+        // SAFETY: `raw` holds a sockaddr of `len` bytes.
+        unsafe { socket::send_to_raw(&self.fd, buf, raw.as_ptr(), len) }
+    }
+
+    /// Receives one datagram into `buf`, truncating it to `buf.len()`, with its
+    /// sender's address; `Ok(None)` when none is queued.
+    ///
+    /// # Errors
+    /// What `recvfrom` refused.
+    #[doc(alias = "recvfrom")]
+    pub fn recv_from(&self, buf: &mut [u8]) -> Result<Option<(usize, SocketAddr)>> {
+        let (mut storage, mut len) = addr::empty_storage();
+        let storage_ptr = (&mut storage as *mut libc::sockaddr_storage).cast();
+        // SAFETY: `storage` has room for the `len` bytes the call may write.
+        let received = unsafe { socket::recv_from_raw(&self.fd, buf, storage_ptr, &mut len) };
+        match would_block(received)? {
+            Some(n) => Ok(Some((n, addr::decode(&storage, len)?))),
+            None => Ok(None),
+        }
+    }
+
+    /// Joins the IPv4 multicast `group` on the interface with address `interface`
+    /// (`Ipv4Addr::UNSPECIFIED`: the kernel chooses) (`IP_ADD_MEMBERSHIP`).
+    ///
+    /// # Errors
+    /// `AddrNotAvailable` (no interface with that address; already a member on
+    /// Linux), `ENODEV` (no route for multicast), `InvalidInput` (not a multicast address).
+    #[doc(alias = "IP_ADD_MEMBERSHIP")]
+    pub fn join_multicast_v4(&self, group: Ipv4Addr, interface: Ipv4Addr) -> Result<()> {
+        set_opt(
+            &self.fd,
+            libc::IPPROTO_IP,
+            libc::IP_ADD_MEMBERSHIP,
+            ip_mreq(group, interface),
+        )
+    }
+
+    /// Leaves an IPv4 multicast group joined with
+    /// [`join_multicast_v4`](Self::join_multicast_v4) (`IP_DROP_MEMBERSHIP`).
+    ///
+    /// # Errors
+    /// `AddrNotAvailable` when not a member.
+    #[doc(alias = "IP_DROP_MEMBERSHIP")]
+    pub fn leave_multicast_v4(&self, group: Ipv4Addr, interface: Ipv4Addr) -> Result<()> {
+        set_opt(
+            &self.fd,
+            libc::IPPROTO_IP,
+            libc::IP_DROP_MEMBERSHIP,
+            ip_mreq(group, interface),
+        )
+    }
+
+    /// Joins the IPv6 multicast `group` on the interface with index `interface` (0: the
+    /// kernel chooses) (`IPV6_JOIN_GROUP`; `IPV6_ADD_MEMBERSHIP` on Linux/Android).
+    ///
+    /// # Errors
+    /// `ENODEV` (no such interface), `InvalidInput` (not a multicast address), ...
+    #[doc(alias = "IPV6_JOIN_GROUP", alias = "IPV6_ADD_MEMBERSHIP")]
+    pub fn join_multicast_v6(&self, group: Ipv6Addr, interface: u32) -> Result<()> {
+        set_opt(
+            &self.fd,
+            libc::IPPROTO_IPV6,
+            IPV6_JOIN,
+            ipv6_mreq(group, interface),
+        )
+    }
+
+    /// Leaves an IPv6 multicast group joined with
+    /// [`join_multicast_v6`](Self::join_multicast_v6) (`IPV6_LEAVE_GROUP`;
+    /// `IPV6_DROP_MEMBERSHIP` on Linux/Android).
+    ///
+    /// # Errors
+    /// `AddrNotAvailable` (or `InvalidInput`, by system) when not a member.
+    #[doc(alias = "IPV6_LEAVE_GROUP", alias = "IPV6_DROP_MEMBERSHIP")]
+    pub fn leave_multicast_v6(&self, group: Ipv6Addr, interface: u32) -> Result<()> {
+        set_opt(
+            &self.fd,
+            libc::IPPROTO_IPV6,
+            IPV6_LEAVE,
+            ipv6_mreq(group, interface),
+        )
+    }
+
+    /// Whether this host receives its own IPv4 multicast datagrams (`IP_MULTICAST_LOOP`;
+    /// on by default).
+    ///
+    /// # Errors
+    /// What `setsockopt` refused.
+    #[doc(alias = "IP_MULTICAST_LOOP")]
+    pub fn set_multicast_loop_v4(&self, on: bool) -> Result<()> {
+        let value = MulticastV4Opt::from(on);
+        set_opt(&self.fd, libc::IPPROTO_IP, libc::IP_MULTICAST_LOOP, value)
+    }
+
+    /// The time-to-live of outgoing IPv4 multicast datagrams (`IP_MULTICAST_TTL`; 1 by
+    /// default: the local network only).
+    ///
+    /// # Errors
+    /// `InvalidInput` (`EINVAL`) above 255; what `setsockopt` refused.
+    #[doc(alias = "IP_MULTICAST_TTL")]
+    pub fn set_multicast_ttl_v4(&self, ttl: u32) -> Result<()> {
+        let ttl = u8::try_from(ttl).map_err(|_| crate::error::from_errno(libc::EINVAL))?;
+        let value = MulticastV4Opt::from(ttl);
+        set_opt(&self.fd, libc::IPPROTO_IP, libc::IP_MULTICAST_TTL, value)
+    }
+
+    /// Allows sending to broadcast addresses (`SO_BROADCAST`).
+    ///
+    /// # Errors
+    /// What `setsockopt` refused.
+    #[doc(alias = "SO_BROADCAST")]
+    pub fn set_broadcast(&self, on: bool) -> Result<()> {
+        set_flag(&self.fd, libc::SOL_SOCKET, libc::SO_BROADCAST, on)
+    }
+
+    /// Whether sending to broadcast addresses is allowed (`SO_BROADCAST`).
+    ///
+    /// # Errors
+    /// What `getsockopt` refused.
+    pub fn broadcast(&self) -> Result<bool> {
+        socket::get_flag(&self.fd, libc::SOL_SOCKET, libc::SO_BROADCAST)
+    }
+
+    /// The address the socket is bound to (`getsockname`).
+    ///
+    /// # Errors
+    /// What `getsockname` refused.
+    pub fn local_addr(&self) -> Result<SocketAddr> {
+        socket::local_addr_inet(&self.fd)
+    }
+
+    /// The address set with [`connect`](Self::connect) (`getpeername`).
+    ///
+    /// # Errors
+    /// `NotConnected` (`ENOTCONN`) when not connected.
+    pub fn peer_addr(&self) -> Result<SocketAddr> {
+        socket::peer_addr_inet(&self.fd)
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), clearing it: e.g. the
+    /// `ECONNREFUSED` of an ICMP port unreachable.
+    ///
+    /// # Errors
+    /// What `getsockopt` refused (not the pending error: that is the `Ok` value).
+    pub fn take_error(&self) -> Result<Option<OsError>> {
+        socket::take_error(&self.fd)
+    }
+}
+
+fd_type!(UdpSocket);
+
+fn ip_mreq(group: Ipv4Addr, interface: Ipv4Addr) -> libc::ip_mreq {
+    libc::ip_mreq {
+        imr_multiaddr: libc::in_addr {
+            s_addr: u32::from_ne_bytes(group.octets()),
+        },
+        imr_interface: libc::in_addr {
+            s_addr: u32::from_ne_bytes(interface.octets()),
+        },
+    }
+}
+
+fn ipv6_mreq(group: Ipv6Addr, interface: u32) -> libc::ipv6_mreq {
+    libc::ipv6_mreq {
+        ipv6mr_multiaddr: libc::in6_addr {
+            s6_addr: group.octets(),
+        },
+        ipv6mr_interface: interface as _,
+    }
+}
