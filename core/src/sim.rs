@@ -22,7 +22,8 @@
 //! registrations report it every call, edge ones once per `set_ready`, oneshot ones
 //! once until reregistered. `select` never blocks; it records the timeout it was given.
 //! When more handles are ready than the buffer holds, the next call resumes after the
-//! last one reported. Errors carry Linux `errno` numbers.
+//! last one reported. Errors carry Linux `errno` numbers. As with the epoll port,
+//! `PRIORITY` is not reported: no [`Interest`] asks for it.
 
 use core::time::Duration;
 
@@ -59,8 +60,7 @@ impl Registration {
     fn take_report(&mut self) -> Ready {
         let wanted = Ready::ERROR
             | Ready::HUP
-            | (Ready::READABLE | Ready::READ_CLOSED | Ready::PRIORITY)
-                .when(self.interest.is_readable())
+            | (Ready::READABLE | Ready::READ_CLOSED).when(self.interest.is_readable())
             | (Ready::WRITABLE | Ready::WRITE_CLOSED).when(self.interest.is_writable());
         let report = self.ready.intersection(wanted);
         if report.is_empty() || !self.armed || (self.opt.is_edge() && !self.fresh) {
