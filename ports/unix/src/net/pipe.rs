@@ -71,3 +71,49 @@ impl Sender {
 }
 
 fd_type!(Sender);
+
+#[cfg(test)]
+mod tests {
+    use embedded_io::ErrorKind;
+
+    use super::*;
+    use crate::net::test_util::*;
+
+    #[test]
+    fn read_write_would_block_eof() {
+        let (rx, tx) = pipe().unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(rx.try_read(&mut buf).unwrap(), None);
+        assert_eq!(tx.try_write(b"through").unwrap(), Some(7));
+        let n = when_readable(rx.as_raw_fd(), || rx.try_read(&mut buf));
+        assert_eq!(&buf[..n], b"through");
+        // Fill the pipe until it would block.
+        let chunk = [1u8; 4096];
+        let full = (0..10_000).any(|_| tx.try_write(&chunk).unwrap().is_none());
+        assert!(full, "pipe never filled");
+        drop(tx);
+        let mut big = [0u8; 4096];
+        let eof = (0..10_000).any(|_| rx.try_read(&mut big).unwrap() == Some(0));
+        assert!(eof, "no end of file after the sender closed");
+    }
+
+    #[test]
+    fn closed_receiver_is_broken_pipe() {
+        // The test harness (std) ignores SIGPIPE, so the write reports EPIPE.
+        let (rx, tx) = pipe().unwrap();
+        drop(rx);
+        assert_eq!(
+            tx.try_write(b"x").unwrap_err().kind(),
+            ErrorKind::BrokenPipe
+        );
+    }
+
+    #[test]
+    fn descriptors_are_cloexec_nonblocking_and_close_on_drop() {
+        let (rx, tx) = pipe().unwrap();
+        assert_cloexec_nonblocking(rx.as_raw_fd());
+        assert_cloexec_nonblocking(tx.as_raw_fd());
+        assert_drop_closes(rx, Receiver::into_fd);
+        assert_drop_closes(tx, Sender::into_fd);
+    }
+}

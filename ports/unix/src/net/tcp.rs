@@ -304,3 +304,250 @@ impl TcpStream {
 }
 
 fd_type!(TcpStream);
+
+#[cfg(test)]
+mod tests {
+    use core::net::SocketAddr;
+
+    use embedded_io::ErrorKind;
+
+    use super::*;
+    use crate::net::test_util::*;
+
+    fn localhost() -> SocketAddr {
+        "127.0.0.1:0".parse().unwrap()
+    }
+
+    /// A connected (client, server) pair on `addr`'s loopback.
+    fn connected(addr: SocketAddr) -> (TcpListener, TcpStream, TcpStream) {
+        let listener = TcpListener::bind(addr).unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, peer) = when_readable(listener.as_raw_fd(), || listener.accept());
+        wait_writable(client.as_raw_fd());
+        assert_eq!(client.take_error().unwrap(), None);
+        assert_eq!(peer, client.local_addr().unwrap());
+        assert_eq!(server.peer_addr().unwrap(), client.local_addr().unwrap());
+        assert_eq!(client.peer_addr().unwrap(), listener.local_addr().unwrap());
+        (listener, client, server)
+    }
+
+    fn echo(client: &TcpStream, server: &TcpStream) {
+        assert_eq!(client.try_write(b"hello").unwrap(), Some(5));
+        let mut buf = [0u8; 16];
+        let n = when_readable(server.as_raw_fd(), || server.try_read(&mut buf));
+        assert_eq!(&buf[..n], b"hello");
+        assert_eq!(server.try_write(&buf[..n]).unwrap(), Some(n));
+        let mut back = [0u8; 16];
+        let m = when_readable(client.as_raw_fd(), || client.try_read(&mut back));
+        assert_eq!(&back[..m], b"hello");
+    }
+
+    #[test]
+    fn connect_accept_echo_v4() {
+        let (_listener, client, server) = connected(localhost());
+        echo(&client, &server);
+    }
+
+    #[test]
+    fn connect_accept_echo_v6_if_available() {
+        let addr: SocketAddr = "[::1]:0".parse().unwrap();
+        if TcpListener::bind(addr).is_err() {
+            std::eprintln!("no IPv6 loopback here: skipped");
+            return;
+        }
+        let (_listener, client, server) = connected(addr);
+        assert!(client.local_addr().unwrap().is_ipv6());
+        echo(&client, &server);
+    }
+
+    #[test]
+    fn would_block_is_none() {
+        let (listener, client, server) = connected(localhost());
+        assert_eq!(listener.accept().unwrap().map(|_| ()), None);
+        let mut buf = [0u8; 8];
+        assert_eq!(server.try_read(&mut buf).unwrap(), None);
+        // Fill the send and receive buffers until the kernel says would-block.
+        let chunk = [7u8; 64 * 1024];
+        let full = (0..10_000).any(|_| client.try_write(&chunk).unwrap().is_none());
+        assert!(full, "send never blocked");
+    }
+
+    #[test]
+    fn shutdown_write_is_eof_for_the_peer() {
+        let (_listener, client, server) = connected(localhost());
+        client.try_write(b"last").unwrap();
+        client.shutdown(Shutdown::Write).unwrap();
+        let mut buf = [0u8; 16];
+        let n = when_readable(server.as_raw_fd(), || server.try_read(&mut buf));
+        assert_eq!(&buf[..n], b"last");
+        let eof = when_readable(server.as_raw_fd(), || server.try_read(&mut buf));
+        assert_eq!(eof, 0);
+        // The other direction still works.
+        server.try_write(b"reply").unwrap();
+        let n = when_readable(client.as_raw_fd(), || client.try_read(&mut buf));
+        assert_eq!(&buf[..n], b"reply");
+    }
+
+    #[test]
+    fn close_is_eof() {
+        let (_listener, client, server) = connected(localhost());
+        drop(client);
+        let mut buf = [0u8; 4];
+        assert_eq!(
+            when_readable(server.as_raw_fd(), || server.try_read(&mut buf)),
+            0
+        );
+    }
+
+    #[test]
+    fn refused_connect_shows_in_take_error() {
+        let addr = TcpListener::bind(localhost())
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        // The listener is dropped: nothing listens on `addr` now.
+        let err = match TcpStream::connect(addr) {
+            // Some kernels refuse a loopback connect at once.
+            Err(err) => err,
+            Ok(stream) => {
+                wait_writable(stream.as_raw_fd());
+                let err = stream
+                    .take_error()
+                    .unwrap()
+                    .expect("connect should have failed");
+                assert_eq!(
+                    stream.take_error().unwrap(),
+                    None,
+                    "SO_ERROR clears on read"
+                );
+                err
+            }
+        };
+        assert_eq!(err.code(), libc::ECONNREFUSED);
+        assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
+    }
+
+    #[test]
+    fn reset_peer_gives_an_error_and_no_sigpipe() {
+        let (_listener, client, server) = connected(localhost());
+        server.set_linger(Some(0)).unwrap();
+        drop(server);
+        // Block SIGPIPE on this thread so that one raised would stay pending, visible.
+        // SAFETY: sigset_t is plain data that sigemptyset initialises; the masks are
+        // this thread's own.
+        let pending = unsafe {
+            let mut set: libc::sigset_t = core::mem::zeroed();
+            let mut old: libc::sigset_t = core::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGPIPE);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
+            // The first send after the RST may see ECONNRESET; the next ones EPIPE, the
+            // case that raises SIGPIPE without MSG_NOSIGNAL.
+            let mut err = None;
+            for _ in 0..100 {
+                match client.try_write(b"into the void") {
+                    Err(e) if e.kind() == ErrorKind::BrokenPipe => {
+                        err = Some(e);
+                        break;
+                    }
+                    Err(e) => assert_eq!(e.kind(), ErrorKind::ConnectionReset, "{e:?}"),
+                    Ok(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+                }
+            }
+            let mut pending: libc::sigset_t = core::mem::zeroed();
+            libc::sigpending(&mut pending);
+            let sigpipe = libc::sigismember(&pending, libc::SIGPIPE) == 1;
+            libc::pthread_sigmask(libc::SIG_SETMASK, &old, core::ptr::null_mut());
+            assert_eq!(
+                err.map(OsError::code),
+                Some(libc::EPIPE),
+                "no EPIPE after the reset"
+            );
+            sigpipe
+        };
+        assert!(!pending, "a send raised SIGPIPE");
+    }
+
+    #[test]
+    fn builder_options() {
+        let socket = TcpSocket::v4().unwrap();
+        socket.set_reuseaddr(true).unwrap();
+        socket.set_reuseport(true).unwrap();
+        socket.set_nodelay(true).unwrap();
+        socket.set_send_buffer_size(64 * 1024).unwrap();
+        socket.set_recv_buffer_size(64 * 1024).unwrap();
+        let too_big = socket.set_send_buffer_size(u32::MAX).unwrap_err();
+        assert_eq!(too_big.kind(), ErrorKind::InvalidInput);
+        socket.bind(localhost()).unwrap();
+        let addr = socket.local_addr().unwrap();
+        assert_ne!(addr.port(), 0);
+        let listener = socket.listen(16).unwrap();
+        assert_eq!(listener.local_addr().unwrap(), addr);
+        assert_eq!(listener.take_error().unwrap(), None);
+
+        let client = TcpSocket::v4().unwrap().connect(addr).unwrap();
+        let (server, _) = when_readable(listener.as_raw_fd(), || listener.accept());
+        client.set_nodelay(true).unwrap();
+        assert!(client.nodelay().unwrap());
+        client.set_nodelay(false).unwrap();
+        assert!(!client.nodelay().unwrap());
+        server.set_linger(None).unwrap();
+        assert_eq!(
+            server.set_linger(Some(u32::MAX)).unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+    }
+
+    #[test]
+    fn bind_in_use_is_typed() {
+        let listener = TcpListener::bind(localhost()).unwrap();
+        let socket = TcpSocket::v4().unwrap();
+        let err = socket.bind(listener.local_addr().unwrap()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AddrInUse);
+    }
+
+    #[test]
+    fn descriptors_are_cloexec_and_nonblocking() {
+        let (listener, client, server) = connected(localhost());
+        for fd in [listener.as_raw_fd(), client.as_raw_fd(), server.as_raw_fd()] {
+            assert_cloexec_nonblocking(fd);
+        }
+        assert_cloexec_nonblocking(TcpSocket::v4().unwrap().as_raw_fd());
+    }
+
+    #[test]
+    fn drop_closes() {
+        let (listener, client, server) = connected(localhost());
+        assert_drop_closes(listener, TcpListener::into_fd);
+        assert_drop_closes(client, TcpStream::into_fd);
+        assert_drop_closes(server, TcpStream::into_fd);
+        assert_drop_closes(TcpSocket::v4().unwrap(), TcpSocket::into_fd);
+    }
+
+    #[test]
+    fn source_handle_is_the_fd() {
+        use statio_core::Source;
+        let listener = TcpListener::bind(localhost()).unwrap();
+        assert_eq!(listener.handle(), listener.as_raw_fd());
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn std_conversions() {
+        use std::os::fd::{AsFd, AsRawFd, IntoRawFd};
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = std_listener.local_addr().unwrap();
+        let listener = TcpListener::from(std_listener);
+        assert_cloexec_nonblocking(listener.as_raw_fd());
+        assert_eq!(listener.local_addr().unwrap(), addr);
+        assert_eq!(listener.accept().unwrap().map(|_| ()), None);
+        assert_eq!(listener.as_fd().as_raw_fd(), AsRawFd::as_raw_fd(&listener));
+        let back = std::net::TcpListener::from(listener);
+        assert_eq!(back.local_addr().unwrap(), addr);
+        let client = TcpStream::from(std::net::TcpStream::connect(addr).unwrap());
+        assert_cloexec_nonblocking(client.as_raw_fd());
+        let raw = client.into_raw_fd();
+        // SAFETY: into_raw_fd handed over the open descriptor.
+        drop(unsafe { Fd::from_raw(raw) });
+    }
+}

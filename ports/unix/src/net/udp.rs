@@ -263,3 +263,158 @@ fn ipv6_mreq(group: Ipv6Addr, interface: u32) -> libc::ipv6_mreq {
         ipv6mr_interface: interface as _,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use core::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+
+    use embedded_io::ErrorKind;
+
+    use super::*;
+    use crate::net::test_util::*;
+
+    fn localhost() -> SocketAddr {
+        "127.0.0.1:0".parse().unwrap()
+    }
+
+    #[test]
+    fn send_to_recv_from() {
+        let a = UdpSocket::bind(localhost()).unwrap();
+        let b = UdpSocket::bind(localhost()).unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(b.recv_from(&mut buf).unwrap(), None);
+        assert_eq!(
+            a.send_to(b"ping", b.local_addr().unwrap()).unwrap(),
+            Some(4)
+        );
+        let (n, from) = when_readable(b.as_raw_fd(), || b.recv_from(&mut buf));
+        assert_eq!(&buf[..n], b"ping");
+        assert_eq!(from, a.local_addr().unwrap());
+        // A datagram longer than the buffer is truncated, never split.
+        b.send_to(b"0123456789", from).unwrap();
+        let mut small = [0u8; 4];
+        let (n, _) = when_readable(a.as_raw_fd(), || a.recv_from(&mut small));
+        assert_eq!((n, &small), (4, b"0123"));
+        assert_eq!(a.recv_from(&mut small).unwrap(), None);
+    }
+
+    #[test]
+    fn connect_send_recv() {
+        let a = UdpSocket::bind(localhost()).unwrap();
+        let b = UdpSocket::bind(localhost()).unwrap();
+        assert_eq!(a.peer_addr().unwrap_err().kind(), ErrorKind::NotConnected);
+        a.connect(b.local_addr().unwrap()).unwrap();
+        b.connect(a.local_addr().unwrap()).unwrap();
+        assert_eq!(a.peer_addr().unwrap(), b.local_addr().unwrap());
+        let mut buf = [0u8; 16];
+        assert_eq!(a.recv(&mut buf).unwrap(), None);
+        assert_eq!(a.send(b"hi").unwrap(), Some(2));
+        let n = when_readable(b.as_raw_fd(), || b.recv(&mut buf));
+        assert_eq!(&buf[..n], b"hi");
+        assert_eq!(a.take_error().unwrap(), None);
+    }
+
+    #[test]
+    fn v6_if_available() {
+        let Ok(a) = UdpSocket::bind("[::1]:0".parse().unwrap()) else {
+            std::eprintln!("no IPv6 loopback here: skipped");
+            return;
+        };
+        let b = UdpSocket::bind("[::1]:0".parse().unwrap()).unwrap();
+        a.send_to(b"six", b.local_addr().unwrap()).unwrap();
+        let mut buf = [0u8; 8];
+        let (n, from) = when_readable(b.as_raw_fd(), || b.recv_from(&mut buf));
+        assert_eq!((&buf[..n], from), (&b"six"[..], a.local_addr().unwrap()));
+    }
+
+    /// A sandbox may have no multicast route on loopback: then the call must fail with
+    /// a typed error, not panic.
+    fn joined_or_typed_error(result: Result<()>) -> bool {
+        match result {
+            Ok(()) => true,
+            Err(err) => {
+                assert!(
+                    matches!(
+                        err.code(),
+                        libc::ENODEV | libc::EADDRNOTAVAIL | libc::EINVAL
+                    ),
+                    "{err:?}"
+                );
+                std::eprintln!("multicast unavailable here: {err}");
+                false
+            }
+        }
+    }
+
+    #[test]
+    fn multicast_v4_join_leave() {
+        let socket = UdpSocket::bind("0.0.0.0:0".parse().unwrap()).unwrap();
+        let group = Ipv4Addr::new(224, 0, 0, 123);
+        socket.set_multicast_loop_v4(true).unwrap();
+        socket.set_multicast_ttl_v4(1).unwrap();
+        assert_eq!(
+            socket.set_multicast_ttl_v4(256).unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+        if joined_or_typed_error(socket.join_multicast_v4(group, Ipv4Addr::LOCALHOST)) {
+            socket
+                .leave_multicast_v4(group, Ipv4Addr::LOCALHOST)
+                .unwrap();
+            // Leaving twice: not a member any more.
+            let err = socket
+                .leave_multicast_v4(group, Ipv4Addr::LOCALHOST)
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::AddrNotAvailable);
+        }
+        // Not a multicast address: a typed error.
+        let err = socket
+            .join_multicast_v4(Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::LOCALHOST)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn multicast_v6_join_leave() {
+        let Ok(socket) = UdpSocket::bind("[::]:0".parse().unwrap()) else {
+            std::eprintln!("no IPv6 here: skipped");
+            return;
+        };
+        let group: Ipv6Addr = "ff02::123".parse().unwrap();
+        // SAFETY: the name is a NUL-terminated string.
+        let lo = unsafe { libc::if_nametoindex(c"lo".as_ptr()) };
+        if joined_or_typed_error(socket.join_multicast_v6(group, lo)) {
+            socket.leave_multicast_v6(group, lo).unwrap();
+        }
+    }
+
+    #[test]
+    fn broadcast_round_trip() {
+        let socket = UdpSocket::bind(localhost()).unwrap();
+        assert!(!socket.broadcast().unwrap());
+        socket.set_broadcast(true).unwrap();
+        assert!(socket.broadcast().unwrap());
+        socket.set_broadcast(false).unwrap();
+        assert!(!socket.broadcast().unwrap());
+    }
+
+    #[test]
+    fn descriptors_are_cloexec_nonblocking_and_close_on_drop() {
+        let socket = UdpSocket::bind(localhost()).unwrap();
+        assert_cloexec_nonblocking(socket.as_raw_fd());
+        assert_drop_closes(socket, UdpSocket::into_fd);
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn std_conversions() {
+        let std_socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = std_socket.local_addr().unwrap();
+        let socket = UdpSocket::from(std_socket);
+        assert_cloexec_nonblocking(socket.as_raw_fd());
+        assert_eq!(socket.local_addr().unwrap(), addr);
+        assert_eq!(
+            std::net::UdpSocket::from(socket).local_addr().unwrap(),
+            addr
+        );
+    }
+}

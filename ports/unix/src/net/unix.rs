@@ -371,3 +371,199 @@ impl UnixDatagram {
 }
 
 fd_type!(UnixDatagram);
+
+#[cfg(test)]
+mod tests {
+    use embedded_io::ErrorKind;
+
+    use super::*;
+    use crate::net::test_util::*;
+
+    fn echo(a: &UnixStream, b: &UnixStream) {
+        assert_eq!(a.try_write(b"hello").unwrap(), Some(5));
+        let mut buf = [0u8; 16];
+        let n = when_readable(b.as_raw_fd(), || b.try_read(&mut buf));
+        assert_eq!(&buf[..n], b"hello");
+    }
+
+    #[test]
+    fn stream_by_path() {
+        let path = TempPath::new("stream");
+        let listener = UnixListener::bind(&path.0).unwrap();
+        assert_eq!(
+            listener.local_addr().unwrap().as_pathname(),
+            Some(&path.0[..])
+        );
+        assert_eq!(listener.accept().unwrap().map(|_| ()), None);
+        let client = UnixStream::connect(&path.0).unwrap();
+        let (server, peer) = when_readable(listener.as_raw_fd(), || listener.accept());
+        assert!(peer.is_unnamed());
+        assert_eq!(client.peer_addr().unwrap().as_pathname(), Some(&path.0[..]));
+        assert!(client.local_addr().unwrap().is_unnamed());
+        assert_eq!(client.take_error().unwrap(), None);
+        echo(&client, &server);
+        echo(&server, &client);
+        let mut buf = [0u8; 4];
+        assert_eq!(server.try_read(&mut buf).unwrap(), None);
+        // The socket file outlives the socket: binding again fails until it is removed.
+        drop(listener);
+        assert_eq!(
+            UnixListener::bind(&path.0).unwrap_err().kind(),
+            ErrorKind::AddrInUse
+        );
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[test]
+    fn stream_by_abstract_name() {
+        let name = abstract_name("stream");
+        let listener = UnixListener::bind_abstract(&name).unwrap();
+        assert_eq!(
+            listener.local_addr().unwrap().as_abstract_name(),
+            Some(&name[..])
+        );
+        let client = UnixStream::connect_abstract(&name).unwrap();
+        let (server, _) = when_readable(listener.as_raw_fd(), || listener.accept());
+        assert_eq!(
+            client.peer_addr().unwrap().as_abstract_name(),
+            Some(&name[..])
+        );
+        echo(&client, &server);
+        drop(listener);
+        let refused = UnixStream::connect_abstract(&name).unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::ConnectionRefused);
+    }
+
+    #[test]
+    fn shutdown_write_and_close_are_eof() {
+        let (a, b) = UnixStream::pair().unwrap();
+        echo(&a, &b);
+        a.shutdown(Shutdown::Write).unwrap();
+        let mut buf = [0u8; 4];
+        assert_eq!(when_readable(b.as_raw_fd(), || b.try_read(&mut buf)), 0);
+        echo(&b, &a);
+        drop(a);
+        let err = b.try_write(b"gone").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BrokenPipe);
+    }
+
+    #[test]
+    fn too_long_path_is_an_error() {
+        let long = [b'x'; 300];
+        for err in [
+            UnixListener::bind(&long).unwrap_err(),
+            UnixStream::connect(&long).unwrap_err(),
+            UnixDatagram::bind(&long).unwrap_err(),
+            UnixDatagram::unbound()
+                .unwrap()
+                .send_to(b"x", &long)
+                .unwrap_err(),
+        ] {
+            assert_eq!(err.code(), libc::ENAMETOOLONG);
+            assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        }
+        let missing = TempPath::new("missing");
+        assert_eq!(
+            UnixStream::connect(&missing.0).unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+    }
+
+    #[test]
+    fn datagram_by_path() {
+        let (pa, pb) = (TempPath::new("dgram-a"), TempPath::new("dgram-b"));
+        let a = UnixDatagram::bind(&pa.0).unwrap();
+        let b = UnixDatagram::bind(&pb.0).unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(b.recv_from(&mut buf).unwrap().map(|_| ()), None);
+        assert_eq!(a.send_to(b"one", &pb.0).unwrap(), Some(3));
+        let (n, from) = when_readable(b.as_raw_fd(), || b.recv_from(&mut buf));
+        assert_eq!(&buf[..n], b"one");
+        assert_eq!(from.as_pathname(), Some(&pa.0[..]));
+        assert_eq!(from, a.local_addr().unwrap());
+        // Reply to the address recv_from returned.
+        b.send_to_addr(b"two", &from).unwrap();
+        let n = when_readable(a.as_raw_fd(), || a.recv(&mut buf));
+        assert_eq!(&buf[..n], b"two");
+
+        let c = UnixDatagram::unbound().unwrap();
+        c.connect(&pb.0).unwrap();
+        assert_eq!(c.peer_addr().unwrap().as_pathname(), Some(&pb.0[..]));
+        assert_eq!(c.send(b"three").unwrap(), Some(5));
+        let (n, from) = when_readable(b.as_raw_fd(), || b.recv_from(&mut buf));
+        assert_eq!(&buf[..n], b"three");
+        assert!(from.is_unnamed());
+        assert_eq!(c.take_error().unwrap(), None);
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[test]
+    fn datagram_by_abstract_name() {
+        let name = abstract_name("dgram");
+        let a = UnixDatagram::bind_abstract(&name).unwrap();
+        let b = UnixDatagram::unbound().unwrap();
+        let addr = UnixAddr::from_abstract_name(&name).unwrap();
+        b.connect_addr(&addr).unwrap();
+        b.send(b"abs").unwrap();
+        let mut buf = [0u8; 8];
+        let n = when_readable(a.as_raw_fd(), || a.recv(&mut buf));
+        assert_eq!(&buf[..n], b"abs");
+        assert_eq!(a.local_addr().unwrap(), addr);
+    }
+
+    #[test]
+    fn datagram_pair_keeps_boundaries() {
+        let (a, b) = UnixDatagram::pair().unwrap();
+        a.send(b"first").unwrap();
+        a.send(b"second").unwrap();
+        let mut buf = [0u8; 16];
+        let n = when_readable(b.as_raw_fd(), || b.recv(&mut buf));
+        assert_eq!(&buf[..n], b"first");
+        let n = when_readable(b.as_raw_fd(), || b.recv(&mut buf));
+        assert_eq!(&buf[..n], b"second");
+        assert_eq!(b.recv(&mut buf).unwrap(), None);
+    }
+
+    #[test]
+    fn descriptors_are_cloexec_nonblocking_and_close_on_drop() {
+        let path = TempPath::new("flags");
+        let listener = UnixListener::bind(&path.0).unwrap();
+        let client = UnixStream::connect(&path.0).unwrap();
+        let (server, _) = when_readable(listener.as_raw_fd(), || listener.accept());
+        let (s1, s2) = UnixStream::pair().unwrap();
+        let (d1, d2) = UnixDatagram::pair().unwrap();
+        let unbound = UnixDatagram::unbound().unwrap();
+        for fd in [
+            listener.as_raw_fd(),
+            client.as_raw_fd(),
+            server.as_raw_fd(),
+            s1.as_raw_fd(),
+            s2.as_raw_fd(),
+            d1.as_raw_fd(),
+            d2.as_raw_fd(),
+            unbound.as_raw_fd(),
+        ] {
+            assert_cloexec_nonblocking(fd);
+        }
+        assert_drop_closes(listener, UnixListener::into_fd);
+        assert_drop_closes(server, UnixStream::into_fd);
+        assert_drop_closes(d1, UnixDatagram::into_fd);
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn std_conversions() {
+        let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let (a, b) = (UnixStream::from(a), UnixStream::from(b));
+        assert_cloexec_nonblocking(a.as_raw_fd());
+        echo(&a, &b);
+        let _std: std::os::unix::net::UnixStream = a.into();
+        let (d, _e) = std::os::unix::net::UnixDatagram::pair().unwrap();
+        assert_cloexec_nonblocking(UnixDatagram::from(d).as_raw_fd());
+        let path = TempPath::new("std");
+        let std_listener =
+            std::os::unix::net::UnixListener::bind(std::str::from_utf8(&path.0).unwrap()).unwrap();
+        let listener = UnixListener::from(std_listener);
+        assert_eq!(listener.accept().unwrap().map(|_| ()), None);
+    }
+}
