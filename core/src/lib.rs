@@ -7,6 +7,8 @@
 //! | [`Selector`], [`Source`], [`Events`] | the trait every port implements, and its buffer |
 //! | [`Token`], [`Interest`], [`PollOpt`], [`Ready`], [`Event`] | registration and readiness |
 //! | [`Slab`], [`Key`] | a fixed arena with generation-checked keys |
+//! | [`Wheel`], [`TimerKey`], [`InsertError`] | a fixed hierarchical timing wheel |
+//! | [`Clock`], [`Instant`], [`SimClock`] | monotonic time, and a clock tests drive |
 //! | [`Error`], [`OsError`] | typed errors |
 //! | [`sim`] | a caller-driven selector for deterministic tests |
 //!
@@ -18,6 +20,7 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+mod clock;
 mod error;
 mod event;
 mod event_loop;
@@ -29,7 +32,9 @@ mod selector;
 pub mod sim;
 mod slab;
 mod token;
+mod wheel;
 
+pub use clock::{Clock, Instant, SimClock};
 pub use error::{Error, OsError};
 pub use event::{Event, Events};
 pub use event_loop::{Config, EventLoop};
@@ -39,3 +44,4 @@ pub use ready::Ready;
 pub use selector::{Selector, Source};
 pub use slab::{Key, Slab};
 pub use token::Token;
+pub use wheel::{InsertError, TimerKey, Wheel};

@@ -11,6 +11,7 @@
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod clock;
 pub mod error;
 mod fd;
 pub mod net;

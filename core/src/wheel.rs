@@ -1,0 +1,949 @@
+//! [`Wheel`]: a fixed-capacity hierarchical timing wheel; its documentation is the
+//! datasheet (example, time, costs, failure modes, algorithm).
+
+use core::fmt;
+
+/// Names one timer in a [`Wheel`]: its node and the node's generation at insertion.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TimerKey {
+    index: u32,
+    generation: u32,
+}
+
+impl TimerKey {
+    /// The node this key names, `0..N`: stable while the timer is pending, reused after.
+    pub const fn index(self) -> usize {
+        self.index as usize
+    }
+
+    /// How many timers the node held before this one (wrapping).
+    pub const fn generation(self) -> u32 {
+        self.generation
+    }
+}
+
+/// Why [`Wheel::insert`] refused a timer; each variant gives the value back.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum InsertError<T> {
+    /// All `N` nodes hold pending timers.
+    Full(T),
+    /// The deadline is [`Wheel::RANGE`] or more ticks after [`Wheel::now`].
+    OutOfRange(T),
+}
+
+impl<T> InsertError<T> {
+    /// The value that was not inserted.
+    pub fn into_inner(self) -> T {
+        match self {
+            InsertError::Full(value) | InsertError::OutOfRange(value) => value,
+        }
+    }
+}
+
+impl<T> fmt::Display for InsertError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InsertError::Full(_) => f.write_str("timer wheel is full"),
+            InsertError::OutOfRange(_) => write!(
+                f,
+                "timer deadline is {} or more ticks away, beyond the wheel's range",
+                RANGE
+            ),
+        }
+    }
+}
+
+impl<T: fmt::Debug> core::error::Error for InsertError<T> {}
+
+const LEVELS: usize = 6;
+const SLOT_BITS: u32 = 6;
+const SLOTS: usize = 1 << SLOT_BITS;
+const SLOT_MASK: u64 = SLOTS as u64 - 1;
+const LISTS: usize = LEVELS * SLOTS;
+const RANGE: u64 = 1 << (SLOT_BITS * LEVELS as u32);
+
+/// A link that points nowhere: ends a slot's list and the free list.
+const NIL: u32 = u32::MAX;
+
+struct Node<T> {
+    /// When the timer is due (never before the `now` it was inserted at).
+    deadline: u64,
+    /// Next node in the same slot's list, or in the free list.
+    next: u32,
+    /// Previous node in the same slot's list; `NIL` for the list's head.
+    prev: u32,
+    /// Bumped each time the node is freed, so old keys miss its next timer.
+    generation: u32,
+    /// The slot list the node is on: `level * SLOTS + slot`.
+    list: u16,
+    /// `Some` while the node holds a pending timer.
+    value: Option<T>,
+}
+
+/// A fixed-capacity hierarchical timing wheel holding up to `N` timers that carry a `T`,
+/// with generation-checked [`TimerKey`]s, an exact next deadline and in-order expiry.
+///
+/// ```
+/// use statio_core::{InsertError, Wheel};
+///
+/// let mut timers: Wheel<&str, 2> = Wheel::new(); // time starts at tick 0
+/// let slow = timers.insert(5_000, "slow").unwrap();
+/// let fast = timers.insert(30, "fast").unwrap();
+/// assert_eq!(timers.insert(40, "third"), Err(InsertError::Full("third")));
+/// assert_eq!(timers.next_deadline(), Some(30)); // sleep until tick 30, not a tick sooner
+///
+/// // Tickless: jump straight to the deadline; nothing is visited in between.
+/// assert_eq!(timers.poll_expired(30), Some((fast, "fast")));
+/// assert_eq!(timers.poll_expired(30), None);
+/// assert_eq!(timers.now(), 30);
+///
+/// assert_eq!(timers.cancel(slow), Some("slow")); // O(1), and the slot is free at once
+/// assert_eq!(timers.cancel(slow), None); // a stale key cancels nothing
+/// assert!(timers.is_empty() && timers.next_deadline().is_none());
+/// ```
+///
+/// # Time
+///
+/// The wheel counts in ticks (`u64`) and knows no durations: the caller converts (the
+/// event loop rounds deadlines up, so a timer never fires early). [`now`](Wheel::now) is
+/// the tick the wheel has reached: [`poll_expired`](Wheel::poll_expired) moves it forward,
+/// nothing else does. A deadline is accepted when it is less than [`Wheel::RANGE`]
+/// (2^36) ticks after `now` (795 days of 1 ms ticks); a deadline at or before `now` is
+/// due at once and comes out of the next `poll_expired`.
+///
+/// # Costs
+///
+/// | operation | cost |
+/// |---|---|
+/// | [`insert`](Wheel::insert) | O(1): pop the free list, push onto one slot's list |
+/// | [`cancel`](Wheel::cancel) | O(1): unlink from a doubly linked list; frees the node |
+/// | [`next_deadline`](Wheel::next_deadline) | O(1): two `trailing_zeros` |
+/// | [`poll_expired`](Wheel::poll_expired) | O(1) per timer and per occupied slot passed |
+///
+/// Over its life a timer moves down (cascades) at most `LEVELS - 1` times, each O(1).
+///
+/// A jump of any length costs nothing for empty stretches: the occupancy bitmaps lead
+/// straight to the next occupied slot. Memory is `N` nodes (the value, a deadline,
+/// two `u32` links, a generation) plus 4.5 KiB of slot heads, slot minima and bitmaps.
+///
+/// # Failure modes
+///
+/// Every limit hands the value back ([`InsertError`]): [`Full`](InsertError::Full) when all
+/// `N` nodes hold timers, [`OutOfRange`](InsertError::OutOfRange) when the deadline is
+/// `RANGE` or more ticks after `now`. Nothing panics. A [`TimerKey`] kept after its timer
+/// fired or was cancelled reaches nothing, even when its node holds a new timer; the
+/// check wraps after 2^32 reuses of one node. `N` must be below `u32::MAX` (checked at
+/// compile time). Timers due at the same tick come out in an unspecified (but
+/// deterministic) order.
+///
+/// # Algorithm
+///
+/// Hierarchical timing wheels (Varghese and Lauck, *Hashed and Hierarchical Timing
+/// Wheels*, SOSP 1987), laid out as in the Linux kernel's and tokio's wheels:
+/// [`LEVELS`](Wheel::LEVELS)` = 6` levels of [`SLOTS`](Wheel::SLOTS)` = 64` slots; a slot of
+/// level `l` spans `64^l` ticks, so level 0 has one tick per slot and the whole wheel
+/// spans `64^6 = 2^36` ticks. A timer sits at the level of the highest 6-bit digit in
+/// which its deadline differs from `now`, in the slot named by that digit of the
+/// deadline. So every timer of level `l` is due before any slot of level `l + 1` begins,
+/// and the earliest timer lives in the earliest occupied slot of the lowest occupied
+/// level: a `u8` mask of occupied levels and a `u64` bitmap of occupied slots per level
+/// find it with two `trailing_zeros`. When time reaches the start of a slot above level
+/// 0, its timers move down (cascade) to the level their deadline now calls for; level-0
+/// slots hold one deadline each, so their timers are due.
+///
+/// Each slot also keeps the least deadline pushed onto it since it was last empty, which
+/// makes [`next_deadline`](Wheel::next_deadline) exact in O(1) rather than the slot's
+/// start (what tokio's wheel reports, costing a wake-up per level a timer crosses). A
+/// cancel does not raise that minimum, so after cancelling a slot's earliest timer the
+/// answer may be early (never late) until time reaches that slot's start.
+pub struct Wheel<T, const N: usize> {
+    nodes: [Node<T>; N],
+    /// Head node of each slot's list, `NIL` when empty; indexed `level * SLOTS + slot`.
+    heads: [u32; LISTS],
+    /// Least deadline pushed onto each slot since it was last empty (a lower bound of
+    /// its timers' deadlines, and at least the slot's start); `u64::MAX` when empty.
+    minima: [u64; LISTS],
+    /// Bit `s` of `occupied[l]` is set when slot `s` of level `l` holds a timer.
+    occupied: [u64; LEVELS],
+    /// Bit `l` is set when `occupied[l] != 0`.
+    levels: u8,
+    /// Head of the list of freed nodes.
+    free_head: u32,
+    /// Nodes `never_used..N` have never held a timer.
+    never_used: u32,
+    len: u32,
+    now: u64,
+}
+
+impl<T, const N: usize> Wheel<T, N> {
+    /// Levels in the hierarchy.
+    pub const LEVELS: usize = LEVELS;
+    /// Slots per level; a slot of level `l` spans `SLOTS^l` ticks.
+    pub const SLOTS: usize = SLOTS;
+    /// A deadline must be less than `RANGE` ticks after [`now`](Self::now): `2^36`.
+    pub const RANGE: u64 = RANGE;
+
+    const CAPACITY_FITS: () = assert!(N < NIL as usize, "N must be below u32::MAX");
+
+    /// An empty wheel at tick 0; `const`, so it can be a `static` or live in a
+    /// `StaticCell`.
+    pub const fn new() -> Self {
+        Self::starting_at(0)
+    }
+
+    /// An empty wheel whose time starts at tick `now` (for a clock whose origin is far
+    /// behind, such as one counting from boot).
+    pub const fn starting_at(now: u64) -> Self {
+        let () = Self::CAPACITY_FITS;
+        Wheel {
+            nodes: [const {
+                Node {
+                    deadline: 0,
+                    next: NIL,
+                    prev: NIL,
+                    generation: 0,
+                    list: 0,
+                    value: None,
+                }
+            }; N],
+            heads: [NIL; LISTS],
+            minima: [u64::MAX; LISTS],
+            occupied: [0; LEVELS],
+            levels: 0,
+            free_head: NIL,
+            never_used: 0,
+            len: 0,
+            now,
+        }
+    }
+
+    /// Adds a timer carrying `value`, due at tick `deadline`, and returns its key.
+    ///
+    /// A `deadline` at or before [`now`](Self::now) is due at once: the next
+    /// [`poll_expired`](Self::poll_expired) returns it, and its deadline reads as `now`.
+    ///
+    /// # Errors
+    /// [`InsertError::OutOfRange`] when `deadline` is [`RANGE`](Self::RANGE) or more ticks
+    /// after `now` (checked first), [`InsertError::Full`] when `N` timers are pending.
+    /// Either gives `value` back.
+    #[inline]
+    pub fn insert(&mut self, deadline: u64, value: T) -> Result<TimerKey, InsertError<T>> {
+        let deadline = if deadline < self.now {
+            self.now
+        } else {
+            deadline
+        };
+        if deadline - self.now >= RANGE {
+            return Err(InsertError::OutOfRange(value));
+        }
+        let index = if self.free_head != NIL {
+            let index = self.free_head;
+            self.free_head = self.nodes[index as usize].next;
+            index
+        } else if (self.never_used as usize) < N {
+            self.never_used += 1;
+            self.never_used - 1
+        } else {
+            return Err(InsertError::Full(value));
+        };
+        let node = &mut self.nodes[index as usize];
+        node.deadline = deadline;
+        node.value = Some(value);
+        let generation = node.generation;
+        self.link(index, deadline);
+        self.len += 1;
+        Ok(TimerKey { index, generation })
+    }
+
+    /// Removes the timer under `key` and returns its value, or `None` when it already
+    /// fired or was cancelled. O(1); the node is free for the next insert at once.
+    #[inline]
+    pub fn cancel(&mut self, key: TimerKey) -> Option<T> {
+        let node = self.nodes.get(key.index as usize)?;
+        if node.generation != key.generation || node.value.is_none() {
+            return None;
+        }
+        self.remove(key.index)
+    }
+
+    /// The deadline of the pending timer under `key` (`now` if it was inserted overdue).
+    pub fn deadline(&self, key: TimerKey) -> Option<u64> {
+        match self.nodes.get(key.index as usize)? {
+            node if node.generation == key.generation && node.value.is_some() => {
+                Some(node.deadline)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether `key` names a pending timer.
+    pub fn contains(&self, key: TimerKey) -> bool {
+        self.deadline(key).is_some()
+    }
+
+    /// The earliest pending deadline, or `None` when no timer is pending; `now` when a
+    /// timer is already due. O(1).
+    ///
+    /// Exact, except after [`cancel`](Self::cancel) removed the earliest timer of a slot
+    /// above level 0: then it may be earlier than the true deadline (never later) until
+    /// time reaches that slot's start, where [`poll_expired`](Self::poll_expired) sorts
+    /// the slot out. A loop that sleeps until this tick never oversleeps a timer.
+    #[inline]
+    pub fn next_deadline(&self) -> Option<u64> {
+        let (list, _) = self.next_list()?;
+        Some(self.minima[list])
+    }
+
+    /// Returns one timer due at or before tick `now`, earliest deadline first, moving
+    /// time forward to its deadline; when none is due, moves time to `now` and returns
+    /// `None`.
+    ///
+    /// Call it until `None` to fire everything due; the caller may insert and cancel
+    /// timers between calls (a timer inserted due at or before `now` fires in the same
+    /// round). A `now` behind [`now`](Self::now) is taken as `now()`: time never runs
+    /// backwards. Each call costs O(1) plus the cascades and occupied slots it passes:
+    /// empty stretches of time are skipped through the bitmaps, however far `now` jumps.
+    pub fn poll_expired(&mut self, now: u64) -> Option<(TimerKey, T)> {
+        loop {
+            // Level 0's slot for the current tick holds exactly the timers due now.
+            let head = self.heads[(self.now & SLOT_MASK) as usize];
+            if head != NIL {
+                let key = TimerKey {
+                    index: head,
+                    generation: self.nodes[head as usize].generation,
+                };
+                return self.remove(head).map(|value| (key, value));
+            }
+            if now <= self.now {
+                return None;
+            }
+            match self.next_list() {
+                Some((list, start)) if start <= now => {
+                    self.now = start;
+                    if list >= SLOTS {
+                        self.cascade(list);
+                    }
+                }
+                _ => {
+                    self.now = now;
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// Calls `fire` with every timer due at or before tick `now`, in deadline order, and
+    /// moves time to `now`: [`poll_expired`](Self::poll_expired) in a loop.
+    pub fn advance(&mut self, now: u64, mut fire: impl FnMut(TimerKey, T)) {
+        while let Some((key, value)) = self.poll_expired(now) {
+            fire(key, value);
+        }
+    }
+
+    /// The tick the wheel has reached (see [Time](Wheel#time)).
+    pub const fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// How many timers are pending.
+    pub const fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether no timer is pending.
+    pub const fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether `N` timers are pending.
+    pub const fn is_full(&self) -> bool {
+        self.len as usize == N
+    }
+
+    /// The most timers the wheel holds: `N`.
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+
+    /// The list (`level * SLOTS + slot`) that holds the earliest timer, and its start.
+    #[inline]
+    fn next_list(&self) -> Option<(usize, u64)> {
+        if self.levels == 0 {
+            return None;
+        }
+        let level = self.levels.trailing_zeros();
+        let occupied = self.occupied[level as usize];
+        let shift = level * SLOT_BITS;
+        // Level 0 may hold the current tick's slot (timers due now); above it, a level's
+        // slot under `now` is always empty except on the top level, where it holds
+        // timers of the next rotation: start the search after it.
+        let from = ((self.now >> shift) + u64::from(level != 0)) & SLOT_MASK;
+        let slot =
+            (from + u64::from(occupied.rotate_right(from as u32).trailing_zeros())) & SLOT_MASK;
+        let level_range = 1u64 << (shift + SLOT_BITS);
+        let mut start = (self.now & !(level_range - 1)) + (slot << shift);
+        if level != 0 && start <= self.now {
+            // Only the top level wraps: the slot belongs to the next rotation.
+            start += level_range;
+        }
+        Some((level as usize * SLOTS + slot as usize, start))
+    }
+
+    /// Pushes node `index` onto the slot its `deadline` calls for at the current time.
+    #[inline]
+    fn link(&mut self, index: u32, deadline: u64) {
+        // The highest 6-bit digit in which the deadline differs from now names the
+        // level; beyond the top level's digits (a deadline across a 2^36 boundary,
+        // still less than RANGE ahead), the top level holds it for the next rotation.
+        let differ = (self.now ^ deadline) | SLOT_MASK;
+        let level = ((63 - differ.leading_zeros()) / SLOT_BITS).min(LEVELS as u32 - 1);
+        let slot = (deadline >> (level * SLOT_BITS)) & SLOT_MASK;
+        let list = level as usize * SLOTS + slot as usize;
+        let head = self.heads[list];
+        let node = &mut self.nodes[index as usize];
+        node.next = head;
+        node.prev = NIL;
+        node.list = list as u16;
+        if head == NIL {
+            self.occupied[level as usize] |= 1 << slot;
+            self.levels |= 1 << level;
+        } else {
+            self.nodes[head as usize].prev = index;
+        }
+        self.heads[list] = index;
+        if deadline < self.minima[list] {
+            self.minima[list] = deadline;
+        }
+    }
+
+    /// Unlinks pending node `index`, frees it, and returns its value (always `Some`:
+    /// callers pass only pending nodes).
+    #[inline]
+    fn remove(&mut self, index: u32) -> Option<T> {
+        let node = &mut self.nodes[index as usize];
+        let (prev, next, list) = (node.prev, node.next, node.list as usize);
+        let value = node.value.take();
+        node.generation = node.generation.wrapping_add(1);
+        node.next = self.free_head;
+        self.free_head = index;
+        self.len -= 1;
+        if next != NIL {
+            self.nodes[next as usize].prev = prev;
+        }
+        if prev != NIL {
+            self.nodes[prev as usize].next = next;
+        } else {
+            self.heads[list] = next;
+            if next == NIL {
+                self.clear(list);
+            }
+        }
+        value
+    }
+
+    /// Marks the emptied `list` as empty in the bitmaps.
+    #[inline]
+    fn clear(&mut self, list: usize) {
+        let (level, slot) = (list / SLOTS, list % SLOTS);
+        self.minima[list] = u64::MAX;
+        self.occupied[level] &= !(1 << slot);
+        if self.occupied[level] == 0 {
+            self.levels &= !(1 << level);
+        }
+    }
+
+    /// Moves every timer of `list` (above level 0, whose start is `now`) down to the
+    /// level its deadline now calls for.
+    fn cascade(&mut self, list: usize) {
+        let mut index = self.heads[list];
+        self.heads[list] = NIL;
+        self.clear(list);
+        while index != NIL {
+            let node = &self.nodes[index as usize];
+            let (next, deadline) = (node.next, node.deadline);
+            self.link(index, deadline);
+            index = next;
+        }
+    }
+}
+
+impl<T, const N: usize> Default for Wheel<T, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T, const N: usize> fmt::Debug for Wheel<T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wheel")
+            .field("now", &self.now)
+            .field("len", &self.len)
+            .field("capacity", &N)
+            .field("next_deadline", &self.next_deadline())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use proptest::prelude::*;
+    use std::vec::Vec;
+
+    type Small = Wheel<u32, 16>;
+
+    /// Fires everything due at or before `now`, noting the wheel's time at each expiry.
+    fn drain<const N: usize>(wheel: &mut Wheel<u32, N>, now: u64) -> Vec<(u64, u32)> {
+        let mut fired = Vec::new();
+        while let Some((key, value)) = wheel.poll_expired(now) {
+            assert!(!wheel.contains(key));
+            fired.push((wheel.now(), value));
+        }
+        assert_eq!(wheel.now(), now);
+        fired
+    }
+
+    /// Every delay that ends one tick before, at, and one tick after a level's span.
+    fn boundary_delays() -> impl Iterator<Item = u64> {
+        (0..=LEVELS as u32).flat_map(|level| {
+            let span = 1u64 << (SLOT_BITS * level);
+            [span - 1, span, span + 1]
+                .into_iter()
+                .filter(|&delay| delay < RANGE)
+        })
+    }
+
+    #[test]
+    fn delays_crossing_each_level_boundary_fire_on_their_tick() {
+        for start in [0, 12_345, RANGE - 3] {
+            for delay in boundary_delays() {
+                let mut wheel: Small = Wheel::starting_at(start);
+                let deadline = start + delay;
+                let key = wheel.insert(deadline, 7).unwrap();
+                assert_eq!(wheel.next_deadline(), Some(deadline), "{start} + {delay}");
+                assert_eq!(wheel.deadline(key), Some(deadline));
+                if delay > 0 {
+                    assert_eq!(wheel.poll_expired(deadline - 1), None, "{start} + {delay}");
+                    assert_eq!(wheel.next_deadline(), Some(deadline), "after cascades");
+                }
+                assert_eq!(wheel.poll_expired(deadline), Some((key, 7)));
+                assert_eq!(wheel.now(), deadline);
+                assert_eq!(wheel.next_deadline(), None);
+            }
+        }
+    }
+
+    #[test]
+    fn deadlines_exactly_on_level_boundaries_fire_in_order() {
+        let mut wheel: Wheel<u32, 32> = Wheel::starting_at(63);
+        let deadlines: Vec<u64> = (1..LEVELS as u32)
+            .map(|level| 1u64 << (SLOT_BITS * level))
+            .chain([64, 65, 4095, 4097])
+            .collect();
+        for (value, &deadline) in deadlines.iter().enumerate() {
+            wheel.insert(deadline, value as u32).unwrap();
+        }
+        let mut want: Vec<(u64, u32)> = deadlines
+            .iter()
+            .enumerate()
+            .map(|(value, &deadline)| (deadline, value as u32))
+            .collect();
+        want.sort();
+        let mut got = Vec::new();
+        // Tickless: sleep exactly until each next deadline.
+        while let Some(next) = wheel.next_deadline() {
+            let fired = drain(&mut wheel, next);
+            assert!(!fired.is_empty(), "woke at {next} for nothing");
+            got.extend(fired);
+        }
+        got.sort();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn far_jump_fires_every_overdue_timer_once_in_order() {
+        let mut wheel: Wheel<u32, 64> = Wheel::starting_at(1_000);
+        let mut want = Vec::new();
+        for (i, delay) in boundary_delays()
+            .chain([0, 3, 3, 70_000, RANGE - 1])
+            .enumerate()
+        {
+            wheel.insert(1_000 + delay, i as u32).unwrap();
+            want.push((1_000 + delay, i as u32));
+        }
+        want.sort();
+        let mut got = drain(&mut wheel, 1_000 + 3 * RANGE);
+        assert!(
+            got.windows(2).all(|w| w[0].0 <= w[1].0),
+            "out of order: {got:?}"
+        );
+        got.sort();
+        assert_eq!(got, want);
+        assert!(wheel.is_empty());
+        assert_eq!(drain(&mut wheel, u64::MAX), []);
+    }
+
+    #[test]
+    fn overdue_insert_fires_at_the_next_poll() {
+        let mut wheel: Small = Wheel::starting_at(500);
+        let later = wheel.insert(501, 1).unwrap();
+        let late = wheel.insert(3, 2).unwrap();
+        assert_eq!(wheel.deadline(late), Some(500));
+        assert_eq!(wheel.next_deadline(), Some(500));
+        assert_eq!(
+            wheel.poll_expired(0),
+            Some((late, 2)),
+            "time never runs backwards"
+        );
+        assert_eq!(wheel.now(), 500);
+        assert_eq!(wheel.poll_expired(501), Some((later, 1)));
+    }
+
+    #[test]
+    fn timers_inserted_while_draining_fire_in_the_same_round_when_due() {
+        let mut wheel: Small = Wheel::new();
+        wheel.insert(10, 1).unwrap();
+        wheel.insert(20, 2).unwrap();
+        let mut fired = Vec::new();
+        while let Some((_, value)) = wheel.poll_expired(30) {
+            fired.push((wheel.now(), value));
+            if value == 1 {
+                // Re-armed from the handler: the wheel's time is 10 here, not 30.
+                wheel.insert(wheel.now() + 5, 3).unwrap();
+                wheel.insert(wheel.now() + 25, 4).unwrap();
+            }
+        }
+        assert_eq!(fired, [(10, 1), (15, 3), (20, 2)]);
+        assert_eq!(wheel.next_deadline(), Some(35));
+    }
+
+    #[test]
+    fn top_level_wraps_across_a_range_boundary() {
+        let start = RANGE - 5;
+        let mut wheel: Small = Wheel::starting_at(start);
+        let far = wheel.insert(start + RANGE - 1, 1).unwrap();
+        let near = wheel.insert(start + (1 << 31), 2).unwrap();
+        assert_eq!(wheel.next_deadline(), Some(start + (1 << 31)));
+        assert_eq!(wheel.poll_expired(start + (1 << 31)), Some((near, 2)));
+        assert_eq!(wheel.next_deadline(), Some(start + RANGE - 1));
+        assert_eq!(drain(&mut wheel, start + RANGE - 2), []);
+        assert_eq!(wheel.poll_expired(start + RANGE - 1), Some((far, 1)));
+    }
+
+    #[test]
+    fn end_of_time_does_not_overflow() {
+        let mut wheel: Small = Wheel::starting_at(u64::MAX - RANGE + 1);
+        let last = wheel.insert(u64::MAX, 1).unwrap();
+        assert_eq!(wheel.next_deadline(), Some(u64::MAX));
+        assert_eq!(wheel.poll_expired(u64::MAX - 1), None);
+        assert_eq!(wheel.poll_expired(u64::MAX), Some((last, 1)));
+        assert_eq!(wheel.insert(u64::MAX, 2).map(|_| ()), Ok(()));
+    }
+
+    #[test]
+    fn stale_keys_reach_nothing() {
+        let mut wheel: Wheel<u32, 1> = Wheel::new();
+        let fired = wheel.insert(5, 1).unwrap();
+        assert_eq!(wheel.poll_expired(5), Some((fired, 1)));
+        assert_eq!(wheel.cancel(fired), None);
+        let cancelled = wheel.insert(9, 2).unwrap();
+        assert_eq!(cancelled.index(), fired.index());
+        assert_eq!(cancelled.generation(), fired.generation() + 1);
+        assert_eq!(
+            wheel.cancel(fired),
+            None,
+            "a fired key misses the node's new timer"
+        );
+        assert_eq!(wheel.cancel(cancelled), Some(2));
+        assert_eq!(wheel.cancel(cancelled), None);
+        let live = wheel.insert(9, 3).unwrap();
+        assert_eq!(wheel.cancel(cancelled), None);
+        assert!(!wheel.contains(cancelled) && wheel.contains(live));
+        let foreign = TimerKey {
+            index: 7,
+            generation: 0,
+        };
+        assert_eq!(wheel.cancel(foreign), None, "an index beyond N");
+        assert_eq!(wheel.poll_expired(9), Some((live, 3)));
+    }
+
+    #[test]
+    fn full_wheel_returns_the_value() {
+        let mut wheel: Wheel<u32, 3> = Wheel::new();
+        for i in 0..3 {
+            wheel.insert(u64::from(i), i).unwrap();
+        }
+        assert!(wheel.is_full());
+        assert_eq!(wheel.insert(1, 99), Err(InsertError::Full(99)));
+        let mut zero: Wheel<u32, 0> = Wheel::new();
+        assert_eq!(zero.insert(1, 5).map_err(InsertError::into_inner), Err(5));
+        assert_eq!(zero.poll_expired(u64::MAX), None);
+    }
+
+    #[test]
+    fn out_of_range_returns_the_value() {
+        let mut wheel: Small = Wheel::starting_at(100);
+        assert_eq!(
+            wheel.insert(100 + RANGE, 1),
+            Err(InsertError::OutOfRange(1))
+        );
+        assert_eq!(wheel.insert(u64::MAX, 2), Err(InsertError::OutOfRange(2)));
+        assert!(wheel.insert(100 + RANGE - 1, 3).is_ok());
+        assert_eq!(wheel.len(), 1);
+    }
+
+    #[test]
+    fn next_deadline_is_exact_across_levels() {
+        let mut wheel: Wheel<u32, 32> = Wheel::starting_at(777);
+        let mut deadlines: Vec<u64> = [5u64, 64, 300, 4_000, 4_096, 70_000, 300_000, 20_000_000]
+            .iter()
+            .chain(&[2_000_000_000, RANGE - 1])
+            .map(|delay| 777 + delay)
+            .collect();
+        for (i, &deadline) in deadlines.iter().enumerate().rev() {
+            wheel.insert(deadline, i as u32).unwrap();
+            assert_eq!(wheel.next_deadline(), Some(deadline));
+        }
+        deadlines.sort();
+        for (i, &deadline) in deadlines.iter().enumerate() {
+            assert_eq!(wheel.next_deadline(), Some(deadline));
+            assert_eq!(drain(&mut wheel, deadline), [(deadline, i as u32)]);
+        }
+        assert_eq!(wheel.next_deadline(), None);
+    }
+
+    #[test]
+    fn cancelling_a_slots_earliest_timer_leaves_a_bound_that_is_never_late() {
+        let mut wheel: Small = Wheel::new();
+        let first = wheel.insert(5_000, 1).unwrap();
+        wheel.insert(5_100, 2).unwrap();
+        assert_eq!(wheel.cancel(first), Some(1));
+        let bound = wheel.next_deadline().unwrap();
+        assert!((4_096..=5_100).contains(&bound), "{bound}");
+        // Waking at the bound sorts the slot out; the next answer is exact.
+        assert_eq!(drain(&mut wheel, bound), []);
+        assert_eq!(wheel.next_deadline(), Some(5_100));
+    }
+
+    #[test]
+    fn dropping_the_wheel_drops_each_value_once() {
+        use std::rc::Rc;
+        let tracker = Rc::new(());
+        {
+            let mut wheel: Wheel<Rc<()>, 8> = Wheel::new();
+            let a = wheel.insert(3, tracker.clone()).unwrap();
+            wheel.insert(3, tracker.clone()).unwrap();
+            wheel.insert(100_000, tracker.clone()).unwrap();
+            wheel.insert(1, tracker.clone()).unwrap();
+            drop(wheel.cancel(a));
+            drop(wheel.poll_expired(2));
+            assert_eq!(Rc::strong_count(&tracker), 3);
+        }
+        assert_eq!(Rc::strong_count(&tracker), 1);
+    }
+
+    #[test]
+    fn a_wheel_can_be_a_static() {
+        static TIMERS: Wheel<u32, 4> = Wheel::new();
+        assert!(TIMERS.is_empty());
+        assert_eq!(TIMERS.capacity(), 4);
+        assert_eq!(TIMERS.next_deadline(), None);
+    }
+
+    #[test]
+    fn errors_say_what_went_wrong() {
+        use std::string::ToString;
+        assert_eq!(InsertError::Full(()).to_string(), "timer wheel is full");
+        assert_eq!(
+            InsertError::OutOfRange(()).to_string(),
+            "timer deadline is 68719476736 or more ticks away, beyond the wheel's range"
+        );
+        let _: &dyn core::error::Error = &InsertError::Full(1u8);
+    }
+
+    /// A deadline or a time to move to, relative to the wheel's time, weighted towards
+    /// the places a wheel gets wrong: level spans and their edges, the range's end.
+    #[derive(Debug, Clone, Copy)]
+    enum When {
+        /// `now + n`, n small: level 0 and its edge.
+        Soon(u64),
+        /// `now + 64^level + edge - 1`.
+        Span(u32, u64),
+        /// The next multiple of `64^level` after now, `+ edge - 1`.
+        Aligned(u32, u64),
+        /// `now + n`, n anywhere up to a little past the range.
+        Far(u64),
+        /// `now - n` (overdue).
+        Past(u64),
+    }
+
+    impl When {
+        fn at(self, now: u64) -> u64 {
+            match self {
+                When::Soon(n) | When::Far(n) => now.saturating_add(n),
+                When::Span(level, edge) => now
+                    .saturating_add(1 << (SLOT_BITS * level))
+                    .saturating_add(edge)
+                    .saturating_sub(1),
+                When::Aligned(level, edge) => {
+                    let span = 1u64 << (SLOT_BITS * level);
+                    ((now / span).saturating_add(1))
+                        .saturating_mul(span)
+                        .saturating_add(edge)
+                        .saturating_sub(1)
+                }
+                When::Past(n) => now.saturating_sub(n),
+            }
+        }
+    }
+
+    fn when() -> impl Strategy<Value = When> {
+        prop_oneof![
+            3 => (0..140u64).prop_map(When::Soon),
+            3 => (0..=LEVELS as u32, 0..3u64).prop_map(|(l, e)| When::Span(l, e)),
+            2 => (1..=LEVELS as u32, 0..3u64).prop_map(|(l, e)| When::Aligned(l, e)),
+            2 => (0..RANGE + 100).prop_map(When::Far),
+            1 => (0..200u64).prop_map(When::Past),
+        ]
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Insert(When),
+        Cancel(usize),
+        CancelStale(usize),
+        /// Fire everything due up to this time.
+        Advance(When),
+        /// Take at most one due timer (the caller stops mid-round).
+        PollOne(When),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => when().prop_map(Op::Insert),
+            2 => any::<usize>().prop_map(Op::Cancel),
+            1 => any::<usize>().prop_map(Op::CancelStale),
+            2 => when().prop_map(Op::Advance),
+            2 => when().prop_map(Op::PollOne),
+        ]
+    }
+
+    /// The reference: a list of pending timers, searched and sorted by brute force.
+    struct Model {
+        now: u64,
+        /// (deadline, value, key) of each pending timer; deadlines are clamped to the
+        /// `now` of their insertion, as the wheel documents.
+        pending: Vec<(u64, u32, TimerKey)>,
+    }
+
+    impl Model {
+        fn earliest(&self) -> Option<u64> {
+            self.pending.iter().map(|p| p.0).min()
+        }
+
+        fn remove_value(&mut self, value: u32) -> (u64, u32, TimerKey) {
+            let at = self.pending.iter().position(|p| p.1 == value).unwrap();
+            self.pending.swap_remove(at)
+        }
+    }
+
+    const CASES: u32 = if cfg!(miri) { 8 } else { 10_000 };
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: CASES, ..ProptestConfig::default() })]
+
+        /// The wheel fires what a brute-force list would, on the same ticks, in deadline
+        /// order (timers due on one tick compared as a set); refuses what the list says
+        /// is full or out of range, giving the value back; and stale keys cancel
+        /// nothing. `next_deadline` is never late, and exact in runs without cancels.
+        #[test]
+        fn behaves_like_a_sorted_list(
+            start in prop_oneof![Just(0u64), 0..RANGE * 2, Just(u64::MAX - RANGE - 10)],
+            cancels in any::<bool>(),
+            ops in proptest::collection::vec(op(), 0..64),
+        ) {
+            const N: usize = 16;
+            let mut wheel: Wheel<u32, N> = Wheel::starting_at(start);
+            let mut model = Model { now: start, pending: Vec::new() };
+            let mut dead: Vec<TimerKey> = Vec::new();
+            for (value, op) in ops.into_iter().enumerate() {
+                let value = value as u32;
+                match op {
+                    Op::Insert(when) => {
+                        let deadline = when.at(model.now).max(model.now);
+                        let got = wheel.insert(when.at(model.now), value);
+                        if deadline - model.now >= RANGE {
+                            prop_assert_eq!(got, Err(InsertError::OutOfRange(value)));
+                        } else if model.pending.len() == N {
+                            prop_assert_eq!(got, Err(InsertError::Full(value)));
+                        } else {
+                            let key = got.unwrap();
+                            prop_assert_eq!(wheel.deadline(key), Some(deadline));
+                            model.pending.push((deadline, value, key));
+                        }
+                    }
+                    Op::Cancel(i) if cancels && !model.pending.is_empty() => {
+                        let (_, value, key) = model.pending.swap_remove(i % model.pending.len());
+                        prop_assert_eq!(wheel.cancel(key), Some(value));
+                        dead.push(key);
+                    }
+                    Op::CancelStale(i) if !dead.is_empty() => {
+                        let key = dead[i % dead.len()];
+                        prop_assert_eq!(wheel.cancel(key), None);
+                        prop_assert!(!wheel.contains(key));
+                    }
+                    Op::Advance(when) => {
+                        let target = when.at(model.now).max(model.now);
+                        let mut fired = Vec::new();
+                        while let Some((key, value)) = wheel.poll_expired(target) {
+                            fired.push((wheel.now(), value));
+                            let (deadline, _, want_key) = model.remove_value(value);
+                            prop_assert_eq!(key, want_key);
+                            prop_assert_eq!(wheel.now(), deadline, "fired off its tick");
+                            dead.push(key);
+                        }
+                        let in_order = fired.windows(2).all(|w| w[0].0 <= w[1].0);
+                        prop_assert!(in_order, "out of order: {:?}", fired);
+                        let none_due = model.pending.iter().all(|p| p.0 > target);
+                        prop_assert!(none_due, "left due timers");
+                        model.now = target;
+                    }
+                    Op::PollOne(when) => {
+                        let target = when.at(model.now).max(model.now);
+                        match (wheel.poll_expired(target), model.earliest()) {
+                            (Some((key, value)), Some(earliest)) => {
+                                let (deadline, _, want_key) = model.remove_value(value);
+                                prop_assert_eq!(key, want_key);
+                                prop_assert_eq!(deadline, earliest, "not the earliest");
+                                prop_assert_eq!(wheel.now(), deadline);
+                                model.now = deadline;
+                                dead.push(key);
+                            }
+                            (None, earliest) => {
+                                prop_assert!(earliest.is_none_or(|e| e > target));
+                                model.now = target;
+                            }
+                            (Some(fired), None) => {
+                                prop_assert!(false, "fired {:?} from nothing", fired)
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                prop_assert_eq!(wheel.now(), model.now);
+                prop_assert_eq!(wheel.len(), model.pending.len());
+                let next = wheel.next_deadline();
+                match model.earliest() {
+                    None => prop_assert_eq!(next, None),
+                    Some(earliest) if cancels => {
+                        let next = next.unwrap();
+                        let never_late = model.now <= next && next <= earliest;
+                        prop_assert!(never_late, "{} not in {}..={}", next, model.now, earliest);
+                    }
+                    Some(earliest) => prop_assert_eq!(next, Some(earliest)),
+                }
+            }
+        }
+    }
+}
