@@ -17,8 +17,8 @@
 //! # Ok::<(), statio_core::OsError>(())
 //! ```
 //!
-//! Every descriptor is created close-on-exec and non-blocking (see the flag table in
-//! the [`socket` notes](#platforms)), closes when its owner is dropped, and is a
+//! Every descriptor is created close-on-exec and non-blocking (see the table under
+//! [Platforms](#platforms)), closes when its owner is dropped, and is a
 //! [`Source<RawFd>`](statio_core::Source) for any selector port.
 //!
 //! # Failure modes
