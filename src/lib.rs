@@ -1,1 +1,76 @@
-//! placeholder
+//! statio: a fast, low-level, non-blocking I/O event loop with every capacity fixed at
+//! compile time and no heap allocation, in the spirit of mio 0.2.
+//!
+//! This crate is the facade: it re-exports the portable core ([`statio_core`]) and the
+//! native port for the target (epoll on Linux and Android), and names the loop with
+//! that port filled in, so a program states its capacities once:
+//!
+//! ```no_run
+//! use statio::net::TcpListener;
+//! use statio::{EventLoop, Handler, Ready, Token};
+//!
+//! type Loop = EventLoop<Server, /*sources*/ 64, /*events*/ 32>;
+//!
+//! struct Server(TcpListener);
+//!
+//! impl Handler for Server {
+//!     type Timeout = ();
+//!     type Message = ();
+//!     type Loop = Loop;
+//!
+//!     fn readable(&mut self, event_loop: &mut Loop, _: Token, _: Ready) {
+//!         // Accept one connection and close it at once, then stop.
+//!         if let Ok(Some((_conn, peer))) = self.0.accept() {
+//!             println!("accepted {peer}");
+//!             event_loop.shutdown();
+//!         }
+//!     }
+//! }
+//!
+//! fn main() -> Result<(), statio::Error> {
+//!     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+//!     let mut event_loop = Loop::new()?;
+//!     event_loop.register(&listener, Token(0))?;
+//!     event_loop.run(&mut Server(listener))
+//! }
+//! ```
+//!
+//! | crate | job |
+//! |---|---|
+//! | `statio-core` | tokens, readiness, slab, registry, `Selector` trait, `EventLoop` (no_std, no libc) |
+//! | `statio-unix` | owned fds, errno, TCP/UDP/Unix sockets, pipes (no_std, libc) |
+//! | `statio-epoll` | the epoll selector (Linux, Android) |
+//!
+//! The `std` feature (on by default) adds conversions only: `std::io::Error` from the
+//! error types, `AsFd`/`AsRawFd` and `std::net` conversions for the sockets.
+#![no_std]
+#![warn(missing_docs)]
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
+pub use statio_core::{
+    Config, Error, Event, Events, Handler, Interest, Key, OsError, PollOpt, ReadHint, Ready,
+    Selector, Slab, Source, Token, sim,
+};
+pub use statio_unix::{Fd, RawFd, net};
+
+/// The native selector of this target.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub type NativeSelector = statio_epoll::Epoll;
+
+/// An event loop over the [`NativeSelector`] for handler `H`, watching up to `SOURCES`
+/// sources (tokens `0..SOURCES`) and taking up to `EVENTS` events per turn.
+pub type EventLoop<H, const SOURCES: usize, const EVENTS: usize> =
+    statio_core::EventLoop<H, NativeSelector, SOURCES, EVENTS>;
+
+/// The loop over any selector (the core's `EventLoop`), for programs and tests that
+/// pick a port themselves: `GenericEventLoop<H, ports::epoll::Epoll, SOURCES, EVENTS>`.
+pub use statio_core::EventLoop as GenericEventLoop;
+
+/// The ports built for this target, for programs that pick a selector themselves.
+pub mod ports {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub use statio_epoll as epoll;
+}
