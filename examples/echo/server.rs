@@ -78,6 +78,8 @@ pub struct Echo<const N: usize, const BUF: usize> {
     pub accept_errors: usize,
     /// Connections served and closed.
     pub closed: usize,
+    /// Times a connection's write was partial and it waited for writability.
+    pub write_waits: usize,
 }
 
 impl<const N: usize, const BUF: usize> Echo<N, BUF> {
@@ -88,6 +90,7 @@ impl<const N: usize, const BUF: usize> Echo<N, BUF> {
             rejected: 0,
             accept_errors: 0,
             closed: 0,
+            write_waits: 0,
         }
     }
 
@@ -171,7 +174,10 @@ impl<const N: usize, const BUF: usize> Handler for Echo<N, BUF> {
         let next = conn.pump(ready).unwrap_or(Next::Close);
         let interest = match next {
             Next::Read if was_writing => Interest::READABLE,
-            Next::Write if !was_writing => Interest::WRITABLE,
+            Next::Write if !was_writing => {
+                self.write_waits += 1;
+                Interest::WRITABLE
+            }
             Next::Read | Next::Write => return,
             Next::Close => {
                 let _ = event_loop.deregister(&conn.stream, token);

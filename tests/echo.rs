@@ -1,0 +1,304 @@
+//! The echo example's server (`examples/echo/server.rs`) on a loop thread, driven by
+//! blocking std clients on loopback: concurrency, varied sizes, a slow reader, EOF,
+//! and a full table.
+
+#[path = "../examples/echo/server.rs"]
+mod server;
+mod util;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use server::{Echo, EchoLoop};
+use util::{IO_TIMEOUT, assert_same_bytes, pattern, tcp_client, wait_for};
+
+/// The longest one turn of the server thread sleeps, so it sees the stop flag soon.
+const SERVER_TURN: Duration = Duration::from_millis(20);
+/// The server thread stops by itself after this long, even if a test forgot to.
+const SERVER_LIFETIME: Duration = Duration::from_secs(120);
+
+/// What the server counted, read after each turn.
+#[derive(Default)]
+struct Counters {
+    closed: AtomicUsize,
+    rejected: AtomicUsize,
+    accept_errors: AtomicUsize,
+    write_waits: AtomicUsize,
+}
+
+/// An echo server on its own thread; stops (and is joined) on [`stop`](Self::stop),
+/// or stops without a join when dropped (e.g. by a failing test).
+struct Running {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    counters: Arc<Counters>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Starts `Echo<N, BUF>` on 127.0.0.1 with an ephemeral port.
+    fn start<const N: usize, const BUF: usize>() -> Running {
+        let stop = Arc::new(AtomicBool::new(false));
+        let counters = Arc::new(Counters::default());
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let thread = {
+            let (stop, counters) = (stop.clone(), counters.clone());
+            thread::Builder::new()
+                .name(format!("echo<{N},{BUF}>"))
+                // The table (N connections of BUF bytes) lives on this thread's stack.
+                .stack_size(16 * 1024 * 1024 + 2 * N * BUF)
+                .spawn(move || serve::<N, BUF>(&stop, &counters, &addr_tx))
+                .expect("spawn the server thread")
+        };
+        let addr = addr_rx
+            .recv_timeout(IO_TIMEOUT)
+            .expect("the server thread did not start");
+        Running {
+            addr,
+            stop,
+            counters,
+            thread: Some(thread),
+        }
+    }
+
+    fn closed(&self) -> usize {
+        self.counters.closed.load(Ordering::Acquire)
+    }
+
+    fn write_waits(&self) -> usize {
+        self.counters.write_waits.load(Ordering::Acquire)
+    }
+
+    fn rejected(&self) -> usize {
+        self.counters.rejected.load(Ordering::Acquire)
+    }
+
+    /// Stops the server thread and joins it, propagating its panic.
+    fn stop(mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(thread) = self.thread.take()
+            && let Err(panic) = thread.join()
+        {
+            std::panic::resume_unwind(panic);
+        }
+        assert_eq!(
+            self.counters.accept_errors.load(Ordering::Acquire),
+            0,
+            "accept failed"
+        );
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // Release: pairs with the Acquire load of the server thread.
+        self.stop.store(true, Ordering::Release);
+    }
+}
+
+/// The server thread: bounded turns until the stop flag or its lifetime ends.
+fn serve<const N: usize, const BUF: usize>(
+    stop: &AtomicBool,
+    counters: &Counters,
+    addr_tx: &std::sync::mpsc::Sender<SocketAddr>,
+) {
+    let mut echo = Echo::<N, BUF>::new();
+    let mut event_loop = EchoLoop::<N, BUF>::new().expect("EventLoop::new");
+    let addr = echo
+        .listen(&mut event_loop, "127.0.0.1:0".parse().unwrap())
+        .expect("listen");
+    addr_tx.send(addr).unwrap();
+    let deadline = Instant::now() + SERVER_LIFETIME;
+    // Acquire: pairs with the Release store of `Running::stop`/`drop`.
+    while !stop.load(Ordering::Acquire) && Instant::now() < deadline {
+        event_loop
+            .run_once(&mut echo, Some(SERVER_TURN))
+            .expect("run_once");
+        // Release: pairs with the Acquire loads of the test thread.
+        counters.closed.store(echo.closed, Ordering::Release);
+        counters.rejected.store(echo.rejected, Ordering::Release);
+        counters
+            .accept_errors
+            .store(echo.accept_errors, Ordering::Release);
+        counters
+            .write_waits
+            .store(echo.write_waits, Ordering::Release);
+    }
+}
+
+/// Sends `messages` on one connection from a writer thread while this thread reads
+/// everything back; returns what came back.
+fn exchange(addr: SocketAddr, messages: Vec<Vec<u8>>) -> Vec<u8> {
+    let stream = tcp_client(addr);
+    let total: usize = messages.iter().map(Vec::len).sum();
+    let mut writer = stream.try_clone().unwrap();
+    let writing = thread::spawn(move || {
+        for message in &messages {
+            writer.write_all(message).expect("client write");
+        }
+    });
+    let mut got = vec![0u8; total];
+    let mut stream = stream;
+    stream.read_exact(&mut got).expect("client read back");
+    writing.join().expect("writer thread");
+    // Nothing more: the server echoes only what it got.
+    stream.shutdown(Shutdown::Write).unwrap();
+    let mut rest = [0u8; 1];
+    assert_eq!(stream.read(&mut rest).unwrap(), 0, "bytes beyond the echo");
+    got
+}
+
+#[test]
+fn hundred_concurrent_clients_get_their_bytes_back() {
+    const CLIENTS: usize = 100;
+    let server = Running::start::<128, 4096>();
+    let addr = server.addr;
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|i| {
+            thread::spawn(move || {
+                // Sizes around the server's 4 KiB buffer, odd sizes, and every tenth
+                // client a 256 KiB message.
+                let mut sizes = vec![1, 1 + i % 17, 1000 + 37 * i, 4095, 4096, 4097];
+                sizes.push(16 * 1024 + 113 * i);
+                if i % 10 == 0 {
+                    sizes.push(256 * 1024);
+                }
+                let messages: Vec<Vec<u8>> = sizes
+                    .iter()
+                    .enumerate()
+                    .map(|(m, &len)| pattern((i * 100 + m) as u64, len))
+                    .collect();
+                let want = messages.concat();
+                let got = exchange(addr, messages);
+                assert_same_bytes(&got, &want, &format!("client {i}"));
+            })
+        })
+        .collect();
+    for (i, client) in clients.into_iter().enumerate() {
+        client
+            .join()
+            .unwrap_or_else(|_| panic!("client {i} failed"));
+    }
+    wait_for("all 100 connections closed by the server", || {
+        server.closed() == CLIENTS
+    });
+    assert_eq!(server.rejected(), 0);
+    server.stop();
+}
+
+/// The most a TCP send buffer grows to by autotuning (`tcp_wmem[2]`, tcp(7)); the
+/// Linux default, 4 MiB, where the file cannot be read.
+fn max_send_buffer() -> usize {
+    std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(2)?.parse().ok())
+        .unwrap_or(4 * 1024 * 1024)
+}
+
+#[test]
+fn slow_reader_gets_every_byte_in_order() {
+    let server = Running::start::<8, 4096>();
+    let mut stream = tcp_client(server.addr);
+    // A fixed receive buffer on the client (no autotuning), so what the server can
+    // write before the client reads is bounded: its send buffer (at most tcp_wmem[2])
+    // plus the client's receive buffer (twice the value set, socket(7)).
+    let rcvbuf: usize = 32 * 1024;
+    let value = rcvbuf as libc::c_int;
+    // SAFETY: SO_RCVBUF takes a c_int, passed by pointer with its size.
+    let ret = unsafe {
+        libc::setsockopt(
+            std::os::fd::AsRawFd::as_raw_fd(&stream),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&value as *const libc::c_int).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(ret, 0, "SO_RCVBUF: {}", std::io::Error::last_os_error());
+    // More than fits in both buffers: the server's writes must come up short.
+    let len = max_send_buffer() + 2 * rcvbuf + 1024 * 1024;
+    let want = pattern(7, len);
+    let mut writer = stream.try_clone().unwrap();
+    let data = want.clone();
+    let writing = thread::spawn(move || {
+        writer.write_all(&data).expect("client write");
+        writer.shutdown(Shutdown::Write).unwrap();
+    });
+    // Not reading until the server has had a partial write and waits to write.
+    wait_for("a partial write on the server", || server.write_waits() > 0);
+    let mut got = Vec::with_capacity(len);
+    stream.read_to_end(&mut got).expect("read back until EOF");
+    writing.join().expect("writer thread");
+    assert_same_bytes(&got, &want, "slow reader");
+    wait_for("the connection closed by the server", || {
+        server.closed() == 1
+    });
+    server.stop();
+}
+
+#[test]
+fn peer_eof_closes_the_connection() {
+    let server = Running::start::<8, 64>();
+    let mut stream = tcp_client(server.addr);
+    stream.write_all(b"ping").unwrap();
+    let mut buf = [0u8; 4];
+    stream.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"ping");
+    assert_eq!(server.closed(), 0, "closed before the client's EOF");
+    stream.shutdown(Shutdown::Write).unwrap();
+    // The server closes its side: this read sees EOF (not a timeout).
+    assert_eq!(stream.read(&mut buf).expect("EOF from the server"), 0);
+    wait_for("the server counts the connection closed", || {
+        server.closed() == 1
+    });
+    // A dropped client (both directions at once) is closed as well.
+    let mut second = tcp_client(server.addr);
+    second.write_all(b"x").unwrap();
+    second.read_exact(&mut buf[..1]).unwrap();
+    drop(second);
+    wait_for("the dropped client's connection closed", || {
+        server.closed() == 2
+    });
+    server.stop();
+}
+
+#[test]
+fn full_table_closes_new_connections_and_keeps_serving() {
+    // 4 sockets: the listener and 3 connections.
+    let server = Running::start::<4, 64>();
+    let ping = |stream: &mut std::net::TcpStream, tag: u64| {
+        let want = pattern(tag, 200);
+        stream.write_all(&want).unwrap();
+        let mut got = vec![0u8; want.len()];
+        stream.read_exact(&mut got).expect("echo");
+        assert_same_bytes(&got, &want, "echo on a table connection");
+    };
+    let mut kept: Vec<_> = (0..3).map(|_| tcp_client(server.addr)).collect();
+    for (i, stream) in kept.iter_mut().enumerate() {
+        ping(stream, i as u64);
+    }
+    let mut fourth = tcp_client(server.addr);
+    let mut buf = [0u8; 1];
+    assert_eq!(
+        fourth.read(&mut buf).expect("EOF, not a timeout"),
+        0,
+        "the 4th connection was not closed at once"
+    );
+    wait_for("the 4th connection counted as rejected", || {
+        server.rejected() == 1
+    });
+    for (i, stream) in kept.iter_mut().enumerate() {
+        ping(stream, 10 + i as u64);
+    }
+    // Freeing a slot lets a new connection in.
+    drop(kept.pop());
+    wait_for("a table slot freed", || server.closed() == 1);
+    let mut fifth = tcp_client(server.addr);
+    ping(&mut fifth, 20);
+    assert_eq!(server.rejected(), 1);
+    server.stop();
+}
