@@ -1,0 +1,173 @@
+//! Zero heap allocations on the loop's thread, from building the loop to its end,
+//! while the echo server serves 1,000 TCP connections (DESIGN.md, "No heap").
+//!
+//! A counting global allocator counts per thread, and only while that thread's
+//! `COUNTING` flag is on: the client threads and the test harness allocate freely.
+
+#[path = "../examples/echo/server.rs"]
+mod server;
+mod util;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, Shutdown, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use server::{Echo, EchoLoop};
+use util::{assert_same_bytes, pattern, tcp_client, wait_for};
+
+thread_local! {
+    // `const` initialisers: reading these never allocates (no lazy init), so the
+    // allocator may use them.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// `System`, counting the calls that allocate on threads that are counting.
+struct Counting;
+
+impl Counting {
+    fn count() {
+        // `try_with`: during a thread's teardown the slots may be gone; not counting.
+        if COUNTING.try_with(Cell::get).unwrap_or(false) {
+            let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        }
+    }
+}
+
+// SAFETY: every call is forwarded to `System` unchanged; counting touches only
+// const-initialised thread-locals, which neither allocate nor re-enter.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        Self::count();
+        // SAFETY: the caller upholds `alloc`'s contract, which `System` shares.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        Self::count();
+        // SAFETY: as for `alloc`.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        Self::count();
+        // SAFETY: the caller upholds `realloc`'s contract, which `System` shares.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System` (every allocation above forwards to it).
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const CONNECTIONS: usize = 1000;
+/// Client threads at once; below the table's 127 connection slots.
+const BATCH: usize = 100;
+/// The loop thread gives up after this long (the test then fails on the count).
+const LIMIT: Duration = Duration::from_secs(120);
+
+type Server = Echo<128, 1024>;
+
+/// What the loop thread reports when it is done.
+struct Report {
+    allocations: usize,
+    closed: usize,
+    rejected: usize,
+    accept_errors: usize,
+}
+
+/// The loop thread: counting from before the loop is built until it has served
+/// `CONNECTIONS` connections (or `LIMIT` passed) and is dropped.
+fn serve(port: &AtomicU16, closed: &AtomicUsize) -> Report {
+    // Built before counting: a value, not an allocation, but keep its construction
+    // out of the measured span all the same.
+    let mut echo = Server::new();
+    let deadline = Instant::now() + LIMIT;
+    COUNTING.with(|c| c.set(true));
+    let mut event_loop = EchoLoop::<128, 1024>::new().expect("EventLoop::new");
+    let addr = echo
+        .listen(&mut event_loop, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .expect("listen");
+    // Release: pairs with the Acquire load of the test thread.
+    port.store(addr.port(), Ordering::Release);
+    while echo.closed < CONNECTIONS && Instant::now() < deadline {
+        event_loop
+            .run_once(&mut echo, Some(Duration::from_millis(20)))
+            .expect("run_once");
+        // Release: pairs with the Acquire load of the test thread.
+        closed.store(echo.closed, Ordering::Release);
+    }
+    event_loop.shutdown();
+    drop(event_loop);
+    COUNTING.with(|c| c.set(false));
+    Report {
+        allocations: ALLOCATIONS.with(Cell::get),
+        closed: echo.closed,
+        rejected: echo.rejected,
+        accept_errors: echo.accept_errors,
+    }
+}
+
+/// One client: connect, send a message, read it back, close.
+fn client(addr: SocketAddr, n: usize) {
+    let mut stream = tcp_client(addr);
+    // Sizes 1..=3000: one read or several, below and above the 1 KiB buffer.
+    let want = pattern(n as u64, 1 + n * 7 % 3000);
+    stream.write_all(&want).expect("client write");
+    let mut got = vec![0u8; want.len()];
+    stream.read_exact(&mut got).expect("client read back");
+    assert_same_bytes(&got, &want, &format!("connection {n}"));
+    stream.shutdown(Shutdown::Write).unwrap();
+    let mut rest = [0u8; 1];
+    assert_eq!(stream.read(&mut rest).expect("EOF"), 0, "connection {n}");
+}
+
+#[test]
+fn loop_thread_allocates_nothing_serving_a_thousand_connections() {
+    let port = Arc::new(AtomicU16::new(0));
+    let closed = Arc::new(AtomicUsize::new(0));
+    let server = {
+        let (port, closed) = (port.clone(), closed.clone());
+        thread::Builder::new()
+            .name("loop".into())
+            .stack_size(16 * 1024 * 1024)
+            .spawn(move || serve(&port, &closed))
+            .unwrap()
+    };
+    wait_for("the listener bound", || port.load(Ordering::Acquire) != 0);
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port.load(Ordering::Acquire)));
+    for batch in 0..CONNECTIONS / BATCH {
+        let clients: Vec<_> = (0..BATCH)
+            .map(|i| {
+                let n = batch * BATCH + i;
+                thread::spawn(move || client(addr, n))
+            })
+            .collect();
+        for client in clients {
+            client.join().expect("a client failed");
+        }
+        // Every connection of this batch is closed before the next starts, so the
+        // table never holds more than one batch.
+        let served = (batch + 1) * BATCH;
+        wait_for("the batch's connections closed by the server", || {
+            closed.load(Ordering::Acquire) >= served
+        });
+    }
+    let report = server.join().expect("the loop thread panicked");
+    assert_eq!(report.closed, CONNECTIONS, "connections served");
+    assert_eq!(report.rejected, 0, "connections rejected (table full)");
+    assert_eq!(report.accept_errors, 0, "accept errors");
+    assert_eq!(
+        report.allocations, 0,
+        "heap allocations on the loop thread between building the loop and its end"
+    );
+}
