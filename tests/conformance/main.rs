@@ -9,7 +9,9 @@
 //! (turn caps, `run_once` timeouts), and asserts behaviour, never timing.
 
 mod closing;
+mod interrupt;
 mod modes;
+mod overflow;
 mod registration;
 mod stale;
 mod util;
@@ -54,6 +56,15 @@ macro_rules! conformance {
                 deregistered_in_the_batch_gets_no_event,
                 reregistered_in_the_batch_gets_no_stale_event,
                 reopened_fd_number_gets_no_stale_event,
+            });
+            conformance!(@subject $selector, overflow {
+                level_dispatches_every_source,
+                edge_dispatches_every_source_once,
+                oneshot_dispatches_every_source_once,
+                edge_oneshot_dispatches_every_source_once,
+            });
+            conformance!(@subject $selector, interrupt {
+                signal_reaches_interrupted_and_the_loop_continues,
             });
         }
     };
