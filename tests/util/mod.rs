@@ -47,19 +47,6 @@ pub fn run_until<H, const N: usize, const E: usize>(
     );
 }
 
-/// Runs turns until `done()` holds (see [`run_until`]).
-pub fn run_while_not<H, const N: usize, const E: usize>(
-    event_loop: &mut EventLoop<H, N, E>,
-    handler: &mut H,
-    what: &str,
-    max_turns: usize,
-    mut done: impl FnMut() -> bool,
-) where
-    H: Handler<Loop = EventLoop<H, N, E>>,
-{
-    run_until(event_loop, handler, what, max_turns, |_| done());
-}
-
 /// Polls `cond` (another thread makes it true) every few milliseconds for at most
 /// [`WAIT`]; panics naming `what` if it never held.
 pub fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
