@@ -9,7 +9,7 @@
 //! use statio::net::TcpListener;
 //! use statio::{EventLoop, Handler, Ready, Token};
 //!
-//! type Loop = EventLoop<Server, /*sources*/ 64, /*events*/ 32>;
+//! type Loop = EventLoop<Server, /*sources*/ 64, /*timers*/ 0, /*events*/ 32>;
 //!
 //! struct Server(TcpListener);
 //!
@@ -37,7 +37,7 @@
 //!
 //! | crate | job |
 //! |---|---|
-//! | `statio-core` | tokens, readiness, slab, registry, `Selector` trait, `EventLoop` (no_std, no libc) |
+//! | `statio-core` | tokens, readiness, slab, registry, timer wheel, clock, `Selector` trait, `EventLoop` (no_std, no libc) |
 //! | `statio-unix` | owned fds, errno, TCP/UDP/Unix sockets, pipes (no_std, libc) |
 //! | `statio-epoll` | the epoll selector (Linux, Android) |
 //!
@@ -51,9 +51,10 @@
 struct ReadmeDoctests;
 
 pub use statio_core::{
-    Config, Error, Event, Events, Handler, Interest, Key, OsError, PollOpt, ReadHint, Ready,
-    Selector, Slab, Source, Token, sim,
+    Clock, Config, Error, Event, Events, Handler, Instant, Interest, Key, OsError, PollOpt,
+    ReadHint, Ready, Selector, Slab, Source, Timeout, TimerError, Token, Wheel, sim,
 };
+pub use statio_unix::clock::MonotonicClock;
 pub use statio_unix::{Fd, RawFd, net};
 
 /// The native selector of this target.
@@ -61,12 +62,13 @@ pub use statio_unix::{Fd, RawFd, net};
 pub type NativeSelector = statio_epoll::Epoll;
 
 /// An event loop over the [`NativeSelector`] for handler `H`, watching up to `SOURCES`
-/// sources (tokens `0..SOURCES`) and taking up to `EVENTS` events per turn.
-pub type EventLoop<H, const SOURCES: usize, const EVENTS: usize> =
-    statio_core::EventLoop<H, NativeSelector, SOURCES, EVENTS>;
+/// sources (tokens `0..SOURCES`), holding up to `TIMERS` timers and taking up to
+/// `EVENTS` events per turn.
+pub type EventLoop<H, const SOURCES: usize, const TIMERS: usize, const EVENTS: usize> =
+    statio_core::EventLoop<H, NativeSelector, SOURCES, TIMERS, EVENTS>;
 
 /// The loop over any selector (the core's `EventLoop`), for programs and tests that
-/// pick a port themselves: `GenericEventLoop<H, ports::epoll::Epoll, SOURCES, EVENTS>`.
+/// pick a port themselves: `GenericEventLoop<H, ports::epoll::Epoll, SOURCES, TIMERS, EVENTS>`.
 pub use statio_core::EventLoop as GenericEventLoop;
 
 /// The ports built for this target, for programs that pick a selector themselves.

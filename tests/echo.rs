@@ -28,6 +28,7 @@ struct Counters {
     rejected: AtomicUsize,
     accept_errors: AtomicUsize,
     write_waits: AtomicUsize,
+    timed_out: AtomicUsize,
 }
 
 /// An echo server on its own thread; stops (and is joined) on [`stop`](Self::stop),
@@ -42,6 +43,11 @@ struct Running {
 impl Running {
     /// Starts `Echo<N, BUF>` on 127.0.0.1 with an ephemeral port.
     fn start<const N: usize, const BUF: usize>() -> Running {
+        Running::start_idle::<N, BUF>(server::IDLE_TIMEOUT)
+    }
+
+    /// Starts `Echo<N, BUF>` closing connections idle for longer than `idle`.
+    fn start_idle<const N: usize, const BUF: usize>(idle: Duration) -> Running {
         let stop = Arc::new(AtomicBool::new(false));
         let counters = Arc::new(Counters::default());
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
@@ -51,7 +57,7 @@ impl Running {
                 .name(format!("echo<{N},{BUF}>"))
                 // The table (N connections of BUF bytes) lives on this thread's stack.
                 .stack_size(16 * 1024 * 1024 + 2 * N * BUF)
-                .spawn(move || serve::<N, BUF>(&stop, &counters, &addr_tx))
+                .spawn(move || serve::<N, BUF>(&stop, &counters, &addr_tx, idle))
                 .expect("spawn the server thread")
         };
         let addr = addr_rx
@@ -71,6 +77,10 @@ impl Running {
 
     fn write_waits(&self) -> usize {
         self.counters.write_waits.load(Ordering::Acquire)
+    }
+
+    fn timed_out(&self) -> usize {
+        self.counters.timed_out.load(Ordering::Acquire)
     }
 
     fn rejected(&self) -> usize {
@@ -105,8 +115,10 @@ fn serve<const N: usize, const BUF: usize>(
     stop: &AtomicBool,
     counters: &Counters,
     addr_tx: &std::sync::mpsc::Sender<SocketAddr>,
+    idle: Duration,
 ) {
     let mut echo = Echo::<N, BUF>::new();
+    echo.set_idle_timeout(idle);
     let mut event_loop = EchoLoop::<N, BUF>::new().expect("EventLoop::new");
     let addr = echo
         .listen(&mut event_loop, "127.0.0.1:0".parse().unwrap())
@@ -127,6 +139,7 @@ fn serve<const N: usize, const BUF: usize>(
         counters
             .write_waits
             .store(echo.write_waits, Ordering::Release);
+        counters.timed_out.store(echo.timed_out, Ordering::Release);
     }
 }
 
@@ -300,5 +313,43 @@ fn full_table_closes_new_connections_and_keeps_serving() {
     let mut fifth = tcp_client(server.addr);
     ping(&mut fifth, 20);
     assert_eq!(server.rejected(), 1);
+    server.stop();
+}
+
+#[test]
+fn an_idle_connection_is_closed_after_its_timeout_and_an_active_one_is_not() {
+    let idle = Duration::from_secs(2);
+    let server = Running::start_idle::<8, 256>(idle);
+
+    let mut silent = tcp_client(server.addr);
+    silent.write_all(b"x").unwrap();
+    let mut byte = [0u8; 1];
+    silent.read_exact(&mut byte).unwrap();
+    let went_silent = Instant::now();
+
+    // Another connection keeps talking for longer than the idle timeout: its timer is
+    // restarted by every message, so it stays open.
+    let mut chatty = tcp_client(server.addr);
+    for round in 0..30u8 {
+        chatty.write_all(&[round]).unwrap();
+        chatty.read_exact(&mut byte).unwrap();
+        assert_eq!(byte[0], round);
+        thread::sleep(Duration::from_millis(100));
+    }
+
+    // The silent one is closed by the server: EOF, and never before its timeout.
+    assert_eq!(silent.read(&mut byte).unwrap(), 0, "expected EOF");
+    assert!(
+        went_silent.elapsed() >= idle,
+        "closed after {:?}, before the {idle:?} idle timeout",
+        went_silent.elapsed()
+    );
+    wait_for("the idle connection to be counted", || {
+        server.timed_out() == 1
+    });
+    chatty.write_all(b"!").unwrap();
+    chatty.read_exact(&mut byte).unwrap();
+    assert_eq!(&byte, b"!");
+    assert_eq!(server.timed_out(), 1);
     server.stop();
 }

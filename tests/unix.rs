@@ -26,7 +26,7 @@ struct Conn {
     eof: bool,
 }
 
-type EchoLoop = EventLoop<UnixEcho, 16, 16>;
+type EchoLoop = EventLoop<UnixEcho, 16, 0, 16>;
 
 impl Handler for UnixEcho {
     type Timeout = ();

@@ -91,6 +91,8 @@ fn serve(port: &AtomicU16, closed: &AtomicUsize) -> Report {
     // Built before counting: a value, not an allocation, but keep its construction
     // out of the measured span all the same.
     let mut echo = Server::new();
+    // Every connection arms and re-arms an idle timer: timers are on the path too.
+    echo.set_idle_timeout(Duration::from_secs(30));
     let deadline = Instant::now() + LIMIT;
     COUNTING.with(|c| c.set(true));
     let mut event_loop = EchoLoop::<128, 1024>::new().expect("EventLoop::new");

@@ -74,6 +74,8 @@ pub enum Error {
     TokenInUse(Token),
     /// No source is registered under this token, or another source is.
     NotRegistered(Token),
+    /// A [`Config`](crate::Config) value the loop cannot work with.
+    InvalidConfig(&'static str),
     /// The operating system refused the call.
     Os(OsError),
 }
@@ -82,7 +84,9 @@ impl Error {
     /// The portable kind of this error, as [`embedded_io`] classifies I/O errors.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::TokenOutOfRange { .. } | Error::NotRegistered(_) => ErrorKind::InvalidInput,
+            Error::TokenOutOfRange { .. } | Error::NotRegistered(_) | Error::InvalidConfig(_) => {
+                ErrorKind::InvalidInput
+            }
             Error::TokenInUse(_) => ErrorKind::AlreadyExists,
             Error::Os(err) => err.kind(),
         }
@@ -107,6 +111,7 @@ impl fmt::Display for Error {
             Error::NotRegistered(token) => {
                 write!(f, "token {} is not registered to this source", token.0)
             }
+            Error::InvalidConfig(why) => write!(f, "invalid loop configuration: {why}"),
             Error::Os(err) => write!(f, "selector call failed: {err}"),
         }
     }

@@ -3,25 +3,50 @@
 //!
 //! One turn ([`run_once`](EventLoop::run_once)) is: one `select`, then for each event an
 //! O(1) registry lookup (dropping events of registrations that ended earlier in the
-//! batch) and a direct, statically dispatched call of [`Handler::ready`], then
-//! [`Handler::tick`]. Nothing else: no clock read, no syscall, no scan.
+//! batch) and a direct, statically dispatched call of [`Handler::ready`], then the
+//! expired timers ([`Handler::timeout`]), then [`Handler::tick`]. With no timer pending,
+//! nothing else: no clock read, no syscall, no scan.
+//!
+//! Timers are tickless: the select's timeout is the time to the earliest deadline,
+//! rounded up to the timer tick, so an idle loop sleeps until its next timer (or for
+//! ever) and a timer never fires before its deadline.
 
 use core::marker::PhantomData;
 use core::time::Duration;
 
 use crate::registry::Registry;
-use crate::{Error, Events, Handler, Interest, PollOpt, Selector, Source, Token};
+use crate::wheel::{InsertError, TimerKey, Wheel};
+use crate::{Clock, Error, Events, Handler, Interest, PollOpt, Selector, Source, Token};
+
+/// The handle of a timer set with [`EventLoop::timeout`], to cancel it with
+/// [`EventLoop::clear_timeout`]; stale once the timer fired or was cleared.
+pub type Timeout = TimerKey;
+
+/// Why [`EventLoop::timeout`] refused a timer; the value comes back in it.
+pub type TimerError<T> = InsertError<T>;
 
 /// The loop's knobs that are not capacities (those are const generics).
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     max_sleep: Option<Duration>,
+    timer_tick: Duration,
 }
 
 impl Config {
-    /// The defaults: a turn may sleep as long as nothing happens.
+    /// The defaults: a turn may sleep as long as nothing happens; timers have a 1 ms tick.
     pub const fn new() -> Config {
-        Config { max_sleep: None }
+        Config {
+            max_sleep: None,
+            timer_tick: Duration::from_millis(1),
+        }
+    }
+
+    /// Sets the timer resolution: deadlines are rounded up to a whole tick, and the
+    /// wheel's range is 2^36 ticks (795 days at 1 ms). A zero tick is refused by
+    /// [`EventLoop::configured`].
+    pub const fn timer_tick(mut self, tick: Duration) -> Config {
+        self.timer_tick = tick;
+        self
     }
 
     /// Caps how long one `select` may sleep, e.g. to bound the wait of a loop that
@@ -32,8 +57,15 @@ impl Config {
     }
 }
 
+impl Default for Config {
+    fn default() -> Self {
+        Config::new()
+    }
+}
+
 /// An event loop for handler `H` over selector `S`, watching up to `SOURCES` sources
-/// (tokens `0..SOURCES`) and taking up to `EVENTS` events per turn.
+/// (tokens `0..SOURCES`), holding up to `TIMERS` pending timers and taking up to
+/// `EVENTS` events per turn.
 ///
 /// Name it once in an alias and use the alias in the handler (see [`Handler`]); the
 /// `statio` facade provides one with the native selector filled in. The whole loop is
@@ -43,7 +75,7 @@ impl Config {
 /// use statio_core::sim::{SimSelector, SimSource};
 /// use statio_core::{EventLoop, Handler, Interest, PollOpt, Ready, Token};
 ///
-/// type Loop = EventLoop<Counter, SimSelector, 8, 4>;
+/// type Loop = EventLoop<Counter, SimSelector, /*sources*/ 8, /*timers*/ 4, /*events*/ 4>;
 ///
 /// struct Counter(usize);
 ///
@@ -65,16 +97,26 @@ impl Config {
 /// event_loop.run(&mut counter).unwrap();
 /// assert_eq!(counter.0, 1);
 /// ```
-pub struct EventLoop<H, S: Selector, const SOURCES: usize, const EVENTS: usize> {
+pub struct EventLoop<
+    H: Handler,
+    S: Selector,
+    const SOURCES: usize,
+    const TIMERS: usize,
+    const EVENTS: usize,
+> {
     selector: S,
     registry: Registry<S::Handle, SOURCES>,
     events: Events<S::Event, EVENTS>,
+    timers: Wheel<H::Timeout, TIMERS>,
+    /// `config.timer_tick` in nanoseconds, never zero.
+    tick_nanos: u64,
     config: Config,
     running: bool,
     handler: PhantomData<fn(&mut H)>,
 }
 
-impl<H, S, const SOURCES: usize, const EVENTS: usize> EventLoop<H, S, SOURCES, EVENTS>
+impl<H, S, const SOURCES: usize, const TIMERS: usize, const EVENTS: usize>
+    EventLoop<H, S, SOURCES, TIMERS, EVENTS>
 where
     H: Handler,
     S: Selector,
@@ -90,21 +132,33 @@ where
     /// A loop with `config` over a new selector.
     ///
     /// # Errors
-    /// What the OS refused when the selector opened.
+    /// [`Error::InvalidConfig`] for a zero or over-long timer tick; what the OS refused
+    /// when the selector opened.
     pub fn configured(config: Config) -> Result<Self, Error> {
-        Ok(Self::with_selector(S::new()?, config))
+        Self::with_selector(S::new()?, config)
     }
 
     /// A loop over a selector the caller opened.
-    pub fn with_selector(selector: S, config: Config) -> Self {
-        EventLoop {
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a zero timer tick or one of 2^64 ns or more.
+    pub fn with_selector(selector: S, config: Config) -> Result<Self, Error> {
+        let tick_nanos = match u64::try_from(config.timer_tick.as_nanos()) {
+            Ok(0) => return Err(Error::InvalidConfig("the timer tick is zero")),
+            Ok(nanos) => nanos,
+            Err(_) => return Err(Error::InvalidConfig("the timer tick is 2^64 ns or more")),
+        };
+        let now = selector.clock().now().as_nanos() / tick_nanos;
+        Ok(EventLoop {
             selector,
             registry: Registry::new(),
             events: Events::new(),
+            timers: Wheel::starting_at(now),
+            tick_nanos,
             config,
             running: false,
             handler: PhantomData,
-        }
+        })
     }
 
     /// Watches `io` for readability, level-triggered, under `token`.
@@ -186,6 +240,36 @@ where
         Ok(())
     }
 
+    /// Sets a timer: after `delay`, [`Handler::timeout`] receives `value`.
+    ///
+    /// The deadline is rounded up to the next timer tick, so the timer never fires
+    /// early; on an unloaded machine it fires within one tick of its deadline. Timers
+    /// due at the same tick fire in an unspecified order.
+    ///
+    /// # Errors
+    /// [`TimerError::Full`] with `value` when `TIMERS` timers are pending;
+    /// [`TimerError::OutOfRange`] with `value` when the deadline is 2^36 ticks or more
+    /// away.
+    pub fn timeout(
+        &mut self,
+        value: H::Timeout,
+        delay: Duration,
+    ) -> Result<Timeout, TimerError<H::Timeout>> {
+        let now = self.selector.clock().now().as_nanos();
+        let Ok(delay) = u64::try_from(delay.as_nanos()) else {
+            return Err(TimerError::OutOfRange(value));
+        };
+        // Round up: the deadline tick starts at or after now + delay.
+        let deadline = now.saturating_add(delay).div_ceil(self.tick_nanos);
+        self.timers.insert(deadline, value)
+    }
+
+    /// Cancels a pending timer, freeing its slot at once; `false` when it already
+    /// fired or was cleared (a stale handle cancels nothing).
+    pub fn clear_timeout(&mut self, timeout: Timeout) -> bool {
+        self.timers.cancel(timeout).is_some()
+    }
+
     /// Whether a source is registered under `token`.
     pub fn is_registered(&self, token: Token) -> bool {
         self.registry.is_registered(token)
@@ -218,7 +302,8 @@ where
     }
 }
 
-impl<H, S, const SOURCES: usize, const EVENTS: usize> EventLoop<H, S, SOURCES, EVENTS>
+impl<H, S, const SOURCES: usize, const TIMERS: usize, const EVENTS: usize>
+    EventLoop<H, S, SOURCES, TIMERS, EVENTS>
 where
     H: Handler<Loop = Self>,
     S: Selector,
@@ -239,24 +324,49 @@ where
         Ok(())
     }
 
-    /// Runs one turn: waits up to `timeout` (`None`: until an event), dispatches every
-    /// event returned, then calls [`Handler::tick`].
+    /// Runs one turn: waits up to `timeout` (`None`: until an event), and no longer
+    /// than until the next timer's deadline; dispatches every event returned, then the
+    /// timers that expired, then calls [`Handler::tick`].
     ///
     /// # Errors
     /// A selector error other than `Interrupted`; `Interrupted` calls
     /// [`Handler::interrupted`] and returns `Ok`.
     pub fn run_once(&mut self, handler: &mut H, timeout: Option<Duration>) -> Result<(), Error> {
-        let timeout = match (timeout, self.config.max_sleep) {
-            (Some(t), Some(cap)) => Some(t.min(cap)),
-            (t, cap) => t.or(cap),
-        };
+        let timeout = [timeout, self.config.max_sleep, self.time_to_next_timer()]
+            .into_iter()
+            .flatten()
+            .min();
         match self.selector.select(&mut self.events, timeout) {
             Ok(()) => self.dispatch(handler),
             Err(err) if err.is_interrupted() => handler.interrupted(self),
             Err(err) => return Err(err.into()),
         }
+        self.expire_timers(handler);
         handler.tick(self);
         Ok(())
+    }
+
+    /// How long until the earliest timer is due; `None` (and no clock read) without one.
+    fn time_to_next_timer(&self) -> Option<Duration> {
+        let deadline = self.timers.next_deadline()?.saturating_mul(self.tick_nanos);
+        let now = self.selector.clock().now().as_nanos();
+        Some(Duration::from_nanos(deadline.saturating_sub(now)))
+    }
+
+    /// Fires the timers due now. Only as many as were pending when it started: a timer
+    /// set by a callback here, due at once, fires next turn, so a handler re-arming a
+    /// zero delay cannot keep the loop from its I/O.
+    fn expire_timers(&mut self, handler: &mut H) {
+        if self.timers.is_empty() {
+            return;
+        }
+        let now = self.selector.clock().now().as_nanos() / self.tick_nanos;
+        for _ in 0..self.timers.len() {
+            match self.timers.poll_expired(now) {
+                Some((_, value)) => handler.timeout(self, value),
+                None => return,
+            }
+        }
     }
 
     fn dispatch(&mut self, handler: &mut H) {
@@ -278,12 +388,16 @@ mod tests {
     use crate::{Ready, Token};
     use heapless::Vec;
 
-    type Loop = EventLoop<Recorder, SimSelector, 8, 4>;
+    type Loop = EventLoop<Recorder, SimSelector, 8, 4, 4>;
 
     /// Records every callback; optionally deregisters a victim when an event arrives.
     #[derive(Default)]
     struct Recorder {
         ready: Vec<(Token, Ready), 64>,
+        /// Each timer value fired, with the simulated time it fired at.
+        fired: Vec<(u32, Duration), 64>,
+        /// Timer values that set a new timer of zero delay when they fire.
+        rearm: Option<u32>,
         interrupted: usize,
         ticks: usize,
         /// On any event of `.0`, deregister source `.1` under token `.2`.
@@ -294,9 +408,21 @@ mod tests {
     }
 
     impl Handler for Recorder {
-        type Timeout = ();
+        type Timeout = u32;
         type Message = ();
         type Loop = Loop;
+
+        fn timeout(&mut self, el: &mut Loop, value: u32) {
+            let at = el
+                .selector()
+                .clock()
+                .now()
+                .duration_since(crate::Instant::ZERO);
+            self.fired.push((value, at)).unwrap();
+            if self.rearm == Some(value) {
+                el.timeout(value, Duration::ZERO).unwrap();
+            }
+        }
 
         fn ready(&mut self, el: &mut Loop, token: Token, ready: Ready) {
             self.ready.push((token, ready)).unwrap();
@@ -485,7 +611,7 @@ mod tests {
     #[test]
     fn run_returns_after_shutdown_and_reports_running() {
         struct Stopper(usize);
-        type L = EventLoop<Stopper, SimSelector, 2, 2>;
+        type L = EventLoop<Stopper, SimSelector, 2, 0, 2>;
         impl Handler for Stopper {
             type Timeout = ();
             type Message = ();
@@ -513,7 +639,7 @@ mod tests {
             readable: Vec<Ready, 8>,
             writable: usize,
         }
-        type L = EventLoop<Seed, SimSelector, 2, 2>;
+        type L = EventLoop<Seed, SimSelector, 2, 1, 2>;
         impl Handler for Seed {
             type Timeout = ();
             type Message = ();
@@ -541,5 +667,136 @@ mod tests {
             &[Ready::READABLE | Ready::WRITABLE, Ready::HUP]
         );
         assert_eq!(h.writable, 2);
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn fired(rec: &Recorder) -> std::vec::Vec<u32> {
+        rec.fired.iter().map(|(v, _)| *v).collect()
+    }
+
+    #[test]
+    fn a_timer_fires_once_at_its_deadline_never_before() {
+        let mut el = Loop::new().unwrap();
+        let mut rec = Recorder::default();
+        el.timeout(7, ms(10)).unwrap();
+        // The select sleeps exactly until the deadline, then the timer fires.
+        el.run_once(&mut rec, None).unwrap();
+        assert_eq!(el.selector().last_timeout(), Some(ms(10)));
+        assert_eq!(rec.fired.as_slice(), &[(7, ms(10))]);
+        // Nothing pending: the next turn may sleep for ever.
+        el.run_once(&mut rec, None).unwrap();
+        assert_eq!(el.selector().last_timeout(), None);
+        assert_eq!(rec.fired.len(), 1);
+    }
+
+    #[test]
+    fn a_deadline_between_ticks_rounds_up() {
+        let tick = Config::new().timer_tick(ms(10));
+        let mut el = Loop::configured(tick).unwrap();
+        let mut rec = Recorder::default();
+        el.timeout(1, Duration::from_micros(10_001)).unwrap();
+        // Not due at 10 ms (that would be early): the deadline is the 20 ms tick.
+        el.run_once(&mut rec, Some(ms(10))).unwrap();
+        assert!(rec.fired.is_empty());
+        el.run_once(&mut rec, None).unwrap();
+        assert_eq!(rec.fired.as_slice(), &[(1, ms(20))]);
+    }
+
+    #[test]
+    fn an_idle_loop_sleeps_until_its_timer() {
+        // One timer 2 s away, nothing else: at most a handful of selects before it fires.
+        let mut el = Loop::new().unwrap();
+        let mut rec = Recorder::default();
+        el.timeout(1, Duration::from_secs(2)).unwrap();
+        for _ in 0..5 {
+            if !rec.fired.is_empty() {
+                break;
+            }
+            el.run_once(&mut rec, None).unwrap();
+        }
+        assert_eq!(fired(&rec), [1]);
+        assert!(
+            el.selector().select_calls() <= 2,
+            "{} selects",
+            el.selector().select_calls()
+        );
+    }
+
+    #[test]
+    fn a_clock_jump_fires_every_overdue_timer_once_in_order() {
+        let mut el = Loop::new().unwrap();
+        let mut rec = Recorder::default();
+        for (value, delay) in [(3, 300_000), (1, 5), (2, 70), (4, 5_000_000)] {
+            el.timeout(value, ms(delay)).unwrap();
+        }
+        el.selector().clock().advance(Duration::from_secs(7200));
+        el.run_once(&mut rec, Some(Duration::ZERO)).unwrap();
+        assert_eq!(fired(&rec), [1, 2, 3, 4]);
+        el.run_once(&mut rec, Some(Duration::ZERO)).unwrap();
+        assert_eq!(rec.fired.len(), 4);
+    }
+
+    #[test]
+    fn clear_timeout_cancels_once_and_stale_handles_cancel_nothing() {
+        let mut el = Loop::new().unwrap();
+        let mut rec = Recorder::default();
+        let a = el.timeout(1, ms(5)).unwrap();
+        let b = el.timeout(2, ms(5)).unwrap();
+        assert!(el.clear_timeout(a));
+        assert!(!el.clear_timeout(a));
+        el.run_once(&mut rec, None).unwrap();
+        assert_eq!(fired(&rec), [2]);
+        assert!(!el.clear_timeout(b), "fired: its handle is stale");
+        // A new timer reuses a's slot; a's handle still cancels nothing.
+        let _c = el.timeout(3, ms(5)).unwrap();
+        assert!(!el.clear_timeout(a));
+        el.run_once(&mut rec, None).unwrap();
+        assert_eq!(fired(&rec), [2, 3]);
+    }
+
+    #[test]
+    fn timer_limits_hand_the_value_back() {
+        let mut el = Loop::new().unwrap();
+        for i in 0..4 {
+            el.timeout(i, ms(1)).unwrap();
+        }
+        assert_eq!(el.timeout(99, ms(1)), Err(TimerError::Full(99)));
+        let mut el = Loop::new().unwrap();
+        assert_eq!(
+            el.timeout(5, Duration::from_secs(100 * 365 * 86_400)),
+            Err(TimerError::OutOfRange(5))
+        );
+        assert_eq!(el.timeout(6, Duration::MAX), Err(TimerError::OutOfRange(6)));
+    }
+
+    #[test]
+    fn a_zero_tick_is_refused() {
+        let zero = Config::new().timer_tick(Duration::ZERO);
+        assert!(matches!(
+            Loop::configured(zero),
+            Err(Error::InvalidConfig(_))
+        ));
+    }
+
+    #[test]
+    fn a_timer_rearmed_at_zero_delay_cannot_starve_io() {
+        let mut el = Loop::new().unwrap();
+        el.register(&SimSource(1), Token(0)).unwrap();
+        el.selector_mut().set_ready(1, Ready::READABLE).unwrap();
+        let mut rec = Recorder {
+            rearm: Some(9),
+            ..Recorder::default()
+        };
+        el.timeout(9, Duration::ZERO).unwrap();
+        for _ in 0..3 {
+            el.run_once(&mut rec, None).unwrap();
+        }
+        // One firing per turn, and the level-triggered source every turn.
+        assert_eq!(fired(&rec), [9, 9, 9]);
+        assert_eq!(tokens(&rec), [0, 0, 0]);
+        assert_eq!(el.selector().last_timeout(), Some(Duration::ZERO));
     }
 }

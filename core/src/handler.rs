@@ -16,7 +16,7 @@ pub type ReadHint = Ready;
 /// use statio_core::{Handler, Ready, Token};
 /// use statio_core::sim::SimSelector;
 ///
-/// type Loop = statio_core::EventLoop<App, SimSelector, /*sources*/ 64, /*events*/ 16>;
+/// type Loop = statio_core::EventLoop<App, SimSelector, /*sources*/ 64, /*timers*/ 8, /*events*/ 16>;
 ///
 /// struct App;
 ///
@@ -36,8 +36,7 @@ pub type ReadHint = Ready;
 /// Callbacks run on the loop's thread, one at a time, and may register, reregister and
 /// deregister sources and call [`shutdown`](crate::EventLoop::shutdown).
 pub trait Handler: Sized {
-    /// The value a timer will carry back to the handler (timers are not built yet: see
-    /// the README's status table).
+    /// The value a timer carries back to [`timeout`](Self::timeout).
     type Timeout;
     /// The value other threads will send to the loop (the channel is not built yet: see
     /// the README's status table).
@@ -71,6 +70,11 @@ pub trait Handler: Sized {
     /// [`ready`](Self::ready).
     fn writable(&mut self, event_loop: &mut Self::Loop, token: Token) {
         let _ = (event_loop, token);
+    }
+
+    /// A timer set with [`EventLoop::timeout`](crate::EventLoop::timeout) expired.
+    fn timeout(&mut self, event_loop: &mut Self::Loop, timeout: Self::Timeout) {
+        let _ = (event_loop, timeout);
     }
 
     /// A signal interrupted the loop's wait (`EINTR`): the turn dispatched no I/O.

@@ -37,7 +37,7 @@ mod wheel;
 pub use clock::{Clock, Instant, SimClock};
 pub use error::{Error, OsError};
 pub use event::{Event, Events};
-pub use event_loop::{Config, EventLoop};
+pub use event_loop::{Config, EventLoop, Timeout, TimerError};
 pub use handler::{Handler, ReadHint};
 pub use interest::{Interest, PollOpt};
 pub use ready::Ready;

@@ -2,7 +2,7 @@
 
 use core::time::Duration;
 
-use crate::{Events, Interest, OsError, PollOpt, Ready, Token};
+use crate::{Clock, Events, Interest, OsError, PollOpt, Ready, Token};
 
 /// Anything a selector can watch: it names its OS handle (a file descriptor on Unix).
 ///
@@ -30,6 +30,8 @@ pub trait Selector: Sized {
     type Handle: Copy + Eq;
     /// One event as the OS writes it (`epoll_event`, `kevent`, ...).
     type Event: Copy;
+    /// The monotonic clock that [`select`](Self::select)'s timeouts are measured on.
+    type Clock: Clock;
 
     /// Opens the OS object (an epoll or kqueue instance, a poll set).
     ///
@@ -81,6 +83,9 @@ pub trait Selector: Sized {
         events: &mut Events<Self::Event, N>,
         timeout: Option<Duration>,
     ) -> Result<(), OsError>;
+
+    /// The clock timers are measured on: the OS's monotonic clock, or a simulated one.
+    fn clock(&self) -> &Self::Clock;
 
     /// The token of one event.
     fn token(event: &Self::Event) -> Token;

@@ -20,7 +20,9 @@
 //!
 //! Readiness is whatever [`set_ready`](SimSelector::set_ready) last said. Level
 //! registrations report it every call, edge ones once per `set_ready`, oneshot ones
-//! once until reregistered. `select` never blocks; it records the timeout it was given.
+//! once until reregistered. `select` never blocks; it records the timeout it was given
+//! and, when it reports nothing, moves its [`SimClock`] forward by that timeout, as if
+//! it had slept that long (a `None` timeout leaves the clock where it is).
 //! When more handles are ready than the buffer holds, the next call resumes after the
 //! last one reported. Errors carry Linux `errno` numbers. As with the epoll port,
 //! `PRIORITY` is not reported: no [`Interest`] asks for it.
@@ -30,7 +32,7 @@ use core::time::Duration;
 use embedded_io::ErrorKind;
 use heapless::Vec;
 
-use crate::{Event, Events, Interest, OsError, PollOpt, Ready, Selector, Source, Token};
+use crate::{Event, Events, Interest, OsError, PollOpt, Ready, Selector, SimClock, Source, Token};
 
 /// A stand-in source for the [`SimSelector`]: just a handle number.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -80,6 +82,7 @@ pub struct SimSelector<const N: usize = 64> {
     interrupt_next: bool,
     select_calls: usize,
     last_timeout: Option<Duration>,
+    clock: SimClock,
 }
 
 const EEXIST: OsError = OsError::new(17, ErrorKind::AlreadyExists);
@@ -125,6 +128,7 @@ impl<const N: usize> SimSelector<N> {
 impl<const N: usize> Selector for SimSelector<N> {
     type Handle = i32;
     type Event = Event;
+    type Clock = SimClock;
 
     fn new() -> Result<Self, OsError> {
         Ok(SimSelector {
@@ -133,6 +137,7 @@ impl<const N: usize> Selector for SimSelector<N> {
             interrupt_next: false,
             select_calls: 0,
             last_timeout: None,
+            clock: SimClock::new(),
         })
     }
 
@@ -212,7 +217,14 @@ impl<const N: usize> Selector for SimSelector<N> {
             }
         }
         self.cursor = 0;
+        if let (true, Some(slept)) = (events.is_empty(), timeout) {
+            self.clock.advance(slept);
+        }
         Ok(())
+    }
+
+    fn clock(&self) -> &SimClock {
+        &self.clock
     }
 
     fn token(event: &Event) -> Token {

@@ -1,6 +1,7 @@
-//! A TCP echo server on statio: `cargo run --release --example echo [ADDR]`.
+//! A TCP echo server on statio: `cargo run --release --example echo [ADDR [IDLE_SECS]]`.
 //!
-//! Listens on `ADDR` (default `127.0.0.1:7878`) and sends every byte back. Try it with
+//! Listens on `ADDR` (default `127.0.0.1:7878`) and sends every byte back; closes a
+//! connection that sends nothing for `IDLE_SECS` seconds (default 60). Try it with
 //! `printf 'hi\n' | nc -q1 127.0.0.1 7878`. Up to 1,023 connections at once, each with a
 //! 4 KiB buffer; when the table is full a new connection is closed at once (see
 //! `server.rs` for the behaviour on each kind of input). No heap allocation: the loop
@@ -10,6 +11,7 @@ mod server;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use static_cell::{ConstStaticCell, StaticCell};
 
@@ -33,6 +35,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let idle = match std::env::args().nth(2).map(|secs| secs.parse::<f64>()) {
+        None => server::IDLE_TIMEOUT,
+        Some(Ok(secs)) if secs.is_finite() && secs > 0.0 => Duration::from_secs_f64(secs),
+        Some(_) => {
+            eprintln!("echo: the idle timeout must be a positive number of seconds");
+            return ExitCode::FAILURE;
+        }
+    };
     let event_loop = match EchoLoop::new() {
         Ok(event_loop) => LOOP.init(event_loop),
         Err(err) => {
@@ -41,6 +51,7 @@ fn main() -> ExitCode {
         }
     };
     let server = SERVER.take();
+    server.set_idle_timeout(idle);
     match server.listen(event_loop, addr) {
         Ok(local) => println!("echo: listening on {local}"),
         Err(err) => {

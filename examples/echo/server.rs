@@ -12,18 +12,25 @@
 //!   are served as before. [`Echo::rejected`] counts these.
 //! - `accept` fails (e.g. `EMFILE`): the error is counted in [`Echo::accept_errors`] and
 //!   the pending connection stays queued until the next readiness of the listener.
+//! - A connection sends nothing for longer than the idle timeout (a client that went
+//!   silent, or one that stopped reading so its echo cannot be written): it is closed,
+//!   and [`Echo::timed_out`] counts it. One timer per connection, re-armed on each read.
 
 use core::net::SocketAddr;
+use core::time::Duration;
 
 use statio::net::{TcpListener, TcpStream};
-use statio::{EventLoop, Handler, Interest, OsError, PollOpt, Ready, Slab, Token};
+use statio::{EventLoop, Handler, Interest, Key, OsError, PollOpt, Ready, Slab, Timeout, Token};
 
 /// How many events one turn takes.
 pub const EVENTS: usize = 256;
 
+/// How long a connection may send nothing before it is closed, unless set otherwise.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// The loop of an echo server whose table holds `N` sockets (the listener included),
-/// with a `BUF`-byte buffer per connection.
-pub type EchoLoop<const N: usize, const BUF: usize> = EventLoop<Echo<N, BUF>, N, EVENTS>;
+/// with a `BUF`-byte buffer per connection and an idle timer per connection.
+pub type EchoLoop<const N: usize, const BUF: usize> = EventLoop<Echo<N, BUF>, N, N, EVENTS>;
 
 enum Socket<const BUF: usize> {
     Listener(TcpListener),
@@ -36,6 +43,8 @@ struct Conn<const BUF: usize> {
     /// `buf[written..filled]` is read but not yet echoed.
     written: usize,
     filled: usize,
+    /// The idle timer, re-armed on each read.
+    idle: Option<Timeout>,
 }
 
 /// What a connection wants next.
@@ -46,13 +55,15 @@ enum Next {
 }
 
 impl<const BUF: usize> Conn<BUF> {
-    /// Writes what is pending; reads once more when nothing is.
-    fn pump(&mut self, ready: Ready) -> Result<Next, OsError> {
+    /// Writes what is pending; reads once more when nothing is. Returns what the
+    /// connection wants next and whether bytes arrived.
+    fn pump(&mut self, ready: Ready) -> Result<(Next, bool), OsError> {
+        let mut received = false;
         if self.written == self.filled && ready.is_readable() {
             match self.stream.try_read(&mut self.buf)? {
-                Some(0) => return Ok(Next::Close),
-                Some(n) => (self.written, self.filled) = (0, n),
-                None => return Ok(Next::Read),
+                Some(0) => return Ok((Next::Close, false)),
+                Some(n) => (self.written, self.filled, received) = (0, n, true),
+                None => return Ok((Next::Read, false)),
             }
         }
         while self.written < self.filled {
@@ -60,12 +71,12 @@ impl<const BUF: usize> Conn<BUF> {
                 .stream
                 .try_write(&self.buf[self.written..self.filled])?
             {
-                Some(0) => return Ok(Next::Close),
+                Some(0) => return Ok((Next::Close, received)),
                 Some(n) => self.written += n,
-                None => return Ok(Next::Write),
+                None => return Ok((Next::Write, received)),
             }
         }
-        Ok(Next::Read)
+        Ok((Next::Read, received))
     }
 }
 
@@ -80,6 +91,9 @@ pub struct Echo<const N: usize, const BUF: usize> {
     pub closed: usize,
     /// Times a connection's write was partial and it waited for writability.
     pub write_waits: usize,
+    /// Connections closed because they were idle too long.
+    pub timed_out: usize,
+    idle_timeout: Duration,
 }
 
 impl<const N: usize, const BUF: usize> Echo<N, BUF> {
@@ -91,7 +105,15 @@ impl<const N: usize, const BUF: usize> Echo<N, BUF> {
             accept_errors: 0,
             closed: 0,
             write_waits: 0,
+            timed_out: 0,
+            idle_timeout: IDLE_TIMEOUT,
         }
+    }
+
+    /// Closes connections that send nothing for `idle` (instead of [`IDLE_TIMEOUT`]),
+    /// counted from their next read.
+    pub fn set_idle_timeout(&mut self, idle: Duration) {
+        self.idle_timeout = idle;
     }
 
     /// Binds `addr`, registers the listener, and returns the address bound.
@@ -139,14 +161,18 @@ impl<const N: usize, const BUF: usize> Echo<N, BUF> {
                 buf: [0; BUF],
                 written: 0,
                 filled: 0,
+                idle: None,
             };
             match self.sockets.insert(Socket::Conn(conn)) {
                 Ok(key) => {
                     let token = Token(key.index());
-                    if let Some(Socket::Conn(conn)) = self.sockets.get(key)
-                        && event_loop.register(&conn.stream, token).is_err()
-                    {
-                        self.sockets.remove(key);
+                    if let Some(Socket::Conn(conn)) = self.sockets.get_mut(key) {
+                        if event_loop.register(&conn.stream, token).is_err() {
+                            self.sockets.remove(key);
+                            continue;
+                        }
+                        // Cannot be full: there are as many timers as table slots.
+                        conn.idle = event_loop.timeout(key, self.idle_timeout).ok();
                     }
                 }
                 // Full: dropping the connection closes it; its client sees EOF.
@@ -154,12 +180,32 @@ impl<const N: usize, const BUF: usize> Echo<N, BUF> {
             }
         }
     }
+
+    fn close(&mut self, event_loop: &mut EchoLoop<N, BUF>, key: Key) {
+        if let Some(Socket::Conn(conn)) = self.sockets.remove(key) {
+            let _ = event_loop.deregister(&conn.stream, Token(key.index()));
+            if let Some(idle) = conn.idle {
+                event_loop.clear_timeout(idle);
+            }
+            self.closed += 1;
+        }
+    }
 }
 
 impl<const N: usize, const BUF: usize> Handler for Echo<N, BUF> {
-    type Timeout = ();
+    type Timeout = Key;
     type Message = ();
     type Loop = EchoLoop<N, BUF>;
+
+    /// The idle timer of connection `key` expired; a stale key (its connection closed
+    /// and the slot reused) matches nothing.
+    fn timeout(&mut self, event_loop: &mut Self::Loop, key: Key) {
+        if let Some(Socket::Conn(conn)) = self.sockets.get_mut(key) {
+            conn.idle = None;
+            self.timed_out += 1;
+            self.close(event_loop, key);
+        }
+    }
 
     fn ready(&mut self, event_loop: &mut Self::Loop, token: Token, ready: Ready) {
         let Some(key) = self.sockets.key_at(token.0) else {
@@ -171,7 +217,14 @@ impl<const N: usize, const BUF: usize> Handler for Echo<N, BUF> {
             None => return,
         };
         let was_writing = conn.written < conn.filled;
-        let next = conn.pump(ready).unwrap_or(Next::Close);
+        let (next, received) = conn.pump(ready).unwrap_or((Next::Close, false));
+        if received {
+            // The connection is not idle: restart its timer.
+            if let Some(idle) = conn.idle.take() {
+                event_loop.clear_timeout(idle);
+            }
+            conn.idle = event_loop.timeout(key, self.idle_timeout).ok();
+        }
         let interest = match next {
             Next::Read if was_writing => Interest::READABLE,
             Next::Write if !was_writing => {
@@ -179,20 +232,13 @@ impl<const N: usize, const BUF: usize> Handler for Echo<N, BUF> {
                 Interest::WRITABLE
             }
             Next::Read | Next::Write => return,
-            Next::Close => {
-                let _ = event_loop.deregister(&conn.stream, token);
-                self.sockets.remove(key);
-                self.closed += 1;
-                return;
-            }
+            Next::Close => return self.close(event_loop, key),
         };
         if event_loop
             .reregister(&conn.stream, token, interest, PollOpt::level())
             .is_err()
         {
-            let _ = event_loop.deregister(&conn.stream, token);
-            self.sockets.remove(key);
-            self.closed += 1;
+            self.close(event_loop, key);
         }
     }
 }

@@ -22,7 +22,7 @@ pub const MAX_TURNS: usize = 100;
 
 /// The loop of the suite over selector `S`, with `T` as the test's own state.
 pub type Loop<S, T, const SOURCES: usize, const EVENTS: usize> =
-    GenericEventLoop<Recorder<S, T, SOURCES, EVENTS>, S, SOURCES, EVENTS>;
+    GenericEventLoop<Recorder<S, T, SOURCES, EVENTS>, S, SOURCES, 0, EVENTS>;
 
 /// What a test does on each event, after it is recorded.
 pub type Hook<S, T, const SOURCES: usize, const EVENTS: usize> =

@@ -24,14 +24,14 @@ pub const WAIT: Duration = Duration::from_secs(10);
 
 /// Runs turns of at most [`TURN`] until `done(handler)` holds, at most `max_turns`
 /// turns; panics naming `what` if it never held.
-pub fn run_until<H, const N: usize, const E: usize>(
-    event_loop: &mut EventLoop<H, N, E>,
+pub fn run_until<H, const N: usize, const T: usize, const E: usize>(
+    event_loop: &mut EventLoop<H, N, T, E>,
     handler: &mut H,
     what: &str,
     max_turns: usize,
     mut done: impl FnMut(&H) -> bool,
 ) where
-    H: Handler<Loop = EventLoop<H, N, E>>,
+    H: Handler<Loop = EventLoop<H, N, T, E>>,
 {
     for _ in 0..max_turns {
         if done(handler) {
@@ -68,7 +68,7 @@ pub struct Recorder {
 }
 
 /// The loop a [`Recorder`] runs in: tokens `0..16`.
-pub type RecLoop = EventLoop<Recorder, 16, 16>;
+pub type RecLoop = EventLoop<Recorder, 16, 0, 16>;
 
 impl Handler for Recorder {
     type Timeout = ();

@@ -6,6 +6,7 @@ use core::time::Duration;
 
 use libc::{c_int, epoll_event};
 use statio_core::{Events, Interest, OsError, PollOpt, Ready, Selector, Token};
+use statio_unix::clock::MonotonicClock;
 use statio_unix::error::check;
 use statio_unix::{Fd, RawFd};
 
@@ -73,6 +74,7 @@ impl Epoll {
 impl Selector for Epoll {
     type Handle = RawFd;
     type Event = epoll_event;
+    type Clock = MonotonicClock;
 
     /// As [`Epoll::new`].
     fn new() -> Result<Epoll, OsError> {
@@ -214,6 +216,11 @@ impl Selector for Epoll {
     }
 
     /// The token stored in `epoll_event.u64` at registration.
+    /// `CLOCK_MONOTONIC`, the clock `epoll_wait`'s timeout is measured on.
+    fn clock(&self) -> &MonotonicClock {
+        &MonotonicClock
+    }
+
     fn token(event: &epoll_event) -> Token {
         // Only ever holds a usize (see `ctl`): no truncation. The braces copy the field
         // out of the (on x86_64) packed struct rather than borrow it unaligned.

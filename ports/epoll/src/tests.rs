@@ -347,7 +347,7 @@ fn a_signal_interrupts_select_and_is_not_retried() {
     assert_eq!(len, 0);
 }
 
-type CountingLoop = EventLoop<Counter, Epoll, 16, 8>;
+type CountingLoop = EventLoop<Counter, Epoll, 16, 0, 8>;
 
 /// Counts readable events and shuts the loop down; on an event, deregisters the other
 /// sources it holds (index = token).
