@@ -4,6 +4,9 @@
 use core::fmt;
 
 /// Names one timer in a [`Wheel`]: its node and the node's generation at insertion.
+///
+/// A node's generation counts its insertions and removals: it is odd while the node
+/// holds a pending timer, and a key matches only the timer it was issued for.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TimerKey {
     index: u32,
@@ -16,7 +19,8 @@ impl TimerKey {
         self.index as usize
     }
 
-    /// How many timers the node held before this one (wrapping).
+    /// The node's generation when this timer was inserted: `2 * k + 1` for the node's
+    /// `k`-th timer (wrapping after 2^31 timers).
     pub const fn generation(self) -> u32 {
         self.generation
     }
@@ -62,23 +66,24 @@ const SLOT_MASK: u64 = SLOTS as u64 - 1;
 const LISTS: usize = LEVELS * SLOTS;
 const RANGE: u64 = 1 << (SLOT_BITS * LEVELS as u32);
 
-/// A link that points nowhere: ends a slot's list and the free list.
+/// A link that points nowhere: ends a slot's list.
 const NIL: u32 = u32::MAX;
 
 struct Node<T> {
     /// When the timer is due (never before the `now` it was inserted at).
     deadline: u64,
-    /// Next node in the same slot's list, or in the free list.
+    /// Next node in the same slot's list.
     next: u32,
     /// Previous node in the same slot's list; `NIL` for the list's head.
     prev: u32,
-    /// Bumped each time the node is freed, so old keys miss its next timer.
-    generation: u32,
-    /// The slot list the node is on: `level * SLOTS + slot`.
-    list: u16,
     /// `Some` while the node holds a pending timer.
     value: Option<T>,
 }
+
+/// Starts the node array on a cache line, so a node whose size divides 64 bytes (32 for
+/// `Wheel<u64, N>`) never straddles two lines: one miss per node, not two.
+#[repr(C, align(64))]
+struct CacheAligned<A>(A);
 
 /// A fixed-capacity hierarchical timing wheel holding up to `N` timers that carry a `T`,
 /// with generation-checked [`TimerKey`]s, an exact next deadline and in-order expiry.
@@ -115,7 +120,7 @@ struct Node<T> {
 ///
 /// | operation | cost |
 /// |---|---|
-/// | [`insert`](Wheel::insert) | O(1): pop the free list, push onto one slot's list |
+/// | [`insert`](Wheel::insert) | O(1): pop the free stack, push onto one slot's list |
 /// | [`cancel`](Wheel::cancel) | O(1): unlink from a doubly linked list; frees the node |
 /// | [`next_deadline`](Wheel::next_deadline) | O(1): two `trailing_zeros` |
 /// | [`poll_expired`](Wheel::poll_expired) | O(1) per timer and per occupied slot passed |
@@ -123,8 +128,17 @@ struct Node<T> {
 /// Over its life a timer moves down (cascades) at most `LEVELS - 1` times, each O(1).
 ///
 /// A jump of any length costs nothing for empty stretches: the occupancy bitmaps lead
-/// straight to the next occupied slot. Memory is `N` nodes (the value, a deadline,
-/// two `u32` links, a generation) plus 4.5 KiB of slot heads, slot minima and bitmaps.
+/// straight to the next occupied slot. Memory, all inline: per timer a node (an
+/// `Option<T>`, a `u64` deadline, two `u32` links: 32 bytes for an 8-byte `T`), a `u32`
+/// generation and an 8-byte free-stack entry; plus 4.5 KiB of slot heads, slot minima
+/// and bitmaps. `Wheel<u64, 100_000>` is 4.4 MB, so large wheels belong in a `static`
+/// or a `StaticCell`, not on a thread's stack.
+///
+/// Measured against `BinaryHeap` with lazy cancellation (`benches/benches/wheel.rs`): at
+/// 1,000 timers insert takes half the heap's time; at 100,000, where every node it
+/// writes is a cache miss in a 4 MB array, about 1.2 times the heap's, which defers its
+/// costs to expiry, where the wheel takes under half the heap's time. Cancel costs
+/// about 4 ns and next deadline under 2 ns at either size.
 ///
 /// # Failure modes
 ///
@@ -132,7 +146,7 @@ struct Node<T> {
 /// `N` nodes hold timers, [`OutOfRange`](InsertError::OutOfRange) when the deadline is
 /// `RANGE` or more ticks after `now`. Nothing panics. A [`TimerKey`] kept after its timer
 /// fired or was cancelled reaches nothing, even when its node holds a new timer; the
-/// check wraps after 2^32 reuses of one node. `N` must be below `u32::MAX` (checked at
+/// check wraps after 2^31 timers in one node. `N` must be below `u32::MAX` (checked at
 /// compile time). Timers due at the same tick come out in an unspecified (but
 /// deterministic) order.
 ///
@@ -149,7 +163,8 @@ struct Node<T> {
 /// level: a `u8` mask of occupied levels and a `u64` bitmap of occupied slots per level
 /// find it with two `trailing_zeros`. When time reaches the start of a slot above level
 /// 0, its timers move down (cascade) to the level their deadline now calls for; level-0
-/// slots hold one deadline each, so their timers are due.
+/// slots hold one deadline each, so their timers are due. Slot lists are doubly linked
+/// through `u32` node indices, so cancel unlinks in O(1) and frees the node at once.
 ///
 /// Each slot also keeps the least deadline pushed onto it since it was last empty, which
 /// makes [`next_deadline`](Wheel::next_deadline) exact in O(1) rather than the slot's
@@ -157,7 +172,7 @@ struct Node<T> {
 /// cancel does not raise that minimum, so after cancelling a slot's earliest timer the
 /// answer may be early (never late) until time reaches that slot's start.
 pub struct Wheel<T, const N: usize> {
-    nodes: [Node<T>; N],
+    nodes: CacheAligned<[Node<T>; N]>,
     /// Head node of each slot's list, `NIL` when empty; indexed `level * SLOTS + slot`.
     heads: [u32; LISTS],
     /// Least deadline pushed onto each slot since it was last empty (a lower bound of
@@ -167,11 +182,17 @@ pub struct Wheel<T, const N: usize> {
     occupied: [u64; LEVELS],
     /// Bit `l` is set when `occupied[l] != 0`.
     levels: u8,
-    /// Head of the list of freed nodes.
-    free_head: u32,
+    /// Each node's generation (see [`TimerKey`]); apart from the nodes, so a node of an
+    /// 8-byte `T` is 32 bytes (two to a cache line) and cancel checks a denser array.
+    generations: [u32; N],
+    /// Freed nodes, a stack: `free[..free_len]`. A separate array rather than a list
+    /// through the nodes, so taking one does not wait on a cache miss in the last one
+    /// (pointer chasing made insert 3x slower at 100,000 timers). Each entry carries
+    /// the generation the node's next timer gets, so insert reads no node memory.
+    free: [(u32, u32); N],
+    free_len: u32,
     /// Nodes `never_used..N` have never held a timer.
     never_used: u32,
-    len: u32,
     now: u64,
 }
 
@@ -196,23 +217,24 @@ impl<T, const N: usize> Wheel<T, N> {
     pub const fn starting_at(now: u64) -> Self {
         let () = Self::CAPACITY_FITS;
         Wheel {
-            nodes: [const {
-                Node {
-                    deadline: 0,
-                    next: NIL,
-                    prev: NIL,
-                    generation: 0,
-                    list: 0,
-                    value: None,
-                }
-            }; N],
+            nodes: CacheAligned(
+                [const {
+                    Node {
+                        deadline: 0,
+                        next: NIL,
+                        prev: NIL,
+                        value: None,
+                    }
+                }; N],
+            ),
             heads: [NIL; LISTS],
             minima: [u64::MAX; LISTS],
             occupied: [0; LEVELS],
             levels: 0,
-            free_head: NIL,
+            generations: [0; N],
+            free: [(0, 0); N],
+            free_len: 0,
             never_used: 0,
-            len: 0,
             now,
         }
     }
@@ -236,22 +258,20 @@ impl<T, const N: usize> Wheel<T, N> {
         if deadline - self.now >= RANGE {
             return Err(InsertError::OutOfRange(value));
         }
-        let index = if self.free_head != NIL {
-            let index = self.free_head;
-            self.free_head = self.nodes[index as usize].next;
-            index
+        let (index, generation) = if self.free_len > 0 {
+            self.free_len -= 1;
+            self.free[self.free_len as usize]
         } else if (self.never_used as usize) < N {
             self.never_used += 1;
-            self.never_used - 1
+            (self.never_used - 1, 1)
         } else {
             return Err(InsertError::Full(value));
         };
-        let node = &mut self.nodes[index as usize];
+        self.generations[index as usize] = generation;
+        let node = &mut self.nodes.0[index as usize];
         node.deadline = deadline;
         node.value = Some(value);
-        let generation = node.generation;
         self.link(index, deadline);
-        self.len += 1;
         Ok(TimerKey { index, generation })
     }
 
@@ -259,8 +279,7 @@ impl<T, const N: usize> Wheel<T, N> {
     /// fired or was cancelled. O(1); the node is free for the next insert at once.
     #[inline]
     pub fn cancel(&mut self, key: TimerKey) -> Option<T> {
-        let node = self.nodes.get(key.index as usize)?;
-        if node.generation != key.generation || node.value.is_none() {
+        if !self.is_pending(key) {
             return None;
         }
         self.remove(key.index)
@@ -268,12 +287,18 @@ impl<T, const N: usize> Wheel<T, N> {
 
     /// The deadline of the pending timer under `key` (`now` if it was inserted overdue).
     pub fn deadline(&self, key: TimerKey) -> Option<u64> {
-        match self.nodes.get(key.index as usize)? {
-            node if node.generation == key.generation && node.value.is_some() => {
-                Some(node.deadline)
-            }
-            _ => None,
+        if !self.is_pending(key) {
+            return None;
         }
+        Some(self.nodes.0[key.index as usize].deadline)
+    }
+
+    /// Whether `key` names the timer its node now holds.
+    #[inline]
+    fn is_pending(&self, key: TimerKey) -> bool {
+        // An odd generation marks a pending timer; keys carry odd ones, and checking
+        // the bit keeps a key that somehow holds an even one off a free node.
+        self.generations.get(key.index as usize) == Some(&key.generation) && key.generation & 1 == 1
     }
 
     /// Whether `key` names a pending timer.
@@ -310,7 +335,7 @@ impl<T, const N: usize> Wheel<T, N> {
             if head != NIL {
                 let key = TimerKey {
                     index: head,
-                    generation: self.nodes[head as usize].generation,
+                    generation: self.generations[head as usize],
                 };
                 return self.remove(head).map(|value| (key, value));
             }
@@ -347,17 +372,18 @@ impl<T, const N: usize> Wheel<T, N> {
 
     /// How many timers are pending.
     pub const fn len(&self) -> usize {
-        self.len as usize
+        // Nodes ever used, less the free ones: one counter fewer to store per insert.
+        (self.never_used - self.free_len) as usize
     }
 
     /// Whether no timer is pending.
     pub const fn is_empty(&self) -> bool {
-        self.len == 0
+        self.never_used == self.free_len
     }
 
     /// Whether `N` timers are pending.
     pub const fn is_full(&self) -> bool {
-        self.len as usize == N
+        self.len() == N
     }
 
     /// The most timers the wheel holds: `N`.
@@ -389,26 +415,39 @@ impl<T, const N: usize> Wheel<T, N> {
         Some((level as usize * SLOTS + slot as usize, start))
     }
 
+    /// The level and slot a timer due at `deadline` belongs in at the current time.
+    ///
+    /// A pending timer stays where this puts it: time moves only up to the start of
+    /// the earliest occupied slot before that slot cascades, and short of that start,
+    /// `now` keeps the digits that made the choice. So a node needs no field naming its
+    /// list; `remove` recomputes it.
+    #[inline]
+    fn place(&self, deadline: u64) -> (u32, u64) {
+        // The highest 6-bit digit in which the deadline differs from now names the
+        // level; beyond the top level's digits (a deadline across a 2^36 boundary,
+        // still less than RANGE ahead), the top level holds it for the next rotation.
+        let differ = (self.now ^ deadline) | SLOT_MASK;
+        let level = ((63 - differ.leading_zeros()) / SLOT_BITS).min(LEVELS as u32 - 1);
+        (level, (deadline >> (level * SLOT_BITS)) & SLOT_MASK)
+    }
+
     /// Pushes node `index` onto the slot its `deadline` calls for at the current time.
     #[inline]
     fn link(&mut self, index: u32, deadline: u64) {
         // The highest 6-bit digit in which the deadline differs from now names the
         // level; beyond the top level's digits (a deadline across a 2^36 boundary,
         // still less than RANGE ahead), the top level holds it for the next rotation.
-        let differ = (self.now ^ deadline) | SLOT_MASK;
-        let level = ((63 - differ.leading_zeros()) / SLOT_BITS).min(LEVELS as u32 - 1);
-        let slot = (deadline >> (level * SLOT_BITS)) & SLOT_MASK;
+        let (level, slot) = self.place(deadline);
         let list = level as usize * SLOTS + slot as usize;
         let head = self.heads[list];
-        let node = &mut self.nodes[index as usize];
+        let node = &mut self.nodes.0[index as usize];
         node.next = head;
         node.prev = NIL;
-        node.list = list as u16;
         if head == NIL {
             self.occupied[level as usize] |= 1 << slot;
             self.levels |= 1 << level;
         } else {
-            self.nodes[head as usize].prev = index;
+            self.nodes.0[head as usize].prev = index;
         }
         self.heads[list] = index;
         if deadline < self.minima[list] {
@@ -420,19 +459,21 @@ impl<T, const N: usize> Wheel<T, N> {
     /// callers pass only pending nodes).
     #[inline]
     fn remove(&mut self, index: u32) -> Option<T> {
-        let node = &mut self.nodes[index as usize];
-        let (prev, next, list) = (node.prev, node.next, node.list as usize);
+        let node = &mut self.nodes.0[index as usize];
+        let (prev, next, deadline) = (node.prev, node.next, node.deadline);
         let value = node.value.take();
-        node.generation = node.generation.wrapping_add(1);
-        node.next = self.free_head;
-        self.free_head = index;
-        self.len -= 1;
+        let generation = self.generations[index as usize].wrapping_add(1);
+        self.generations[index as usize] = generation;
+        self.free[self.free_len as usize] = (index, generation.wrapping_add(1));
+        self.free_len += 1;
         if next != NIL {
-            self.nodes[next as usize].prev = prev;
+            self.nodes.0[next as usize].prev = prev;
         }
         if prev != NIL {
-            self.nodes[prev as usize].next = next;
+            self.nodes.0[prev as usize].next = next;
         } else {
+            let (level, slot) = self.place(deadline);
+            let list = level as usize * SLOTS + slot as usize;
             self.heads[list] = next;
             if next == NIL {
                 self.clear(list);
@@ -459,7 +500,7 @@ impl<T, const N: usize> Wheel<T, N> {
         self.heads[list] = NIL;
         self.clear(list);
         while index != NIL {
-            let node = &self.nodes[index as usize];
+            let node = &self.nodes.0[index as usize];
             let (next, deadline) = (node.next, node.deadline);
             self.link(index, deadline);
             index = next;
@@ -477,7 +518,7 @@ impl<T, const N: usize> fmt::Debug for Wheel<T, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Wheel")
             .field("now", &self.now)
-            .field("len", &self.len)
+            .field("len", &self.len())
             .field("capacity", &N)
             .field("next_deadline", &self.next_deadline())
             .finish()
@@ -649,7 +690,7 @@ mod tests {
         assert_eq!(wheel.cancel(fired), None);
         let cancelled = wheel.insert(9, 2).unwrap();
         assert_eq!(cancelled.index(), fired.index());
-        assert_eq!(cancelled.generation(), fired.generation() + 1);
+        assert_eq!(cancelled.generation(), fired.generation() + 2);
         assert_eq!(
             wheel.cancel(fired),
             None,
@@ -851,7 +892,22 @@ mod tests {
     const CASES: u32 = if cfg!(miri) { 8 } else { 10_000 };
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: CASES, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig {
+            cases: CASES,
+            // Miri isolates tests from the file system, where proptest keeps failures.
+            failure_persistence: if cfg!(miri) {
+                None
+            } else {
+                ProptestConfig::default().failure_persistence
+            },
+            // ChaCha costs Miri more than the test itself does.
+            rng_algorithm: if cfg!(miri) {
+                proptest::test_runner::RngAlgorithm::XorShift
+            } else {
+                proptest::test_runner::RngAlgorithm::default()
+            },
+            ..ProptestConfig::default()
+        })]
 
         /// The wheel fires what a brute-force list would, on the same ticks, in deadline
         /// order (timers due on one tick compared as a set); refuses what the list says
