@@ -9,6 +9,7 @@
 //! | [`Slab`], [`Key`] | a fixed arena with generation-checked keys |
 //! | [`Wheel`], [`TimerKey`], [`InsertError`] | a fixed hierarchical timing wheel |
 //! | [`Clock`], [`Instant`], [`SimClock`] | monotonic time, and a clock tests drive |
+//! | [`Channel`], [`Sender`], [`Receiver`], [`Wake`] | a lock-free MPSC ring into the loop, waking it only when it may sleep |
 //! | [`Error`], [`OsError`] | typed errors |
 //! | [`sim`] | a caller-driven selector for deterministic tests |
 //!
@@ -20,6 +21,7 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod channel;
 mod clock;
 mod error;
 mod event;
@@ -31,9 +33,11 @@ mod registry;
 mod selector;
 pub mod sim;
 mod slab;
+mod sync;
 mod token;
 mod wheel;
 
+pub use channel::{Channel, ChannelView, NoWake, Receiver, SendError, Sender, Wake};
 pub use clock::{Clock, Instant, SimClock};
 pub use error::{Error, OsError};
 pub use event::{Event, Events};
