@@ -10,6 +10,7 @@
 //! | [`Wheel`], [`TimerKey`], [`InsertError`] | a fixed hierarchical timing wheel |
 //! | [`Clock`], [`Instant`], [`SimClock`] | monotonic time, and a clock tests drive |
 //! | [`Channel`], [`Sender`], [`Receiver`], [`Wake`] | a lock-free MPSC ring into the loop, waking it only when it may sleep |
+//! | [`buf`]: [`Buf`], [`MutBuf`], [`RingBuf`], [`SliceBuf`], [`MutSliceBuf`] | byte buffers sockets read into and write from directly |
 //! | [`Error`], [`OsError`] | typed errors |
 //! | [`sim`] | a caller-driven selector for deterministic tests |
 //!
@@ -21,6 +22,7 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod buf;
 pub mod channel;
 mod clock;
 mod error;
@@ -37,6 +39,7 @@ mod sync;
 mod token;
 mod wheel;
 
+pub use buf::{Buf, MutBuf, MutSliceBuf, RingBuf, SliceBuf};
 pub use channel::{Channel, ChannelView, NoWake, Receiver, SendError, Sender, Wake};
 pub use clock::{Clock, Instant, SimClock};
 pub use error::{Error, OsError};

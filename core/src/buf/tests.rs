@@ -1,0 +1,220 @@
+//! Model tests: every buffer against a `VecDeque` reference, and the edge cases by name.
+
+extern crate std;
+
+use proptest::prelude::*;
+use std::collections::VecDeque;
+use std::vec::Vec;
+
+use super::*;
+
+/// Everything `buf` holds, in order, through `chunks`, checking the chunk invariants.
+fn contents(buf: &impl Buf) -> Vec<u8> {
+    let (first, second) = buf.chunks();
+    assert_eq!(first.len() + second.len(), buf.remaining());
+    assert!(
+        !first.is_empty() || second.is_empty(),
+        "first chunk empty, second not"
+    );
+    [first, second].concat()
+}
+
+#[test]
+fn zero_capacity_ring_is_empty_and_full() {
+    let mut ring: RingBuf<0> = RingBuf::new();
+    assert!(ring.is_empty() && ring.is_full());
+    assert_eq!(ring.write_slice(b"x"), 0);
+    assert_eq!(ring.commit(1), 0);
+    assert_eq!(ring.advance(1), 0);
+    let (a, b) = ring.chunks_mut();
+    assert!(a.is_empty() && b.is_empty());
+    assert_eq!(ring.chunks(), (&[][..], &[][..]));
+}
+
+#[test]
+fn free_space_wraps_and_fills_in_order() {
+    let mut ring: RingBuf<8> = RingBuf::new();
+    assert_eq!(ring.write_slice(b"abcdef"), 6);
+    assert_eq!(ring.advance(4), 4);
+    // Free: offsets 6..8, then 0..4.
+    let (first, second) = ring.chunks_mut();
+    assert_eq!((first.len(), second.len()), (2, 4));
+    first.copy_from_slice(b"gh");
+    second[..3].copy_from_slice(b"ijk");
+    assert_eq!(ring.commit(5), 5);
+    assert_eq!(ring.chunks(), (&b"efgh"[..], &b"ijk"[..]));
+    assert_eq!(ring.remaining_mut(), 1);
+}
+
+#[test]
+fn emptied_ring_restarts_contiguous() {
+    let mut ring: RingBuf<8> = RingBuf::new();
+    ring.write_slice(b"abcde");
+    ring.advance(5);
+    let (first, second) = ring.chunks_mut();
+    assert_eq!((first.len(), second.len()), (8, 0));
+}
+
+#[test]
+fn commit_and_advance_stop_at_the_edges() {
+    let mut ring: RingBuf<4> = RingBuf::new();
+    assert_eq!(ring.commit(10), 4);
+    assert!(ring.is_full());
+    assert_eq!(ring.write_slice(b"z"), 0);
+    assert_eq!(ring.advance(10), 4);
+    assert_eq!(ring.read_slice(&mut [0; 4]), 0);
+}
+
+#[test]
+fn slice_bufs() {
+    let mut src = SliceBuf::new(b"hello world");
+    let mut storage = [0u8; 8];
+    let mut dst = MutSliceBuf::new(&mut storage);
+    let (chunk, _) = src.chunks();
+    let n = dst.write_slice(chunk);
+    assert_eq!(src.advance(n), 8);
+    assert_eq!(dst.filled(), b"hello wo");
+    assert_eq!(src.rest(), b"rld");
+    assert_eq!(src.position(), 8);
+    assert_eq!(dst.write_slice(b"more"), 0);
+    assert_eq!(dst.commit(1), 0);
+    dst.clear();
+    assert_eq!(dst.write_slice(b"again"), 5);
+    assert_eq!(dst.into_filled(), b"again");
+    assert_eq!(src.advance(99), 3);
+    assert!(!src.has_remaining());
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// `write_slice` of these bytes.
+    Write(Vec<u8>),
+    /// Fill this many bytes through `chunks_mut` + `commit`, as a port's readv does.
+    Fill(usize, u8),
+    /// `read_slice` into a buffer of this size.
+    Read(usize),
+    /// `advance` this far, as a port does after writev.
+    Advance(usize),
+    Clear,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => proptest::collection::vec(any::<u8>(), 0..24).prop_map(Op::Write),
+        2 => (0usize..24, any::<u8>()).prop_map(|(n, b)| Op::Fill(n, b)),
+        3 => (0usize..24).prop_map(Op::Read),
+        2 => (0usize..24).prop_map(Op::Advance),
+        1 => Just(Op::Clear),
+    ]
+}
+
+const CASES: u32 = if cfg!(miri) { 8 } else { 2_000 };
+
+/// Applies `op` to the ring and to the model; they must agree after every step.
+fn step<const N: usize>(ring: &mut RingBuf<N>, model: &mut VecDeque<u8>, op: Op) {
+    let free = N - model.len();
+    match op {
+        Op::Write(bytes) => {
+            let n = ring.write_slice(&bytes);
+            assert_eq!(n, bytes.len().min(free));
+            model.extend(&bytes[..n]);
+        }
+        Op::Fill(n, byte) => {
+            let (first, second) = ring.chunks_mut();
+            assert_eq!(first.len() + second.len(), free);
+            assert!(!first.is_empty() || second.is_empty());
+            let mut k = 0u8;
+            for b in first.iter_mut().chain(second.iter_mut()).take(n) {
+                *b = byte.wrapping_add(k);
+                k = k.wrapping_add(1);
+            }
+            let committed = ring.commit(n);
+            assert_eq!(committed, n.min(free));
+            model.extend((0..committed).map(|i| byte.wrapping_add(i as u8)));
+        }
+        Op::Read(n) => {
+            let mut out = std::vec![0u8; n];
+            let got = ring.read_slice(&mut out);
+            let want: Vec<u8> = model.drain(..n.min(model.len())).collect();
+            assert_eq!(&out[..got], &want[..]);
+        }
+        Op::Advance(n) => {
+            let want = n.min(model.len());
+            assert_eq!(ring.advance(n), want);
+            model.drain(..want);
+        }
+        Op::Clear => {
+            ring.clear();
+            model.clear();
+        }
+    }
+    assert_eq!(ring.len(), model.len());
+    assert_eq!(ring.remaining_mut(), N - model.len());
+    assert_eq!(ring.is_empty(), model.is_empty());
+    assert_eq!(ring.is_full(), model.len() == N);
+    assert_eq!(contents(ring), model.iter().copied().collect::<Vec<u8>>());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: CASES,
+        // Miri isolates tests from the file system, where proptest keeps failures.
+        failure_persistence: if cfg!(miri) {
+            None
+        } else {
+            ProptestConfig::default().failure_persistence
+        },
+        // ChaCha costs Miri more than the test itself does.
+        rng_algorithm: if cfg!(miri) {
+            proptest::test_runner::RngAlgorithm::XorShift
+        } else {
+            proptest::test_runner::RngAlgorithm::default()
+        },
+        ..ProptestConfig::default()
+    })]
+
+    /// A ring agrees with a bounded `VecDeque` after every write, fill, read, advance
+    /// and clear; its chunks always spell the deque's contents.
+    #[test]
+    fn ring_behaves_like_a_bounded_deque(ops in proptest::collection::vec(op(), 0..100)) {
+        let mut ring: RingBuf<16> = RingBuf::new();
+        let mut model = VecDeque::new();
+        for op in ops {
+            step(&mut ring, &mut model, op);
+        }
+    }
+
+    /// The same with a capacity that is not a power of two and smaller than most writes.
+    #[test]
+    fn odd_ring_behaves_like_a_bounded_deque(ops in proptest::collection::vec(op(), 0..100)) {
+        let mut ring: RingBuf<7> = RingBuf::new();
+        let mut model = VecDeque::new();
+        for op in ops {
+            step(&mut ring, &mut model, op);
+        }
+    }
+
+    /// Slice buffers: whatever is written into a `MutSliceBuf` reads back through a
+    /// `SliceBuf` in order, in any split of reads.
+    #[test]
+    fn slice_bufs_round_trip(
+        data in proptest::collection::vec(any::<u8>(), 0..64),
+        cap in 0usize..64,
+        reads in proptest::collection::vec(0usize..16, 0..16),
+    ) {
+        let mut storage = std::vec![0u8; cap];
+        let mut dst = MutSliceBuf::new(&mut storage);
+        let n = dst.write_slice(&data);
+        prop_assert_eq!(n, data.len().min(cap));
+        let filled = dst.into_filled();
+        let mut src = SliceBuf::new(filled);
+        let mut model: VecDeque<u8> = data[..n].iter().copied().collect();
+        for r in reads {
+            let mut out = std::vec![0u8; r];
+            let got = src.read_slice(&mut out);
+            let want: Vec<u8> = model.drain(..r.min(model.len())).collect();
+            prop_assert_eq!(&out[..got], &want[..]);
+            prop_assert_eq!(contents(&src), model.iter().copied().collect::<Vec<u8>>());
+        }
+    }
+}
