@@ -51,8 +51,9 @@
 struct ReadmeDoctests;
 
 pub use statio_core::{
-    Clock, Config, Error, Event, Events, Handler, Instant, Interest, Key, OsError, PollOpt,
-    ReadHint, Ready, Selector, Slab, Source, Timeout, TimerError, Token, Wheel, sim,
+    ChannelView, Clock, Config, Error, Event, Events, Handler, Instant, Interest, Key, OsError,
+    PollOpt, ReadHint, Ready, Selector, SendError, Slab, Source, Timeout, TimerError, Token, Wake,
+    Wheel, sim,
 };
 pub use statio_unix::clock::MonotonicClock;
 pub use statio_unix::{Fd, RawFd, net};
@@ -60,6 +61,31 @@ pub use statio_unix::{Fd, RawFd, net};
 /// The native selector of this target.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub type NativeSelector = statio_epoll::Epoll;
+
+/// The waker of the [`NativeSelector`]: what a [`Sender`] calls to wake a sleeping loop.
+pub type NativeWaker = <NativeSelector as Selector>::Waker;
+
+/// A channel of up to `N` messages of `M` into a loop over the [`NativeSelector`]; put
+/// it in a `static` (or a `StaticCell`) and hand it to
+/// [`EventLoop::attach_channel`](statio_core::EventLoop::attach_channel).
+///
+/// ```
+/// use statio::{Channel, Handler, Sender};
+///
+/// static RESULTS: Channel<u64, 64> = Channel::new();
+///
+/// fn worker(tx: Sender<'static, u64>) {
+///     // A full channel hands the message back: the sender decides what to do.
+///     if let Err(err) = tx.send(42) {
+///         eprintln!("not sent: {err}");
+///     }
+/// }
+/// # worker(RESULTS.sender());
+/// ```
+pub type Channel<M, const N: usize> = statio_core::Channel<M, N, NativeWaker>;
+
+/// A sending handle of a [`Channel`]: `Copy`, and `Send + Sync` when `M: Send`.
+pub type Sender<'a, M> = statio_core::Sender<'a, M, NativeWaker>;
 
 /// An event loop over the [`NativeSelector`] for handler `H`, watching up to `SOURCES`
 /// sources (tokens `0..SOURCES`), holding up to `TIMERS` timers and taking up to

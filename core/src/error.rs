@@ -74,6 +74,9 @@ pub enum Error {
     TokenInUse(Token),
     /// No source is registered under this token, or another source is.
     NotRegistered(Token),
+    /// The channel's receiver was taken already (by this or another loop), or this
+    /// loop has a channel already.
+    ChannelInUse,
     /// A [`Config`](crate::Config) value the loop cannot work with.
     InvalidConfig(&'static str),
     /// The operating system refused the call.
@@ -87,7 +90,7 @@ impl Error {
             Error::TokenOutOfRange { .. } | Error::NotRegistered(_) | Error::InvalidConfig(_) => {
                 ErrorKind::InvalidInput
             }
-            Error::TokenInUse(_) => ErrorKind::AlreadyExists,
+            Error::TokenInUse(_) | Error::ChannelInUse => ErrorKind::AlreadyExists,
             Error::Os(err) => err.kind(),
         }
     }
@@ -111,6 +114,9 @@ impl fmt::Display for Error {
             Error::NotRegistered(token) => {
                 write!(f, "token {} is not registered to this source", token.0)
             }
+            Error::ChannelInUse => f.write_str(
+                "the channel has a receiving loop already, or this loop has a channel already",
+            ),
             Error::InvalidConfig(why) => write!(f, "invalid loop configuration: {why}"),
             Error::Os(err) => write!(f, "selector call failed: {err}"),
         }

@@ -4,8 +4,9 @@
 //! One turn ([`run_once`](EventLoop::run_once)) is: one `select`, then for each event an
 //! O(1) registry lookup (dropping events of registrations that ended earlier in the
 //! batch) and a direct, statically dispatched call of [`Handler::ready`], then the
-//! expired timers ([`Handler::timeout`]), then [`Handler::tick`]. With no timer pending,
-//! nothing else: no clock read, no syscall, no scan.
+//! expired timers ([`Handler::timeout`]), then up to `messages_per_tick` messages of the
+//! channel ([`Handler::notify`]), then [`Handler::tick`]. With no timer pending and no
+//! channel attached, nothing else: no clock read, no atomic, no syscall, no scan.
 //!
 //! Timers are tickless: the select's timeout is the time to the earliest deadline,
 //! rounded up to the timer tick, so an idle loop sleeps until its next timer (or for
@@ -14,6 +15,7 @@
 use core::marker::PhantomData;
 use core::time::Duration;
 
+use crate::channel::{ChannelView, Receiver, Sender};
 use crate::registry::Registry;
 use crate::wheel::{InsertError, TimerKey, Wheel};
 use crate::{Clock, Error, Events, Handler, Interest, PollOpt, Selector, Source, Token};
@@ -30,15 +32,26 @@ pub type TimerError<T> = InsertError<T>;
 pub struct Config {
     max_sleep: Option<Duration>,
     timer_tick: Duration,
+    messages_per_tick: usize,
 }
 
 impl Config {
-    /// The defaults: a turn may sleep as long as nothing happens; timers have a 1 ms tick.
+    /// The defaults: a turn may sleep as long as nothing happens; timers have a 1 ms
+    /// tick; a turn takes up to 256 channel messages.
     pub const fn new() -> Config {
         Config {
             max_sleep: None,
             timer_tick: Duration::from_millis(1),
+            messages_per_tick: 256,
         }
+    }
+
+    /// Sets how many channel messages one turn delivers at most, so a flood of messages
+    /// cannot starve I/O and timers; the rest wait for the next turn (which then does
+    /// not sleep). Zero is taken as one, so messages always make progress.
+    pub const fn messages_per_tick(mut self, messages: usize) -> Config {
+        self.messages_per_tick = if messages == 0 { 1 } else { messages };
+        self
     }
 
     /// Sets the timer resolution: deadlines are rounded up to a whole tick, and the
@@ -110,6 +123,7 @@ pub struct EventLoop<
     timers: Wheel<H::Timeout, TIMERS>,
     /// `config.timer_tick` in nanoseconds, never zero.
     tick_nanos: u64,
+    channel: Option<Receiver<'static, H::Message, S::Waker>>,
     config: Config,
     running: bool,
     handler: PhantomData<fn(&mut H)>,
@@ -155,6 +169,7 @@ where
             events: Events::new(),
             timers: Wheel::starting_at(now),
             tick_nanos,
+            channel: None,
             config,
             running: false,
             handler: PhantomData,
@@ -270,6 +285,44 @@ where
         self.timers.cancel(timeout).is_some()
     }
 
+    /// Makes this loop the receiver of `channel`: from the next turn on, its messages go
+    /// to [`Handler::notify`], and a send wakes the loop when it may be asleep (one
+    /// syscall per sleep, however many messages arrive). Returns a sender; any thread
+    /// can make more with `channel.sender()`.
+    ///
+    /// The channel must be `'static` (a `static`, or a `StaticCell`): senders on other
+    /// threads borrow it for as long as they like.
+    ///
+    /// # Errors
+    /// [`Error::ChannelInUse`] when the channel's receiver was taken already or this
+    /// loop has a channel; [`Error::Os`] when the selector cannot make a waker.
+    pub fn attach_channel(
+        &mut self,
+        channel: &'static ChannelView<H::Message, S::Waker>,
+    ) -> Result<Sender<'static, H::Message, S::Waker>, Error> {
+        if self.channel.is_some() {
+            return Err(Error::ChannelInUse);
+        }
+        let receiver = channel.receiver().ok_or(Error::ChannelInUse)?;
+        // Dropping `receiver` on an error below would close the channel for good.
+        let waker = match self.selector.waker() {
+            Ok(waker) => waker,
+            Err(err) => {
+                self.channel = Some(receiver);
+                return Err(err.into());
+            }
+        };
+        // Cannot fail: only the receiver attaches, and it was just taken for the first time.
+        let _ = receiver.attach(waker);
+        self.channel = Some(receiver);
+        Ok(channel.sender())
+    }
+
+    /// A sender into the loop's channel, if one is attached.
+    pub fn sender(&self) -> Option<Sender<'static, H::Message, S::Waker>> {
+        self.channel.as_ref().map(|rx| rx.channel().sender())
+    }
+
     /// Whether a source is registered under `token`.
     pub fn is_registered(&self, token: Token) -> bool {
         self.registry.is_registered(token)
@@ -332,18 +385,43 @@ where
     /// A selector error other than `Interrupted`; `Interrupted` calls
     /// [`Handler::interrupted`] and returns `Ok`.
     pub fn run_once(&mut self, handler: &mut H, timeout: Option<Duration>) -> Result<(), Error> {
-        let timeout = [timeout, self.config.max_sleep, self.time_to_next_timer()]
+        let mut timeout = [timeout, self.config.max_sleep, self.time_to_next_timer()]
             .into_iter()
             .flatten()
             .min();
-        match self.selector.select(&mut self.events, timeout) {
+        // Tell senders the loop may sleep (they will wake it), unless messages wait.
+        let may_sleep = timeout != Some(Duration::ZERO);
+        if let Some(channel) = &self.channel
+            && may_sleep
+            && !channel.prepare_sleep()
+        {
+            timeout = Some(Duration::ZERO);
+        }
+        let selected = self.selector.select(&mut self.events, timeout);
+        if let Some(channel) = &self.channel
+            && may_sleep
+        {
+            channel.finish_sleep();
+        }
+        match selected {
             Ok(()) => self.dispatch(handler),
             Err(err) if err.is_interrupted() => handler.interrupted(self),
             Err(err) => return Err(err.into()),
         }
         self.expire_timers(handler);
+        self.deliver_messages(handler);
         handler.tick(self);
         Ok(())
+    }
+
+    /// Hands up to `messages_per_tick` channel messages to [`Handler::notify`].
+    fn deliver_messages(&mut self, handler: &mut H) {
+        for _ in 0..self.config.messages_per_tick {
+            let Some(message) = self.channel.as_ref().and_then(Receiver::try_recv) else {
+                return;
+            };
+            handler.notify(self, message);
+        }
     }
 
     /// How long until the earliest timer is due; `None` (and no clock read) without one.
@@ -398,6 +476,8 @@ mod tests {
         fired: Vec<(u32, Duration), 64>,
         /// Timer values that set a new timer of zero delay when they fire.
         rearm: Option<u32>,
+        /// Each channel message, in the order delivered.
+        notified: Vec<u32, 64>,
         interrupted: usize,
         ticks: usize,
         /// On any event of `.0`, deregister source `.1` under token `.2`.
@@ -409,8 +489,12 @@ mod tests {
 
     impl Handler for Recorder {
         type Timeout = u32;
-        type Message = ();
+        type Message = u32;
         type Loop = Loop;
+
+        fn notify(&mut self, _: &mut Loop, message: u32) {
+            self.notified.push(message).unwrap();
+        }
 
         fn timeout(&mut self, el: &mut Loop, value: u32) {
             let at = el
@@ -798,5 +882,49 @@ mod tests {
         assert_eq!(fired(&rec), [9, 9, 9]);
         assert_eq!(tokens(&rec), [0, 0, 0]);
         assert_eq!(el.selector().last_timeout(), Some(Duration::ZERO));
+    }
+
+    use crate::channel::{Channel, NoWake, SendError};
+
+    #[test]
+    fn channel_messages_reach_notify_in_order_a_bounded_number_per_turn() {
+        static CHANNEL: Channel<u32, 4, NoWake> = Channel::new();
+        let mut el = Loop::configured(Config::new().messages_per_tick(3)).unwrap();
+        assert!(el.sender().is_none());
+        let tx = el.attach_channel(&CHANNEL).unwrap();
+        for i in 0..4 {
+            tx.send(i).unwrap();
+        }
+        assert_eq!(tx.send(4), Err(SendError::Full(4)));
+        let mut rec = Recorder::default();
+        el.run_once(&mut rec, None).unwrap();
+        // Messages were queued, so the turn did not sleep; three of four were delivered.
+        assert_eq!(el.selector().last_timeout(), Some(Duration::ZERO));
+        assert_eq!(rec.notified.as_slice(), &[0, 1, 2]);
+        el.run_once(&mut rec, None).unwrap();
+        assert_eq!(el.selector().last_timeout(), Some(Duration::ZERO));
+        assert_eq!(rec.notified.as_slice(), &[0, 1, 2, 3]);
+        // Nothing queued: the loop may sleep as long as it was asked to.
+        el.sender().unwrap().send(5).unwrap();
+        el.run_once(&mut rec, Some(ms(7))).unwrap();
+        el.run_once(&mut rec, Some(ms(7))).unwrap();
+        assert_eq!(el.selector().last_timeout(), Some(ms(7)));
+        assert_eq!(rec.notified.as_slice(), &[0, 1, 2, 3, 5]);
+    }
+
+    #[test]
+    fn a_channel_has_one_receiving_loop_and_a_loop_one_channel() {
+        static FIRST: Channel<u32, 2, NoWake> = Channel::new();
+        static SECOND: Channel<u32, 2, NoWake> = Channel::new();
+        let mut a = Loop::new().unwrap();
+        let mut b = Loop::new().unwrap();
+        a.attach_channel(&FIRST).unwrap();
+        assert!(matches!(
+            a.attach_channel(&SECOND),
+            Err(Error::ChannelInUse)
+        ));
+        assert!(matches!(b.attach_channel(&FIRST), Err(Error::ChannelInUse)));
+        // SECOND was not consumed by the refusal: another loop can still take it.
+        b.attach_channel(&SECOND).unwrap();
     }
 }

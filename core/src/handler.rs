@@ -38,9 +38,9 @@ pub type ReadHint = Ready;
 pub trait Handler: Sized {
     /// The value a timer carries back to [`timeout`](Self::timeout).
     type Timeout;
-    /// The value other threads will send to the loop (the channel is not built yet: see
-    /// the README's status table).
-    type Message;
+    /// The value other threads send to the loop through its
+    /// [`Channel`](crate::Channel), received by [`notify`](Self::notify).
+    type Message: 'static;
     /// The loop this handler runs in (an `EventLoop<Self, ...>`).
     type Loop;
 
@@ -75,6 +75,12 @@ pub trait Handler: Sized {
     /// A timer set with [`EventLoop::timeout`](crate::EventLoop::timeout) expired.
     fn timeout(&mut self, event_loop: &mut Self::Loop, timeout: Self::Timeout) {
         let _ = (event_loop, timeout);
+    }
+
+    /// A message arrived through the loop's channel (see
+    /// [`EventLoop::attach_channel`](crate::EventLoop::attach_channel)).
+    fn notify(&mut self, event_loop: &mut Self::Loop, message: Self::Message) {
+        let _ = (event_loop, message);
     }
 
     /// A signal interrupted the loop's wait (`EINTR`): the turn dispatched no I/O.

@@ -26,9 +26,11 @@ pub(crate) struct Registry<H, const N: usize> {
 }
 
 impl<H: Copy + Eq, const N: usize> Registry<H, N> {
+    // Below the mask, not up to it: the all-ones index (that of `Token::WAKER`, whatever
+    // its generation bits) must never name a slot.
     const FITS: () = assert!(
-        N <= INDEX_MASK + 1,
-        "SOURCES must fit in half a usize (65,536 on 32-bit targets)"
+        N <= INDEX_MASK,
+        "SOURCES must fit in half a usize (65,535 on 32-bit targets)"
     );
 
     pub(crate) const fn new() -> Self {
@@ -136,8 +138,9 @@ mod tests {
         );
         assert!(reg.is_registered(Token(0)));
         assert!(!reg.is_registered(Token(5)));
-        // A tag whose index is out of range (forged or corrupt) resolves to nothing.
-        assert_eq!(reg.resolve(Token(usize::MAX)), None);
+        // A tag whose index is out of range (forged, corrupt, or the waker's) resolves to
+        // nothing.
+        assert_eq!(reg.resolve(Token::WAKER), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use core::time::Duration;
 
-use crate::{Clock, Events, Interest, OsError, PollOpt, Ready, Token};
+use crate::{Clock, Events, Interest, OsError, PollOpt, Ready, Token, Wake};
 
 /// Anything a selector can watch: it names its OS handle (a file descriptor on Unix).
 ///
@@ -32,6 +32,9 @@ pub trait Selector: Sized {
     type Event: Copy;
     /// The monotonic clock that [`select`](Self::select)'s timeouts are measured on.
     type Clock: Clock;
+    /// What another thread calls to make [`select`](Self::select) return (an `eventfd`
+    /// on epoll); owned by the [`Channel`](crate::Channel) it is attached to.
+    type Waker: Wake + Send + Sync + 'static;
 
     /// Opens the OS object (an epoll or kqueue instance, a poll set).
     ///
@@ -83,6 +86,14 @@ pub trait Selector: Sized {
         events: &mut Events<Self::Event, N>,
         timeout: Option<Duration>,
     ) -> Result<(), OsError>;
+
+    /// Creates a waker watched by this selector: each [`Wake::wake`] makes the current
+    /// or next `select` return, with an event under [`Token::WAKER`] (which the
+    /// [`EventLoop`](crate::EventLoop) never dispatches).
+    ///
+    /// # Errors
+    /// What the OS refused (out of descriptors, ...).
+    fn waker(&mut self) -> Result<Self::Waker, OsError>;
 
     /// The clock timers are measured on: the OS's monotonic clock, or a simulated one.
     fn clock(&self) -> &Self::Clock;

@@ -32,7 +32,9 @@ use core::time::Duration;
 use embedded_io::ErrorKind;
 use heapless::Vec;
 
-use crate::{Event, Events, Interest, OsError, PollOpt, Ready, Selector, SimClock, Source, Token};
+use crate::{
+    Event, Events, Interest, NoWake, OsError, PollOpt, Ready, Selector, SimClock, Source, Token,
+};
 
 /// A stand-in source for the [`SimSelector`]: just a handle number.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -129,6 +131,7 @@ impl<const N: usize> Selector for SimSelector<N> {
     type Handle = i32;
     type Event = Event;
     type Clock = SimClock;
+    type Waker = NoWake;
 
     fn new() -> Result<Self, OsError> {
         Ok(SimSelector {
@@ -221,6 +224,11 @@ impl<const N: usize> Selector for SimSelector<N> {
             self.clock.advance(slept);
         }
         Ok(())
+    }
+
+    /// The sim's `select` never blocks, so there is nothing to wake.
+    fn waker(&mut self) -> Result<NoWake, OsError> {
+        Ok(NoWake)
     }
 
     fn clock(&self) -> &SimClock {

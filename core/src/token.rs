@@ -8,6 +8,12 @@
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Token(pub usize);
 
+impl Token {
+    /// The token of a selector's [waker](crate::Selector::waker) events: reserved, never
+    /// given to a source by the [`EventLoop`](crate::EventLoop), never dispatched by it.
+    pub const WAKER: Token = Token(usize::MAX);
+}
+
 impl From<usize> for Token {
     fn from(value: usize) -> Self {
         Token(value)

@@ -83,9 +83,13 @@
 mod selector;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod translate;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod waker;
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub use selector::Epoll;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub use waker::EventFdWaker;
 
 #[cfg(all(test, any(target_os = "linux", target_os = "android")))]
 mod tests;

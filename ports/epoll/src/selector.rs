@@ -11,6 +11,7 @@ use statio_unix::error::check;
 use statio_unix::{Fd, RawFd};
 
 use crate::translate::{interest_flags, ready_from, timeout_ms};
+use crate::waker::EventFdWaker;
 
 /// An epoll instance: the Linux and Android [`Selector`].
 ///
@@ -75,6 +76,7 @@ impl Selector for Epoll {
     type Handle = RawFd;
     type Event = epoll_event;
     type Clock = MonotonicClock;
+    type Waker = EventFdWaker;
 
     /// As [`Epoll::new`].
     fn new() -> Result<Epoll, OsError> {
@@ -216,6 +218,22 @@ impl Selector for Epoll {
     }
 
     /// The token stored in `epoll_event.u64` at registration.
+    /// An `eventfd`, registered readable and edge-triggered under [`Token::WAKER`].
+    ///
+    /// # Errors
+    /// What `eventfd(2)` or `epoll_ctl(2)` refused (out of descriptors, ...).
+    fn waker(&mut self) -> Result<EventFdWaker, OsError> {
+        let waker = EventFdWaker::new()?;
+        self.ctl(
+            libc::EPOLL_CTL_ADD,
+            waker.fd().raw(),
+            Token::WAKER,
+            Interest::READABLE,
+            PollOpt::edge(),
+        )?;
+        Ok(waker)
+    }
+
     /// `CLOCK_MONOTONIC`, the clock `epoll_wait`'s timeout is measured on.
     fn clock(&self) -> &MonotonicClock {
         &MonotonicClock
