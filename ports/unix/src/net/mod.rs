@@ -32,6 +32,13 @@
 //! - Writing to a reset peer gives `EPIPE` (`BrokenPipe`), never `SIGPIPE`, for sockets.
 //!   Pipes cannot opt out: see [`pipe::Sender::try_write`].
 //!
+//! # Buffers and embedded-io
+//! Streams and pipe ends read straight into a [`MutBuf`](statio_core::buf::MutBuf)'s
+//! free space (`try_read_buf`) and write straight from a [`Buf`](statio_core::buf::Buf)'s
+//! filled space (`try_write_buf`), with `readv`/`sendmsg`/`writev` when a ring's region
+//! wraps. They implement embedded-io's `ReadReady`/`WriteReady`; its blocking
+//! `Read`/`Write` come with the explicit [`Blocking`] wrapper (see there for why).
+//!
 //! # Platforms
 //! | OS | creation | accept | no `SIGPIPE` |
 //! |---|---|---|---|
@@ -46,6 +53,8 @@
 //! in).
 
 mod addr;
+mod blocking;
+mod bufio;
 pub mod pipe;
 mod socket;
 #[cfg(feature = "std")]
@@ -60,6 +69,7 @@ mod test_util;
 use statio_core::OsError;
 
 pub use addr::UnixAddr;
+pub use blocking::{Blocking, TryRead, TryWrite};
 pub use pipe::pipe;
 pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;

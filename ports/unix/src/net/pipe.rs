@@ -1,9 +1,11 @@
 //! [`pipe()`]: a one-way byte channel, as a [`Receiver`] and a [`Sender`].
 
+use statio_core::buf::{Buf, MutBuf};
+
 use crate::Fd;
 use crate::error::check;
 use crate::net::socket;
-use crate::net::{Result, fd_type};
+use crate::net::{Result, bufio, fd_type};
 
 /// Opens a pipe, both ends close-on-exec and non-blocking.
 ///
@@ -46,6 +48,17 @@ impl Receiver {
     pub fn try_read(&self, buf: &mut [u8]) -> Result<Option<usize>> {
         socket::read(&self.fd, buf)
     }
+
+    /// Reads straight into `buf`'s free space and commits what arrived: as
+    /// [`try_read`](Self::try_read), with `Ok(Some(0))` also when `buf` is full (no call
+    /// is made then); `readv` when a ring's free space wraps.
+    ///
+    /// # Errors
+    /// What `read`/`readv` refused.
+    #[doc(alias = "readv")]
+    pub fn try_read_buf<B: MutBuf + ?Sized>(&self, buf: &mut B) -> Result<Option<usize>> {
+        bufio::read_buf(&self.fd, buf)
+    }
 }
 
 fd_type!(Receiver);
@@ -67,6 +80,17 @@ impl Sender {
     /// `no_std` program must do so itself, e.g. `signal(SIGPIPE, SIG_IGN)` at start).
     pub fn try_write(&self, buf: &[u8]) -> Result<Option<usize>> {
         socket::write(&self.fd, buf)
+    }
+
+    /// Writes straight from `buf`'s filled space and consumes what was taken: as
+    /// [`try_write`](Self::try_write), with `Ok(Some(0))` for an empty `buf` (no call is
+    /// made); `writev` when a ring's filled space wraps.
+    ///
+    /// # Errors
+    /// As [`try_write`](Self::try_write), `SIGPIPE` included.
+    #[doc(alias = "writev")]
+    pub fn try_write_buf<B: Buf + ?Sized>(&self, buf: &mut B) -> Result<Option<usize>> {
+        bufio::write_buf(&self.fd, buf)
     }
 }
 

@@ -31,9 +31,9 @@ pub(crate) const SEND_FLAGS: libc::c_int = 0;
 /// The most bytes one `read`/`write` is asked to move: Darwin fails with `EINVAL` above
 /// `INT_MAX`; elsewhere POSIX leaves counts above `SSIZE_MAX` undefined.
 #[cfg(any(target_os = "macos", target_os = "ios"))]
-const IO_MAX: usize = libc::c_int::MAX as usize - 1;
+pub(crate) const IO_MAX: usize = libc::c_int::MAX as usize - 1;
 #[cfg(not(any(target_os = "macos", target_os = "ios")))]
-const IO_MAX: usize = isize::MAX as usize;
+pub(crate) const IO_MAX: usize = isize::MAX as usize;
 
 /// Maps `EAGAIN`/`EWOULDBLOCK` to `Ok(None)`.
 pub(crate) fn would_block<T>(result: Result<T>) -> Result<Option<T>> {

@@ -4,9 +4,11 @@ use core::net::SocketAddr;
 
 use statio_core::OsError;
 
+use statio_core::buf::{Buf, MutBuf};
+
 use crate::Fd;
 use crate::net::socket::{self, c_int_of, set_flag, set_opt};
-use crate::net::{Result, Shutdown, fd_type};
+use crate::net::{Result, Shutdown, bufio, fd_type};
 
 fn domain_of(addr: &SocketAddr) -> libc::c_int {
     match addr {
@@ -225,6 +227,30 @@ impl TcpStream {
     #[doc(alias = "send")]
     pub fn try_write(&self, buf: &[u8]) -> Result<Option<usize>> {
         socket::send(&self.fd, buf)
+    }
+
+    /// Reads straight into `buf`'s free space and commits what arrived: `Ok(Some(n))`
+    /// bytes, `Ok(Some(0))` at end of stream or when `buf` is full (no call is made
+    /// then: check [`MutBuf::has_remaining_mut`] first), `Ok(None)` when nothing is
+    /// available yet (`read`, or `readv` when a ring's free space wraps).
+    ///
+    /// # Errors
+    /// As [`try_read`](Self::try_read).
+    #[doc(alias = "readv")]
+    pub fn try_read_buf<B: MutBuf + ?Sized>(&self, buf: &mut B) -> Result<Option<usize>> {
+        bufio::read_buf(&self.fd, buf)
+    }
+
+    /// Writes straight from `buf`'s filled space and consumes what was taken:
+    /// `Ok(Some(n))`, `Ok(Some(0))` for an empty `buf` (no call is made), `Ok(None)`
+    /// when the send buffer is full (`sendmsg` with `MSG_NOSIGNAL`, two `iovec`s when a
+    /// ring's filled space wraps).
+    ///
+    /// # Errors
+    /// As [`try_write`](Self::try_write); never raises `SIGPIPE`.
+    #[doc(alias = "sendmsg")]
+    pub fn try_write_buf<B: Buf + ?Sized>(&self, buf: &mut B) -> Result<Option<usize>> {
+        bufio::send_buf(&self.fd, buf)
     }
 
     /// Shuts down reading, writing or both (`shutdown`); after [`Shutdown::Write`] the

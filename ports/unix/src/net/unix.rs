@@ -6,12 +6,13 @@
 //! when done; binding fails with `AddrInUse` while it exists.
 
 use statio_core::OsError;
+use statio_core::buf::{Buf, MutBuf};
 
 use crate::Fd;
 use crate::error::check;
 use crate::net::addr::UnixAddr;
 use crate::net::socket::{self, would_block};
-use crate::net::{Result, Shutdown, fd_type};
+use crate::net::{Result, Shutdown, bufio, fd_type};
 
 fn bind(ty: libc::c_int, addr: &UnixAddr) -> Result<Fd> {
     let fd = socket::new_socket(libc::AF_UNIX, ty)?;
@@ -183,6 +184,30 @@ impl UnixStream {
     /// `BrokenPipe` (`EPIPE`) once the peer is closed; never raises `SIGPIPE`.
     pub fn try_write(&self, buf: &[u8]) -> Result<Option<usize>> {
         socket::send(&self.fd, buf)
+    }
+
+    /// Reads straight into `buf`'s free space and commits what arrived: `Ok(Some(n))`
+    /// bytes, `Ok(Some(0))` at end of stream or when `buf` is full (no call is made
+    /// then: check [`MutBuf::has_remaining_mut`] first), `Ok(None)` when nothing is
+    /// available yet (`read`, or `readv` when a ring's free space wraps).
+    ///
+    /// # Errors
+    /// As [`try_read`](Self::try_read).
+    #[doc(alias = "readv")]
+    pub fn try_read_buf<B: MutBuf + ?Sized>(&self, buf: &mut B) -> Result<Option<usize>> {
+        bufio::read_buf(&self.fd, buf)
+    }
+
+    /// Writes straight from `buf`'s filled space and consumes what was taken:
+    /// `Ok(Some(n))`, `Ok(Some(0))` for an empty `buf` (no call is made), `Ok(None)`
+    /// when the send buffer is full (`sendmsg` with `MSG_NOSIGNAL`, two `iovec`s when a
+    /// ring's filled space wraps).
+    ///
+    /// # Errors
+    /// As [`try_write`](Self::try_write); never raises `SIGPIPE`.
+    #[doc(alias = "sendmsg")]
+    pub fn try_write_buf<B: Buf + ?Sized>(&self, buf: &mut B) -> Result<Option<usize>> {
+        bufio::send_buf(&self.fd, buf)
     }
 
     /// Shuts down reading, writing or both (`shutdown`); after [`Shutdown::Write`] the
