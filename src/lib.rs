@@ -38,7 +38,7 @@
 //! | crate | job |
 //! |---|---|
 //! | `statio-core` | tokens, readiness, slab, registry, timer wheel, clock, `Selector` trait, `EventLoop` (no_std, no libc) |
-//! | `statio-unix` | owned fds, errno, TCP/UDP/Unix sockets, pipes (no_std, libc) |
+//! | `statio-unix` | owned fds, errno, TCP/UDP/Unix sockets, pipes, embedded-io (no_std, libc) |
 //! | `statio-epoll` | the epoll selector (Linux, Android) |
 //!
 //! The `std` feature (on by default) adds conversions only: `std::io::Error` from the
@@ -57,6 +57,8 @@ pub use statio_core::{
 };
 pub use statio_unix::clock::MonotonicClock;
 pub use statio_unix::{Fd, RawFd, net};
+/// Byte buffers sockets read into and write from directly (`try_read_buf`/`try_write_buf`).
+pub use statio_core::buf;
 
 /// The native selector of this target.
 #[cfg(any(target_os = "linux", target_os = "android"))]
