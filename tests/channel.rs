@@ -1,0 +1,544 @@
+//! The cross-thread channel through a running loop on the real epoll port: messages from
+//! other threads reach `Handler::notify` exactly once and in each producer's order; a
+//! send to a sleeping loop always wakes it (through the eventfd); a flood of messages
+//! cannot starve I/O; every limit hands the message back; messages left behind when the
+//! loop goes are dropped exactly once.
+//!
+//! Each test has its own `static` channel (a channel's receiver is taken once). A test
+//! whose loop sleeps without a timeout arms a [`Watchdog`]: a lost wake-up aborts the
+//! process (a failure) instead of hanging it.
+
+mod util;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use statio::net::pipe;
+use statio::ports::epoll::{Epoll, EventFdWaker};
+use statio::{
+    Channel, Config, Error, EventLoop, Events, GenericEventLoop, Handler, Interest, MonotonicClock,
+    OsError, PollOpt, RawFd, Ready, Selector, SendError, Sender, Token, Wake,
+};
+use util::TURN;
+
+/// How long a test that sleeps without a timeout may run before the watchdog aborts it.
+const WATCHDOG: Duration = Duration::from_secs(60);
+
+/// Aborts the process (`std::process::abort`) unless dropped within the limit: a lost
+/// wake-up leaves a loop asleep for ever, and a test must fail, not hang.
+struct Watchdog {
+    disarm: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Watchdog {
+    fn arm(what: &'static str, limit: Duration) -> Watchdog {
+        let (disarm, armed) = mpsc::channel::<()>();
+        let thread = thread::spawn(move || {
+            if let Err(RecvTimeoutError::Timeout) = armed.recv_timeout(limit) {
+                eprintln!("{what}: still running after {limit:?} (a lost wake-up?): aborting");
+                std::process::abort();
+            }
+        });
+        Watchdog {
+            disarm: Some(disarm),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        // Closing the channel ends the watchdog's wait (also when a test panics).
+        drop(self.disarm.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Sends `msg`, retrying after a yield while the channel is full; `false` when the loop
+/// is gone (its receiver was dropped, e.g. by a failing test), so a producer stops.
+fn send_retrying<M>(tx: Sender<'static, M>, mut msg: M) -> bool {
+    loop {
+        match tx.send(msg) {
+            Ok(()) => return true,
+            Err(SendError::Full(back)) => {
+                msg = back;
+                thread::yield_now();
+            }
+            Err(SendError::Disconnected(_)) => return false,
+            Err(SendError::Wake(err)) => panic!("waking the loop failed: {err}"),
+        }
+    }
+}
+
+/// A message: which producer sent it, and its sequence number there.
+type Numbered = (usize, u32);
+
+/// Checks that each producer's messages arrive once, in order; stops when all are in.
+struct Ordered {
+    next: Vec<u32>,
+    received: usize,
+    expected: usize,
+}
+
+type OrderedLoop = EventLoop<Ordered, 1, 0, 4>;
+
+impl Handler for Ordered {
+    type Timeout = ();
+    type Message = Numbered;
+    type Loop = OrderedLoop;
+
+    fn notify(&mut self, event_loop: &mut OrderedLoop, (producer, seq): Numbered) {
+        assert_eq!(
+            seq, self.next[producer],
+            "producer {producer}: message {seq} arrived when {} was due",
+            self.next[producer]
+        );
+        self.next[producer] += 1;
+        self.received += 1;
+        if self.received == self.expected {
+            event_loop.shutdown();
+        }
+    }
+}
+
+/// `producers` threads send `per_producer` numbered messages each into a loop running
+/// `run` (which sleeps without a timeout whenever the channel is empty).
+fn every_message_once_in_producer_order(
+    channel: &'static Channel<Numbered, 1024>,
+    producers: usize,
+    per_producer: u32,
+) {
+    let _watchdog = Watchdog::arm("every_message_once_in_producer_order", WATCHDOG);
+    thread::scope(|scope| {
+        // The loop lives inside the scope: if it panics, its drop disconnects the
+        // producers before the scope waits for them.
+        let mut event_loop = OrderedLoop::new().unwrap();
+        let tx = event_loop.attach_channel(channel).unwrap();
+        for producer in 0..producers {
+            scope.spawn(move || {
+                for seq in 0..per_producer {
+                    if !send_retrying(tx, (producer, seq)) {
+                        return;
+                    }
+                }
+            });
+        }
+        let mut ordered = Ordered {
+            next: vec![0; producers],
+            received: 0,
+            expected: producers * per_producer as usize,
+        };
+        event_loop.run(&mut ordered).unwrap();
+        assert_eq!(ordered.next, vec![per_producer; producers]);
+        // Nothing more arrives: a duplicate would show up here.
+        event_loop
+            .run_once(&mut ordered, Some(Duration::ZERO))
+            .unwrap();
+        assert_eq!(ordered.received, ordered.expected);
+    });
+}
+
+#[test]
+fn two_producers_every_message_once_in_order() {
+    static CHANNEL: Channel<Numbered, 1024> = Channel::new();
+    every_message_once_in_producer_order(&CHANNEL, 2, 100_000);
+}
+
+#[test]
+fn four_producers_every_message_once_in_order() {
+    static CHANNEL: Channel<Numbered, 1024> = Channel::new();
+    every_message_once_in_producer_order(&CHANNEL, 4, 100_000);
+}
+
+/// Counts the eventfd writes of the wrapped [`EventFdWaker`]: how often a send found
+/// the loop asleep.
+struct CountingWaker {
+    inner: EventFdWaker,
+    wakes: &'static AtomicUsize,
+}
+
+impl Wake for CountingWaker {
+    fn wake(&self) -> Result<(), OsError> {
+        // Relaxed: a statistic, read after the threads are joined.
+        self.wakes.fetch_add(1, Ordering::Relaxed);
+        self.inner.wake()
+    }
+}
+
+/// The epoll port, unchanged, with a [`CountingWaker`] counting into [`RACE_WAKES`].
+struct CountingEpoll(Epoll);
+
+/// The wake-ups of `no_lost_wake_up_with_the_real_eventfd` (only that test counts).
+static RACE_WAKES: AtomicUsize = AtomicUsize::new(0);
+
+impl Selector for CountingEpoll {
+    type Handle = RawFd;
+    type Event = <Epoll as Selector>::Event;
+    type Clock = MonotonicClock;
+    type Waker = CountingWaker;
+
+    fn new() -> Result<Self, OsError> {
+        Epoll::new().map(CountingEpoll)
+    }
+
+    fn register(&mut self, fd: RawFd, t: Token, i: Interest, o: PollOpt) -> Result<(), OsError> {
+        self.0.register(fd, t, i, o)
+    }
+
+    fn reregister(&mut self, fd: RawFd, t: Token, i: Interest, o: PollOpt) -> Result<(), OsError> {
+        self.0.reregister(fd, t, i, o)
+    }
+
+    fn deregister(&mut self, fd: RawFd) -> Result<(), OsError> {
+        self.0.deregister(fd)
+    }
+
+    fn select<const N: usize>(
+        &mut self,
+        events: &mut Events<Self::Event, N>,
+        timeout: Option<Duration>,
+    ) -> Result<(), OsError> {
+        self.0.select(events, timeout)
+    }
+
+    fn waker(&mut self) -> Result<CountingWaker, OsError> {
+        Ok(CountingWaker {
+            inner: self.0.waker()?,
+            wakes: &RACE_WAKES,
+        })
+    }
+
+    fn clock(&self) -> &MonotonicClock {
+        self.0.clock()
+    }
+
+    fn token(event: &Self::Event) -> Token {
+        Epoll::token(event)
+    }
+
+    fn ready(event: &Self::Event) -> Ready {
+        Epoll::ready(event)
+    }
+}
+
+/// Acknowledges each message by storing it in `acked`, then spins a random while at the
+/// end of the turn, so that the sender's next send lands anywhere around the loop's
+/// next `prepare_sleep`.
+struct Acker {
+    acked: &'static AtomicUsize,
+    random: u64,
+}
+
+type AckLoop = GenericEventLoop<Acker, CountingEpoll, 1, 0, 4>;
+
+impl Handler for Acker {
+    type Timeout = ();
+    type Message = usize;
+    type Loop = AckLoop;
+
+    fn notify(&mut self, _: &mut AckLoop, message: usize) {
+        // Release: pairs with the sender's Acquire load; orders nothing else, but keeps
+        // the acknowledgement after the delivery it reports.
+        self.acked.store(message, Ordering::Release);
+    }
+
+    fn tick(&mut self, _: &mut AckLoop) {
+        random_spin(&mut self.random, 2048);
+    }
+}
+
+/// Spins for a random while: mostly short (up to `short` spin hints), sometimes long
+/// (up to 2,048), so that a send on another thread lands before, inside or after the
+/// loop's fall into `epoll_wait`.
+fn random_spin(state: &mut u64, short: u64) {
+    // xorshift64: reproducible run to run.
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    let spins = if state.is_multiple_of(4) {
+        *state % 2048
+    } else {
+        *state % short
+    };
+    for _ in 0..spins {
+        std::hint::spin_loop();
+    }
+}
+
+/// 20,000 rounds of one send at a random moment while the loop thread calls
+/// `run_once(None)`, sleeping without a timeout whenever the channel is empty: both
+/// sides spin a random while after each message ([`random_spin`]), so the send lands
+/// before `prepare_sleep`, between it and `epoll_wait`, or during the sleep. The loop must see every message;
+/// a lost wake-up leaves it asleep for ever, and the watchdog aborts.
+#[test]
+fn no_lost_wake_up_with_the_real_eventfd() {
+    const ROUNDS: usize = 20_000;
+    // Two slots: at most one message is in flight. Over the counting selector's waker,
+    // so the core's channel type (the facade's alias fixes the native waker).
+    static CHANNEL: statio_core::Channel<usize, 2, CountingWaker> = statio_core::Channel::new();
+    static ACKED: AtomicUsize = AtomicUsize::new(0);
+    let _watchdog = Watchdog::arm("no_lost_wake_up_with_the_real_eventfd", WATCHDOG);
+    let mut event_loop = AckLoop::new().unwrap();
+    let tx = event_loop.attach_channel(&CHANNEL).unwrap();
+    let sender = thread::spawn(move || {
+        let mut random = 0x9E37_79B9_7F4A_7C15_u64;
+        for round in 1..=ROUNDS {
+            // Acquire: pairs with the Release in `notify`.
+            while ACKED.load(Ordering::Acquire) != round - 1 {
+                std::hint::spin_loop();
+            }
+            random_spin(&mut random, 64);
+            tx.send(round).unwrap();
+        }
+    });
+    let mut acker = Acker {
+        acked: &ACKED,
+        random: 0x2545_F491_4F6C_DD1D,
+    };
+    let mut turns = 0;
+    while ACKED.load(Ordering::Acquire) != ROUNDS {
+        event_loop.run_once(&mut acker, None).unwrap();
+        turns += 1;
+    }
+    sender.join().unwrap();
+    // Relaxed: the sender thread was joined.
+    let wakes = RACE_WAKES.load(Ordering::Relaxed);
+    // Typically a mix: sends that found the loop awake needed no write.
+    eprintln!("{ROUNDS} rounds: {turns} turns, {wakes} eventfd writes");
+    assert!(
+        wakes > 0,
+        "no send found the loop asleep: the race was not exercised"
+    );
+    assert!(wakes <= ROUNDS, "{wakes} wake-ups for {ROUNDS} messages");
+}
+
+/// Per turn: how many times the pipe was reported ready, how many messages arrived.
+#[derive(Default)]
+struct Flood {
+    ready: usize,
+    notified: usize,
+    turns: Vec<(usize, usize)>,
+}
+
+type FloodLoop = EventLoop<Flood, 2, 0, 4>;
+
+impl Handler for Flood {
+    type Timeout = ();
+    type Message = u64;
+    type Loop = FloodLoop;
+
+    fn ready(&mut self, _: &mut FloodLoop, token: Token, ready: Ready) {
+        assert_eq!(token, PIPE);
+        assert!(ready.is_readable());
+        self.ready += 1;
+    }
+
+    fn notify(&mut self, _: &mut FloodLoop, _: u64) {
+        self.notified += 1;
+    }
+
+    fn tick(&mut self, _: &mut FloodLoop) {
+        self.turns.push((self.ready, self.notified));
+        (self.ready, self.notified) = (0, 0);
+    }
+}
+
+const PIPE: Token = Token(1);
+
+/// A producer keeps a 64-slot channel full while a pipe with unread data is registered
+/// level-triggered; with `messages_per_tick(8)` every turn still dispatches the pipe,
+/// and none delivers more than 8 messages.
+#[test]
+fn a_flood_of_messages_cannot_starve_io() {
+    const PER_TICK: usize = 8;
+    const TURNS: usize = 1_000;
+    static CHANNEL: Channel<u64, 64> = Channel::new();
+    let (rx, tx) = pipe().unwrap();
+    assert_eq!(tx.try_write(b"never read").unwrap(), Some(10));
+    let mut event_loop = FloodLoop::configured(Config::new().messages_per_tick(PER_TICK)).unwrap();
+    event_loop.register(&rx, PIPE).unwrap();
+    let sender = event_loop.attach_channel(&CHANNEL).unwrap();
+    // Full before the first turn, so that turn has more messages than it may take.
+    for i in 0..64 {
+        sender.send(i).unwrap();
+    }
+    assert!(matches!(sender.send(64), Err(SendError::Full(64))));
+    let stop = AtomicBool::new(false);
+    let mut flood = Flood::default();
+    thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut i = 64;
+            // Relaxed: a stop request carries no data.
+            while !stop.load(Ordering::Relaxed) {
+                match sender.send(i) {
+                    Ok(()) => i += 1,
+                    Err(SendError::Full(_)) => thread::yield_now(),
+                    Err(err) => panic!("{err}"),
+                }
+            }
+        });
+        for _ in 0..TURNS {
+            // Bounded, though the ready pipe keeps every select from sleeping.
+            event_loop.run_once(&mut flood, Some(TURN)).unwrap();
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    assert_eq!(flood.turns.len(), TURNS);
+    for (turn, &(ready, notified)) in flood.turns.iter().enumerate() {
+        assert_eq!(
+            ready, 1,
+            "turn {turn}: the pipe was dispatched {ready} times"
+        );
+        assert!(
+            notified <= PER_TICK,
+            "turn {turn}: {notified} messages, more than {PER_TICK}"
+        );
+    }
+    assert_eq!(flood.turns[0].1, PER_TICK, "the first turn had 64 waiting");
+    let total: usize = flood.turns.iter().map(|&(_, n)| n).sum();
+    assert!(total > 64, "only {total} messages in {TURNS} turns");
+    event_loop.deregister(&rx, PIPE).unwrap();
+}
+
+type StringLoop = EventLoop<Strings, 1, 0, 4>;
+
+#[derive(Default)]
+struct Strings(Vec<String>);
+
+impl Handler for Strings {
+    type Timeout = ();
+    type Message = String;
+    type Loop = StringLoop;
+
+    fn notify(&mut self, _: &mut StringLoop, message: String) {
+        self.0.push(message);
+    }
+}
+
+#[test]
+fn a_full_channel_hands_the_message_back() {
+    static CHANNEL: Channel<String, 4> = Channel::new();
+    let mut event_loop = StringLoop::new().unwrap();
+    let tx = event_loop.attach_channel(&CHANNEL).unwrap();
+    let from_thread = thread::spawn(move || {
+        for word in ["a", "b", "c", "d"] {
+            tx.send(word.to_owned()).unwrap();
+        }
+        // The very message comes back, with its heap buffer: nothing was copied or lost.
+        let fifth = String::from("e");
+        let buffer = fifth.as_ptr();
+        match tx.send(fifth) {
+            Err(SendError::Full(back)) => {
+                assert_eq!(back, "e");
+                assert_eq!(back.as_ptr(), buffer);
+                back
+            }
+            other => panic!("a fifth message into 4 slots: {other:?}"),
+        }
+    });
+    let fifth = from_thread.join().unwrap();
+    let mut strings = Strings::default();
+    event_loop
+        .run_once(&mut strings, Some(Duration::ZERO))
+        .unwrap();
+    assert_eq!(strings.0, ["a", "b", "c", "d"]);
+    // Room again: the message handed back goes through.
+    event_loop.sender().unwrap().send(fifth).unwrap();
+    event_loop.run_once(&mut strings, Some(TURN)).unwrap();
+    assert_eq!(strings.0, ["a", "b", "c", "d", "e"]);
+}
+
+#[test]
+fn attach_channel_twice_is_channel_in_use() {
+    static FIRST: Channel<String, 2> = Channel::new();
+    static SECOND: Channel<String, 2> = Channel::new();
+    let mut one = StringLoop::new().unwrap();
+    let mut two = StringLoop::new().unwrap();
+    one.attach_channel(&FIRST).unwrap();
+    assert!(matches!(
+        one.attach_channel(&FIRST),
+        Err(Error::ChannelInUse)
+    ));
+    assert!(matches!(
+        one.attach_channel(&SECOND),
+        Err(Error::ChannelInUse)
+    ));
+    assert!(matches!(
+        two.attach_channel(&FIRST),
+        Err(Error::ChannelInUse)
+    ));
+    // The refusals took nothing: SECOND still goes to a loop, and wakes it.
+    let tx = two.attach_channel(&SECOND).unwrap();
+    let sender = thread::spawn(move || tx.send("late".to_owned()).unwrap());
+    let mut strings = Strings::default();
+    util::run_until(&mut two, &mut strings, "the message", 200, |s| {
+        !s.0.is_empty()
+    });
+    sender.join().unwrap();
+    assert_eq!(strings.0, ["late"]);
+}
+
+/// Counts its drops in [`DROPS`].
+#[derive(Debug)]
+struct Counted(#[allow(dead_code)] u32);
+
+static DROPS: AtomicUsize = AtomicUsize::new(0);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        // Relaxed: read on this thread, after the drops.
+        DROPS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+type CountedLoop = EventLoop<Keep, 1, 0, 4>;
+
+/// Keeps what it receives, so the test decides when those drop.
+#[derive(Default)]
+struct Keep(Vec<Counted>);
+
+impl Handler for Keep {
+    type Timeout = ();
+    type Message = Counted;
+    type Loop = CountedLoop;
+
+    fn notify(&mut self, _: &mut CountedLoop, message: Counted) {
+        self.0.push(message);
+    }
+}
+
+/// Five messages sent, two delivered, then the loop is dropped: the three left in the
+/// channel are dropped with its receiver, once each; later sends are refused and hand
+/// their message back.
+#[test]
+fn messages_left_when_the_loop_drops_are_dropped_exactly_once() {
+    static CHANNEL: Channel<Counted, 8> = Channel::new();
+    let mut event_loop = CountedLoop::configured(Config::new().messages_per_tick(2)).unwrap();
+    let tx = event_loop.attach_channel(&CHANNEL).unwrap();
+    for i in 0..5 {
+        tx.send(Counted(i)).unwrap();
+    }
+    let mut keep = Keep::default();
+    event_loop
+        .run_once(&mut keep, Some(Duration::ZERO))
+        .unwrap();
+    assert_eq!(keep.0.len(), 2);
+    assert_eq!(DROPS.load(Ordering::Relaxed), 0);
+    drop(event_loop);
+    assert_eq!(DROPS.load(Ordering::Relaxed), 3, "the three left behind");
+    match tx.send(Counted(5)) {
+        Err(SendError::Disconnected(back)) => {
+            assert_eq!(DROPS.load(Ordering::Relaxed), 3, "handed back, not dropped");
+            drop(back);
+        }
+        other => panic!("a send after the loop went: {other:?}"),
+    }
+    assert_eq!(DROPS.load(Ordering::Relaxed), 4);
+    drop(keep);
+    assert_eq!(DROPS.load(Ordering::Relaxed), 6, "each of the six once");
+}
