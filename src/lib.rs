@@ -40,6 +40,7 @@
 //! | `statio-core` | tokens, readiness, slab, registry, timer wheel, clock, `Selector` trait, `EventLoop` (no_std, no libc) |
 //! | `statio-unix` | owned fds, errno, TCP/UDP/Unix sockets, pipes, embedded-io (no_std, libc) |
 //! | `statio-epoll` | the epoll selector (Linux, Android) |
+//! | `statio-poll` | the poll(2) selector, any POSIX system (feature `force-poll` picks it everywhere) |
 //!
 //! The `std` feature (on by default) adds conversions only: `std::io::Error` from the
 //! error types, `AsFd`/`AsRawFd` and `std::net` conversions for the sockets.
@@ -61,8 +62,24 @@ pub use statio_unix::{Fd, RawFd, net};
 pub use statio_core::buf;
 
 /// The native selector of this target.
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(all(
+    not(feature = "force-poll"),
+    any(target_os = "linux", target_os = "android")
+))]
 pub type NativeSelector = statio_epoll::Epoll;
+
+/// The native selector of this target: the poll(2) port, with its default capacity
+/// (1,024 descriptors, the waker's included), because the `force-poll` feature asks
+/// for it or this Unix has no port of its own. Another capacity:
+/// `GenericEventLoop<H, ports::poll::Poll<N>, ...>`.
+#[cfg(all(
+    unix,
+    any(
+        feature = "force-poll",
+        not(any(target_os = "linux", target_os = "android"))
+    )
+))]
+pub type NativeSelector = statio_poll::Poll;
 
 /// The waker of the [`NativeSelector`]: what a [`Sender`] calls to wake a sleeping loop.
 pub type NativeWaker = <NativeSelector as Selector>::Waker;
@@ -103,4 +120,7 @@ pub use statio_core::EventLoop as GenericEventLoop;
 pub mod ports {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     pub use statio_epoll as epoll;
+    /// The poll(2) port, on every Unix (the portable fallback).
+    #[cfg(unix)]
+    pub use statio_poll as poll;
 }

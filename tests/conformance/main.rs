@@ -83,3 +83,5 @@ macro_rules! conformance {
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 conformance!(epoll, statio::ports::epoll::Epoll);
+#[cfg(unix)]
+conformance!(poll, statio::ports::poll::Poll);

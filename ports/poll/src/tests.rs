@@ -1,0 +1,312 @@
+//! Behaviour of [`Poll`]'s own machinery against real pipes and socket pairs: the
+//! edge and oneshot emulation, the refresh poll, resuming after a full buffer,
+//! swap-remove bookkeeping, the waker and `EINTR`. What every port must do lives in the
+//! facade's conformance suite (`tests/conformance`), which runs this port too.
+//!
+//! Every wait is bounded: `WAIT` where an event is certainly pending, `BRIEF` where
+//! none may come. Nothing asserts how long a call took.
+
+extern crate std;
+
+use core::time::Duration;
+use std::os::unix::thread::JoinHandleExt;
+use std::vec::Vec;
+use std::{ptr, thread};
+
+use statio_core::{Events, Interest, PollOpt, Ready, Selector, Token, Wake};
+use statio_unix::net::pipe::{Receiver, Sender};
+use statio_unix::net::{UnixStream, pipe};
+
+use crate::Poll;
+
+const WAIT: Option<Duration> = Some(Duration::from_secs(5));
+const BRIEF: Option<Duration> = Some(Duration::from_millis(10));
+
+type P = Poll<64>;
+
+fn select(
+    poll: &mut P,
+    events: &mut Events<statio_core::Event, 8>,
+    t: Option<Duration>,
+) -> Vec<(Token, Ready)> {
+    poll.select(events, t).expect("select");
+    events
+        .as_slice()
+        .iter()
+        .map(|e| (e.token, e.ready))
+        .collect()
+}
+
+fn expect_one(poll: &mut P, token: Token, ready: Ready) -> Ready {
+    let got = select(poll, &mut Events::new(), WAIT);
+    match got.as_slice() {
+        [(t, r)] if *t == token && r.contains(ready) => *r,
+        other => panic!("expected one event {token:?} with {ready:?}, got {other:?}"),
+    }
+}
+
+fn expect_none(poll: &mut P) {
+    let got = select(poll, &mut Events::new(), BRIEF);
+    assert!(got.is_empty(), "expected no events, got {got:?}");
+}
+
+fn registered_pipe(poll: &mut P, token: Token, opt: PollOpt) -> (Receiver, Sender) {
+    let (rx, tx) = pipe().unwrap();
+    poll.register(rx.as_raw_fd(), token, Interest::READABLE, opt)
+        .unwrap();
+    (rx, tx)
+}
+
+fn drain(rx: &Receiver) -> usize {
+    let mut buf = [0u8; 256];
+    let mut total = 0;
+    while let Some(n) = rx.try_read(&mut buf).unwrap() {
+        assert!(n > 0, "EOF while draining");
+        total += n;
+    }
+    total
+}
+
+#[test]
+fn edge_stays_quiet_while_unread_and_reports_after_a_drain() {
+    let mut poll = P::new();
+    let (rx, tx) = registered_pipe(&mut poll, Token(1), PollOpt::edge());
+    tx.try_write(b"a").unwrap();
+    expect_one(&mut poll, Token(1), Ready::READABLE);
+    // Still readable: stale, left out of the blocking poll, so the wait really waits.
+    expect_none(&mut poll);
+    // An arrival while the stale condition persists is not an edge poll(2) can see.
+    tx.try_write(b"b").unwrap();
+    expect_none(&mut poll);
+    assert_eq!(drain(&rx), 2);
+    // The refresh poll sees the pipe empty and re-arms it ...
+    expect_none(&mut poll);
+    // ... so the next arrival is reported once.
+    tx.try_write(b"c").unwrap();
+    expect_one(&mut poll, Token(1), Ready::READABLE);
+    expect_none(&mut poll);
+}
+
+#[test]
+fn reregister_forgets_the_stale_state_of_an_edge_registration() {
+    let mut poll = P::new();
+    let (rx, tx) = registered_pipe(&mut poll, Token(1), PollOpt::edge());
+    tx.try_write(b"a").unwrap();
+    expect_one(&mut poll, Token(1), Ready::READABLE);
+    // The race the emulation cannot see: drained and refilled between two selects.
+    assert_eq!(drain(&rx), 1);
+    tx.try_write(b"b").unwrap();
+    expect_none(&mut poll);
+    // The documented remedy: reregister after draining reports what is present.
+    poll.reregister(
+        rx.as_raw_fd(),
+        Token(2),
+        Interest::READABLE,
+        PollOpt::edge(),
+    )
+    .unwrap();
+    expect_one(&mut poll, Token(2), Ready::READABLE);
+}
+
+#[test]
+fn edge_writable_does_not_wake_the_blocking_poll_and_reports_new_conditions() {
+    let mut poll = P::new();
+    let (a, b) = UnixStream::pair().unwrap();
+    poll.register(a.as_raw_fd(), Token(3), Interest::BOTH, PollOpt::edge())
+        .unwrap();
+    expect_one(&mut poll, Token(3), Ready::WRITABLE);
+    expect_none(&mut poll);
+    // A new condition (readable) on a registration with a stale one is an edge.
+    b.try_write(b"x").unwrap();
+    let ready = expect_one(&mut poll, Token(3), Ready::READABLE);
+    assert!(!ready.is_hup(), "{ready:?}");
+    expect_none(&mut poll);
+    // The peer closes: HUP is new; after it the entry leaves the blocking poll.
+    drop(b);
+    expect_one(&mut poll, Token(3), Ready::HUP | Ready::READ_CLOSED);
+    expect_none(&mut poll);
+}
+
+#[test]
+fn oneshot_silences_even_hang_ups_until_rearmed() {
+    let mut poll = P::new();
+    let (rx, tx) = registered_pipe(&mut poll, Token(1), PollOpt::oneshot());
+    tx.try_write(b"a").unwrap();
+    expect_one(&mut poll, Token(1), Ready::READABLE);
+    drop(tx);
+    // POLLHUP is reported unasked, but a negative fd is skipped entirely.
+    expect_none(&mut poll);
+    poll.reregister(
+        rx.as_raw_fd(),
+        Token(1),
+        Interest::READABLE,
+        PollOpt::oneshot(),
+    )
+    .unwrap();
+    expect_one(&mut poll, Token(1), Ready::HUP | Ready::READABLE);
+    expect_none(&mut poll);
+}
+
+#[test]
+fn a_full_buffer_resumes_at_the_first_entry_left_over() {
+    let mut poll = P::new();
+    let pipes: Vec<_> = (0..20)
+        .map(|i| registered_pipe(&mut poll, Token(i), PollOpt::level()))
+        .collect();
+    for (_, tx) in &pipes {
+        tx.try_write(b"x").unwrap();
+    }
+    // 20 ready, 8 at a time: 0..8, 8..16, then 16..20 and 0..4 (round robin).
+    let mut events = Events::new();
+    let batches: Vec<Vec<usize>> = (0..3)
+        .map(|_| {
+            select(&mut poll, &mut events, WAIT)
+                .iter()
+                .map(|(t, _)| t.0)
+                .collect()
+        })
+        .collect();
+    assert_eq!(batches[0], (0..8).collect::<Vec<_>>());
+    assert_eq!(batches[1], (8..16).collect::<Vec<_>>());
+    assert_eq!(batches[2], [16, 17, 18, 19, 0, 1, 2, 3]);
+}
+
+#[test]
+fn swap_remove_keeps_every_other_registration_reachable() {
+    let mut poll = P::new();
+    let pipes: Vec<_> = (0..10)
+        .map(|i| registered_pipe(&mut poll, Token(i), PollOpt::level()))
+        .collect();
+    // Remove from the middle, the front and the end; the moved entries keep their
+    // tokens and can still be reregistered and deregistered by fd.
+    for i in [4, 0, 9] {
+        poll.deregister(pipes[i].0.as_raw_fd()).unwrap();
+    }
+    assert_eq!(poll.len(), 7);
+    for (i, (rx, _)) in pipes.iter().enumerate() {
+        let result = poll.reregister(
+            rx.as_raw_fd(),
+            Token(100 + i),
+            Interest::READABLE,
+            PollOpt::level(),
+        );
+        assert_eq!(result.is_ok(), ![4, 0, 9].contains(&i), "pipe {i}");
+    }
+    pipes[7].1.try_write(b"x").unwrap();
+    expect_one(&mut poll, Token(107), Ready::READABLE);
+    let err = poll.deregister(pipes[4].0.as_raw_fd()).unwrap_err();
+    assert_eq!(err.code(), libc::ENOENT);
+}
+
+#[test]
+fn capacity_duplicates_and_closed_descriptors_are_errors() {
+    let mut poll: Poll<2> = Poll::new();
+    let (a, _a) = pipe().unwrap();
+    let (b, _b) = pipe().unwrap();
+    let (c, _c) = pipe().unwrap();
+    let r = Interest::READABLE;
+    poll.register(a.as_raw_fd(), Token(0), r, PollOpt::level())
+        .unwrap();
+    let err = poll
+        .register(a.as_raw_fd(), Token(1), r, PollOpt::level())
+        .unwrap_err();
+    assert_eq!(err.code(), libc::EEXIST);
+    poll.register(b.as_raw_fd(), Token(1), r, PollOpt::level())
+        .unwrap();
+    let err = poll
+        .register(c.as_raw_fd(), Token(2), r, PollOpt::level())
+        .unwrap_err();
+    assert_eq!(err.code(), libc::ENOSPC);
+    poll.deregister(a.as_raw_fd()).unwrap();
+    let closed = c.as_raw_fd();
+    drop(c);
+    let err = poll
+        .register(closed, Token(2), r, PollOpt::level())
+        .unwrap_err();
+    assert_eq!(err.code(), libc::EBADF);
+    let err = poll
+        .register(-1, Token(2), r, PollOpt::level())
+        .unwrap_err();
+    assert_eq!(err.code(), libc::EBADF);
+}
+
+#[test]
+fn tokens_round_trip_whole() {
+    let mut poll = P::new();
+    let (_rx, tx) = pipe().unwrap();
+    poll.register(
+        tx.as_raw_fd(),
+        Token(usize::MAX),
+        Interest::WRITABLE,
+        PollOpt::level(),
+    )
+    .unwrap();
+    expect_one(&mut poll, Token(usize::MAX), Ready::WRITABLE);
+}
+
+#[test]
+fn the_waker_wakes_from_another_thread_and_is_drained() {
+    let mut poll = P::new();
+    let waker = poll.waker().unwrap();
+    assert_eq!(
+        poll.waker().unwrap_err().code(),
+        libc::EEXIST,
+        "one waker per Poll"
+    );
+    expect_none(&mut poll);
+    let t = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(20));
+        for _ in 0..3 {
+            waker.wake().unwrap();
+        }
+        waker
+    });
+    expect_one(&mut poll, Token::WAKER, Ready::READABLE);
+    let waker = t.join().unwrap();
+    // Three bytes, one event, all drained: level-triggered yet quiet now.
+    expect_none(&mut poll);
+    // A full pipe is a pending wake-up: success.
+    for _ in 0..100_000 {
+        waker.wake().unwrap();
+    }
+    expect_one(&mut poll, Token::WAKER, Ready::READABLE);
+    // The waker outlives the selector without EPIPE (it keeps a reader).
+    drop(poll);
+    waker.wake().unwrap();
+}
+
+#[test]
+fn a_signal_interrupts_select_and_is_not_retried() {
+    if std::env::var_os("STATIO_QEMU_USER").is_some() {
+        // qemu-user delivers signals to a guest thread only between translated
+        // blocks; a host poll(2) it emulates is restarted, not interrupted.
+        std::eprintln!("skipped under qemu-user (STATIO_QEMU_USER): signals are emulated");
+        return;
+    }
+    extern "C" fn ignore(_: libc::c_int) {}
+    // SAFETY: an all-zero sigaction is valid; the mask is emptied before use; the
+    // handler is async-signal-safe (it does nothing); no SA_RESTART.
+    unsafe {
+        let mut action: libc::sigaction = core::mem::zeroed();
+        action.sa_sigaction = ignore as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        libc::sigemptyset(&raw mut action.sa_mask);
+        assert_eq!(
+            libc::sigaction(libc::SIGUSR2, &raw const action, ptr::null_mut()),
+            0
+        );
+    }
+    let waiter = thread::spawn(move || {
+        let mut poll = P::new();
+        let mut events: Events<_, 4> = Events::new();
+        let result = poll.select(&mut events, WAIT);
+        (result, events.len())
+    });
+    while !waiter.is_finished() {
+        // SAFETY: the waiter is joined below, so its pthread_t stays valid.
+        unsafe { libc::pthread_kill(waiter.as_pthread_t() as libc::pthread_t, libc::SIGUSR2) };
+        thread::sleep(Duration::from_millis(5));
+    }
+    let (result, len) = waiter.join().unwrap();
+    assert!(result.unwrap_err().is_interrupted());
+    assert_eq!(len, 0);
+}
