@@ -2,8 +2,9 @@
 //! compile time and no heap allocation, in the spirit of mio 0.2.
 //!
 //! This crate is the facade: it re-exports the portable core ([`statio_core`]) and the
-//! native port for the target (epoll on Linux and Android), and names the loop with
-//! that port filled in, so a program states its capacities once:
+//! native port for the target (epoll on Linux and Android, kqueue on the BSDs and
+//! macOS), and names the loop with that port filled in, so a program states its
+//! capacities once:
 //!
 //! ```no_run
 //! use statio::net::TcpListener;
@@ -40,6 +41,7 @@
 //! | `statio-core` | tokens, readiness, slab, registry, timer wheel, clock, `Selector` trait, `EventLoop` (no_std, no libc) |
 //! | `statio-unix` | owned fds, errno, TCP/UDP/Unix sockets, pipes, embedded-io (no_std, libc) |
 //! | `statio-epoll` | the epoll selector (Linux, Android) |
+//! | `statio-kqueue` | the kqueue selector (FreeBSD, macOS, NetBSD, OpenBSD, DragonFly) |
 //! | `statio-poll` | the poll(2) selector, any POSIX system (feature `force-poll` picks it everywhere) |
 //!
 //! The `std` feature (on by default) adds conversions only: `std::io::Error` from the
@@ -68,6 +70,19 @@ pub use statio_core::buf;
 ))]
 pub type NativeSelector = statio_epoll::Epoll;
 
+/// The native selector of this target.
+#[cfg(all(
+    not(feature = "force-poll"),
+    any(
+        target_os = "freebsd",
+        target_os = "macos",
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_os = "dragonfly"
+    )
+))]
+pub type NativeSelector = statio_kqueue::Kqueue;
+
 /// The native selector of this target: the poll(2) port, with its default capacity
 /// (1,024 descriptors, the waker's included), because the `force-poll` feature asks
 /// for it or this Unix has no port of its own. Another capacity:
@@ -76,7 +91,15 @@ pub type NativeSelector = statio_epoll::Epoll;
     unix,
     any(
         feature = "force-poll",
-        not(any(target_os = "linux", target_os = "android"))
+        not(any(
+            target_os = "linux",
+            target_os = "android",
+            target_os = "freebsd",
+            target_os = "macos",
+            target_os = "netbsd",
+            target_os = "openbsd",
+            target_os = "dragonfly"
+        ))
     )
 ))]
 pub type NativeSelector = statio_poll::Poll;
@@ -120,6 +143,15 @@ pub use statio_core::EventLoop as GenericEventLoop;
 pub mod ports {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     pub use statio_epoll as epoll;
+    /// The kqueue port (FreeBSD, macOS, NetBSD, OpenBSD, DragonFly).
+    #[cfg(any(
+        target_os = "freebsd",
+        target_os = "macos",
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_os = "dragonfly"
+    ))]
+    pub use statio_kqueue as kqueue;
     /// The poll(2) port, on every Unix (the portable fallback).
     #[cfg(unix)]
     pub use statio_poll as poll;
