@@ -10,6 +10,7 @@
 
 mod util;
 
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::{self, JoinHandle};
@@ -38,7 +39,12 @@ impl Watchdog {
         let (disarm, armed) = mpsc::channel::<()>();
         let thread = thread::spawn(move || {
             if let Err(RecvTimeoutError::Timeout) = armed.recv_timeout(limit) {
-                eprintln!("{what}: still running after {limit:?} (a lost wake-up?): aborting");
+                // Straight to stderr: the harness's capture of `eprintln!` is never
+                // printed when the process aborts.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "{what}: still running after {limit:?} (a lost wake-up?): aborting"
+                );
                 std::process::abort();
             }
         });
