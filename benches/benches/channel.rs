@@ -1,5 +1,6 @@
 //! statio's `Channel` against `std::sync::mpsc::sync_channel`, `crossbeam-channel` bounded and
-//! `crossbeam-queue::ArrayQueue`: capacity 1024, `u64` messages.
+//! `crossbeam-queue::ArrayQueue`: capacity 1024, `u64` messages; then the channel wired into a
+//! running `EventLoop` on the epoll port.
 //!
 //! `cargo bench -p statio-benches --bench channel`
 //!
@@ -8,15 +9,28 @@
 //!    consumer spins on an empty receive. Runs are interleaved (each round runs every queue
 //!    once), the table shows medians and the ratio to `ArrayQueue`.
 //! 2. An uncontended send + receive pair on one thread, in ns.
-//!
-//! Wake-ups are not measured here (statio's channel runs with `NoWake`): wake syscalls per
-//! million messages and send-to-notify latency need the channel wired into the loop.
+//! 3. Wake syscalls under sustained load: one producer thread sends 1,000,000 `u64` as fast
+//!    as it can (retrying a full send after a yield) into a loop running `run` on this
+//!    thread. The loop's selector is the epoll port behind a wrapper ([`CountingEpoll`])
+//!    whose waker counts the eventfd writes it makes: wakes per million messages, messages
+//!    per wake, and the loop's turns (selects) per million.
+//! 4. Latency from `send` on another thread to `Handler::notify`: the message carries its
+//!    send time; one message at a time, each sent after the previous one was acknowledged
+//!    and a 50 µs pause, so the loop is asleep in `epoll_wait` each time (the wakes per
+//!    message column shows it): this is the wake path. For scale, the same with
+//!    `sync_channel` and a thread blocked in `recv` (a futex wake), interleaved.
 
 use std::hint::black_box;
 use std::sync::Barrier;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{TryRecvError, TrySendError, sync_channel};
 use std::time::{Duration, Instant};
 
+use statio::ports::epoll::{Epoll, EventFdWaker};
+use statio::{
+    Events, GenericEventLoop, Handler, Interest, MonotonicClock, OsError, PollOpt, RawFd, Ready,
+    Selector, Token, Wake,
+};
 use statio_core::channel::{Channel, SendError};
 
 const CAPACITY: usize = 1024;
@@ -213,4 +227,304 @@ fn main() {
         &mut rows,
         false,
     );
+    wakes_under_load();
+    wake_latency();
+}
+
+/// Every eventfd write made by the wakers of [`CountingEpoll`]s: one per `Wake::wake`.
+static WAKES: AtomicUsize = AtomicUsize::new(0);
+
+/// The epoll port's waker, counting its calls (each one `write(2)` on the eventfd) in
+/// [`WAKES`].
+struct CountingWaker(EventFdWaker);
+
+impl Wake for CountingWaker {
+    fn wake(&self) -> Result<(), OsError> {
+        // Relaxed: a statistic, read after the sending thread is joined.
+        WAKES.fetch_add(1, Ordering::Relaxed);
+        self.0.wake()
+    }
+}
+
+/// The epoll port, delegated to unchanged, with a [`CountingWaker`] and a count of
+/// `select` calls (the loop's turns).
+struct CountingEpoll {
+    epoll: Epoll,
+    selects: u64,
+}
+
+impl Selector for CountingEpoll {
+    type Handle = RawFd;
+    type Event = <Epoll as Selector>::Event;
+    type Clock = MonotonicClock;
+    type Waker = CountingWaker;
+
+    fn new() -> Result<Self, OsError> {
+        Ok(CountingEpoll {
+            epoll: Epoll::new()?,
+            selects: 0,
+        })
+    }
+
+    fn register(&mut self, fd: RawFd, t: Token, i: Interest, o: PollOpt) -> Result<(), OsError> {
+        self.epoll.register(fd, t, i, o)
+    }
+
+    fn reregister(&mut self, fd: RawFd, t: Token, i: Interest, o: PollOpt) -> Result<(), OsError> {
+        self.epoll.reregister(fd, t, i, o)
+    }
+
+    fn deregister(&mut self, fd: RawFd) -> Result<(), OsError> {
+        self.epoll.deregister(fd)
+    }
+
+    fn select<const N: usize>(
+        &mut self,
+        events: &mut Events<Self::Event, N>,
+        timeout: Option<Duration>,
+    ) -> Result<(), OsError> {
+        self.selects += 1;
+        self.epoll.select(events, timeout)
+    }
+
+    fn waker(&mut self) -> Result<CountingWaker, OsError> {
+        self.epoll.waker().map(CountingWaker)
+    }
+
+    fn clock(&self) -> &MonotonicClock {
+        self.epoll.clock()
+    }
+
+    fn token(event: &Self::Event) -> Token {
+        Epoll::token(event)
+    }
+
+    fn ready(event: &Self::Event) -> Ready {
+        Epoll::ready(event)
+    }
+}
+
+/// A channel into a [`CountingEpoll`] loop, leaked: a loop needs a `'static` channel, and
+/// each round needs a fresh one (a channel's receiver is taken once).
+fn leaked_channel<M: Send + 'static>() -> &'static Channel<M, CAPACITY, CountingWaker> {
+    Box::leak(Box::new(Channel::new()))
+}
+
+const SUSTAINED: u64 = 1_000_000;
+
+/// Counts messages and stops the loop after `expected`.
+struct Sink {
+    received: u64,
+    expected: u64,
+}
+
+type SinkLoop = GenericEventLoop<Sink, CountingEpoll, 1, 0, 4>;
+
+impl Handler for Sink {
+    type Timeout = ();
+    type Message = u64;
+    type Loop = SinkLoop;
+
+    fn notify(&mut self, event_loop: &mut SinkLoop, message: u64) {
+        black_box(message);
+        self.received += 1;
+        if self.received == self.expected {
+            event_loop.shutdown();
+        }
+    }
+}
+
+/// One run of section 3: (elapsed, eventfd writes, selects).
+fn sustained() -> (Duration, usize, u64) {
+    let mut event_loop = SinkLoop::new().expect("loop");
+    let tx = event_loop.attach_channel(leaked_channel()).expect("attach");
+    let start = Barrier::new(2);
+    let mut sink = Sink {
+        received: 0,
+        expected: SUSTAINED,
+    };
+    // Relaxed: no sender of this round runs yet.
+    let wakes_before = WAKES.load(Ordering::Relaxed);
+    let elapsed = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            start.wait();
+            for i in 0..SUSTAINED {
+                let mut msg = i;
+                loop {
+                    match tx.send(msg) {
+                        Ok(()) => break,
+                        Err(SendError::Full(back)) => {
+                            msg = back;
+                            std::thread::yield_now();
+                        }
+                        Err(err) => panic!("{err}"),
+                    }
+                }
+            }
+        });
+        start.wait();
+        let began = Instant::now();
+        event_loop.run(&mut sink).expect("run");
+        began.elapsed()
+    });
+    // Relaxed: the producer was joined by the scope.
+    let wakes = WAKES.load(Ordering::Relaxed) - wakes_before;
+    (elapsed, wakes, event_loop.selector().selects)
+}
+
+fn wakes_under_load() {
+    let (mut rates, mut wakes, mut per_wake, mut turns) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..ROUNDS {
+        let (elapsed, w, selects) = sustained();
+        let millions = SUSTAINED as f64 / 1e6;
+        rates.push(millions / elapsed.as_secs_f64());
+        wakes.push(w as f64 / millions);
+        per_wake.push(SUSTAINED as f64 / w.max(1) as f64);
+        turns.push(selects as f64 / millions);
+    }
+    println!(
+        "\nthrough a running EventLoop (epoll), 1 producer, {SUSTAINED} u64 per run, \
+         {ROUNDS} rounds, default messages_per_tick (256)"
+    );
+    println!("| measure | median | min..max |");
+    println!("|---|---:|---:|");
+    for (name, samples) in [
+        ("throughput, M msgs/s", &mut rates),
+        (
+            "wake syscalls (eventfd writes) per million messages",
+            &mut wakes,
+        ),
+        ("messages per wake syscall", &mut per_wake),
+        ("turns (epoll_wait calls) per million messages", &mut turns),
+    ] {
+        let m = median(samples);
+        println!(
+            "| {name} | {m:.1} | {:.1}..{:.1} |",
+            samples[0],
+            samples[samples.len() - 1]
+        );
+    }
+}
+
+const LATENCY_MESSAGES: usize = 10_000;
+const LATENCY_ROUNDS: usize = 3;
+/// The sender's pause before each message: long enough for the loop to fall asleep.
+const PAUSE: Duration = Duration::from_micros(50);
+
+/// Records send-to-notify latencies and acknowledges each message.
+struct Stopwatch {
+    nanos: Vec<u64>,
+    acked: &'static AtomicUsize,
+}
+
+type StopwatchLoop = GenericEventLoop<Stopwatch, CountingEpoll, 1, 0, 4>;
+
+impl Handler for Stopwatch {
+    type Timeout = ();
+    type Message = Instant;
+    type Loop = StopwatchLoop;
+
+    fn notify(&mut self, event_loop: &mut StopwatchLoop, sent: Instant) {
+        self.nanos.push(sent.elapsed().as_nanos() as u64);
+        // Release: pairs with the sender's Acquire; the ack follows the measurement.
+        self.acked.fetch_add(1, Ordering::Release);
+        if self.nanos.len() == LATENCY_MESSAGES {
+            event_loop.shutdown();
+        }
+    }
+}
+
+/// Sends `LATENCY_MESSAGES` stamped messages one at a time through `send`, each after
+/// the previous one's ack and a [`PAUSE`].
+fn send_one_at_a_time(acked: &AtomicUsize, send: impl Fn(Instant)) {
+    for i in 0..LATENCY_MESSAGES {
+        std::thread::sleep(PAUSE);
+        send(Instant::now());
+        // Acquire: pairs with the receiver's Release.
+        while acked.load(Ordering::Acquire) != i + 1 {
+            std::hint::spin_loop();
+        }
+    }
+}
+
+/// Section 4 for statio: the latencies in ns, and the eventfd writes.
+fn statio_latency() -> (Vec<u64>, usize) {
+    static ACKED: AtomicUsize = AtomicUsize::new(0);
+    ACKED.store(0, Ordering::Relaxed);
+    let mut event_loop = StopwatchLoop::new().expect("loop");
+    let tx = event_loop.attach_channel(leaked_channel()).expect("attach");
+    let mut stopwatch = Stopwatch {
+        nanos: Vec::with_capacity(LATENCY_MESSAGES),
+        acked: &ACKED,
+    };
+    // Relaxed: no sender of this round runs yet.
+    let wakes_before = WAKES.load(Ordering::Relaxed);
+    std::thread::scope(|scope| {
+        scope.spawn(|| send_one_at_a_time(&ACKED, |at| tx.send(at).expect("send")));
+        event_loop.run(&mut stopwatch).expect("run");
+    });
+    // Relaxed: the sender was joined by the scope.
+    let wakes = WAKES.load(Ordering::Relaxed) - wakes_before;
+    (stopwatch.nanos, wakes)
+}
+
+/// Section 4 for `sync_channel` with a receiver blocked in `recv`: the latencies in ns.
+fn std_latency() -> Vec<u64> {
+    let acked = AtomicUsize::new(0);
+    let (tx, rx) = sync_channel::<Instant>(CAPACITY);
+    let mut nanos = Vec::with_capacity(LATENCY_MESSAGES);
+    std::thread::scope(|scope| {
+        scope.spawn(|| send_one_at_a_time(&acked, |at| tx.send(at).expect("send")));
+        for _ in 0..LATENCY_MESSAGES {
+            let sent = rx.recv().expect("recv");
+            nanos.push(sent.elapsed().as_nanos() as u64);
+            // Release: pairs with the sender's Acquire.
+            acked.fetch_add(1, Ordering::Release);
+        }
+    });
+    nanos
+}
+
+/// The `q`-quantile of sorted `samples`, in µs.
+fn quantile_us(samples: &[u64], q: f64) -> f64 {
+    let index = ((samples.len() - 1) as f64 * q).round() as usize;
+    samples[index] as f64 / 1e3
+}
+
+fn wake_latency() {
+    let (mut statio, mut std, mut wakes) = (vec![], vec![], 0);
+    // Interleaved: each round measures both.
+    for _ in 0..LATENCY_ROUNDS {
+        let (nanos, w) = statio_latency();
+        statio.extend(nanos);
+        wakes += w;
+        std.extend(std_latency());
+    }
+    statio.sort_unstable();
+    std.sort_unstable();
+    let median_ratio = quantile_us(&statio, 0.5) / quantile_us(&std, 0.5);
+    println!(
+        "\nlatency from send on another thread to receipt, one message at a time after a \
+         {PAUSE:?} pause, {LATENCY_MESSAGES} messages x {LATENCY_ROUNDS} interleaved rounds"
+    );
+    println!("| receiver | median µs | p90 µs | p99 µs | max µs | wakes per message |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let messages = (LATENCY_MESSAGES * LATENCY_ROUNDS) as f64;
+    for (name, samples, per_message) in [
+        (
+            "statio Handler::notify (loop asleep in epoll_wait)",
+            &statio,
+            format!("{:.3}", wakes as f64 / messages),
+        ),
+        ("std sync_channel recv (blocked)", &std, "-".to_owned()),
+    ] {
+        println!(
+            "| {name} | {:.1} | {:.1} | {:.1} | {:.1} | {per_message} |",
+            quantile_us(samples, 0.5),
+            quantile_us(samples, 0.9),
+            quantile_us(samples, 0.99),
+            quantile_us(samples, 1.0),
+        );
+    }
+    println!("median statio / std: {median_ratio:.2}x");
 }
