@@ -51,6 +51,7 @@ pub trait Handler: Sized {
     /// error), then [`writable`](Self::writable) when it reports writable or
     /// write-closed. Both may run for one event; if `readable` deregisters the token,
     /// `writable` still runs, so override `ready` when that matters.
+    #[inline]
     fn ready(&mut self, event_loop: &mut Self::Loop, token: Token, ready: Ready) {
         if ready.intersects(Ready::READABLE | Ready::READ_CLOSED | Ready::HUP | Ready::ERROR) {
             self.readable(event_loop, token, ready);

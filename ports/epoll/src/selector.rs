@@ -239,6 +239,7 @@ impl Selector for Epoll {
         &MonotonicClock
     }
 
+    #[inline]
     fn token(event: &epoll_event) -> Token {
         // Only ever holds a usize (see `ctl`): no truncation. The braces copy the field
         // out of the (on x86_64) packed struct rather than borrow it unaligned.
@@ -246,6 +247,7 @@ impl Selector for Epoll {
     }
 
     /// The readiness of `event`'s flags, as the crate's table says.
+    #[inline]
     fn ready(event: &epoll_event) -> Ready {
         ready_from(event.events)
     }

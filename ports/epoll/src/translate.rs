@@ -45,7 +45,15 @@ pub(crate) fn interest_flags(interest: Interest, opt: PollOpt) -> u32 {
 /// a queued `SO_ERROR`, `MSG_ERRQUEUE` timestamps), and [`Ready`] promises no false
 /// positives. The pipe write end whose reader closed is thus reported as `ERROR`
 /// (`EPOLLERR`, epoll_ctl(2)), and the write says `EPIPE`.
+#[inline]
 pub(crate) fn ready_from(flags: u32) -> Ready {
+    // The usual event carries one flag: answer it without assembling the general case.
+    if flags == libc::EPOLLIN as u32 {
+        return Ready::READABLE;
+    }
+    if flags == libc::EPOLLOUT as u32 {
+        return Ready::WRITABLE;
+    }
     let has = |flag: c_int| flags & flag as u32 != 0;
     let hup = has(libc::EPOLLHUP);
     Ready::READABLE.when(has(libc::EPOLLIN))

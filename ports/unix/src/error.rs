@@ -4,6 +4,9 @@ use embedded_io::ErrorKind;
 use statio_core::OsError;
 
 /// The calling thread's `errno` as an [`OsError`].
+// Out of line and cold: the error path must not bloat every inlined syscall wrapper.
+#[cold]
+#[inline(never)]
 pub fn last_error() -> OsError {
     from_errno(errno())
 }
@@ -59,6 +62,7 @@ fn errno() -> i32 {
 }
 
 /// Turns a `-1` return into the `errno` error; passes any other value through.
+#[inline]
 pub fn check<T: IsMinusOne>(ret: T) -> Result<T, OsError> {
     if ret.is_minus_one() {
         Err(last_error())
@@ -69,6 +73,7 @@ pub fn check<T: IsMinusOne>(ret: T) -> Result<T, OsError> {
 
 /// Like [`check`], but retries the call while it fails with `EINTR`: for calls whose
 /// caller cannot do anything useful with an interruption (`close` excepted: never retry it).
+#[inline]
 pub fn check_retry<T: IsMinusOne>(mut call: impl FnMut() -> T) -> Result<T, OsError> {
     loop {
         match check(call()) {
@@ -87,6 +92,7 @@ pub trait IsMinusOne: Copy {
 macro_rules! impl_is_minus_one {
     ($($t:ty)*) => {$(
         impl IsMinusOne for $t {
+            #[inline]
             fn is_minus_one(self) -> bool {
                 self == -1
             }

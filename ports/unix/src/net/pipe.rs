@@ -45,6 +45,7 @@ impl Receiver {
     ///
     /// # Errors
     /// What `read` refused.
+    #[inline]
     pub fn try_read(&self, buf: &mut [u8]) -> Result<Option<usize>> {
         socket::read(&self.fd, buf)
     }
@@ -78,6 +79,7 @@ impl Sender {
     /// has no `MSG_NOSIGNAL`: that write also raises `SIGPIPE`, which kills the process
     /// unless it ignores or blocks the signal (Rust's std runtime ignores it; a
     /// `no_std` program must do so itself, e.g. `signal(SIGPIPE, SIG_IGN)` at start).
+    #[inline]
     pub fn try_write(&self, buf: &[u8]) -> Result<Option<usize>> {
         socket::write(&self.fd, buf)
     }

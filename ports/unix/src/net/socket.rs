@@ -36,6 +36,7 @@ pub(crate) const IO_MAX: usize = libc::c_int::MAX as usize - 1;
 pub(crate) const IO_MAX: usize = isize::MAX as usize;
 
 /// Maps `EAGAIN`/`EWOULDBLOCK` to `Ok(None)`.
+#[inline]
 pub(crate) fn would_block<T>(result: Result<T>) -> Result<Option<T>> {
     match result {
         Ok(value) => Ok(Some(value)),
@@ -240,6 +241,7 @@ pub(crate) fn write(fd: &Fd, buf: &[u8]) -> Result<Option<usize>> {
 }
 
 /// Receives into `buf` (recv(2)); `Ok(None)` when nothing is available.
+#[inline]
 pub(crate) fn recv(fd: &Fd, buf: &mut [u8]) -> Result<Option<usize>> {
     let len = buf.len().min(IO_MAX);
     // SAFETY: `buf` is valid for writes of `len` bytes for the call.
@@ -250,6 +252,7 @@ pub(crate) fn recv(fd: &Fd, buf: &mut [u8]) -> Result<Option<usize>> {
 }
 
 /// Sends `buf` (send(2) with [`SEND_FLAGS`]); `Ok(None)` when there is no room.
+#[inline]
 pub(crate) fn send(fd: &Fd, buf: &[u8]) -> Result<Option<usize>> {
     let len = buf.len().min(IO_MAX);
     // SAFETY: `buf` is valid for reads of `len` bytes for the call.

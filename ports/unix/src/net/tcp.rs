@@ -214,6 +214,7 @@ impl TcpStream {
     /// `ConnectionReset`, `TimedOut` (keep-alive), `NotConnected` (before the connect
     /// completed on some systems), and what else `recv` refused.
     #[doc(alias = "recv")]
+    #[inline]
     pub fn try_read(&self, buf: &mut [u8]) -> Result<Option<usize>> {
         socket::recv(&self.fd, buf)
     }
@@ -225,6 +226,7 @@ impl TcpStream {
     /// `BrokenPipe` (`EPIPE`) after the peer reset or this side shut down writing,
     /// `ConnectionReset`, and what else `send` refused. Never raises `SIGPIPE`.
     #[doc(alias = "send")]
+    #[inline]
     pub fn try_write(&self, buf: &[u8]) -> Result<Option<usize>> {
         socket::send(&self.fd, buf)
     }

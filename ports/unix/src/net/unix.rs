@@ -173,6 +173,7 @@ impl UnixStream {
     ///
     /// # Errors
     /// `ConnectionReset` and what else `recv` refused.
+    #[inline]
     pub fn try_read(&self, buf: &mut [u8]) -> Result<Option<usize>> {
         socket::recv(&self.fd, buf)
     }
@@ -182,6 +183,7 @@ impl UnixStream {
     ///
     /// # Errors
     /// `BrokenPipe` (`EPIPE`) once the peer is closed; never raises `SIGPIPE`.
+    #[inline]
     pub fn try_write(&self, buf: &[u8]) -> Result<Option<usize>> {
         socket::send(&self.fd, buf)
     }
