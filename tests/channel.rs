@@ -7,6 +7,8 @@
 //! Each test has its own `static` channel (a channel's receiver is taken once). A test
 //! whose loop sleeps without a timeout arms a [`Watchdog`]: a lost wake-up aborts the
 //! process (a failure) instead of hanging it.
+// The epoll port and its eventfd waker by name: Linux and Android only.
+#![cfg(any(target_os = "linux", target_os = "android"))]
 
 mod util;
 
