@@ -217,7 +217,6 @@ impl Selector for Epoll {
         result
     }
 
-    /// The token stored in `epoll_event.u64` at registration.
     /// An `eventfd`, registered readable and edge-triggered under [`Token::WAKER`].
     ///
     /// # Errors
@@ -239,6 +238,7 @@ impl Selector for Epoll {
         &MonotonicClock
     }
 
+    /// The token stored in `epoll_event.u64` at registration.
     #[inline]
     fn token(event: &epoll_event) -> Token {
         // Only ever holds a usize (see `ctl`): no truncation. The braces copy the field
