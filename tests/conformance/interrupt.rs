@@ -56,7 +56,8 @@ impl Signaller {
     /// Starts signalling the calling thread.
     fn at_me() -> Signaller {
         // SAFETY: pthread_self has no preconditions.
-        let target = unsafe { libc::pthread_self() };
+        // Carried as an integer: musl's pthread_t is a pointer, which is not Send.
+        let target = unsafe { libc::pthread_self() } as usize;
         let stop = Arc::new(AtomicBool::new(false));
         let seen = Arc::clone(&stop);
         let thread = thread::spawn(move || {
@@ -65,7 +66,7 @@ impl Signaller {
             while sent < MAX_SIGNALS && !seen.load(Ordering::Relaxed) {
                 // SAFETY: the target thread outlives this one: its Signaller joins this
                 // thread before the target can return or unwind past it.
-                let ret = unsafe { libc::pthread_kill(target, libc::SIGUSR1) };
+                let ret = unsafe { libc::pthread_kill(target as libc::pthread_t, libc::SIGUSR1) };
                 assert_eq!(ret, 0, "pthread_kill");
                 sent += 1;
                 thread::sleep(SIGNAL_GAP);

@@ -277,12 +277,6 @@ fn the_waker_wakes_from_another_thread_and_is_drained() {
 
 #[test]
 fn a_signal_interrupts_select_and_is_not_retried() {
-    if std::env::var_os("STATIO_QEMU_USER").is_some() {
-        // qemu-user delivers signals to a guest thread only between translated
-        // blocks; a host poll(2) it emulates is restarted, not interrupted.
-        std::eprintln!("skipped under qemu-user (STATIO_QEMU_USER): signals are emulated");
-        return;
-    }
     extern "C" fn ignore(_: libc::c_int) {}
     // SAFETY: an all-zero sigaction is valid; the mask is emptied before use; the
     // handler is async-signal-safe (it does nothing); no SA_RESTART.
