@@ -97,6 +97,10 @@ impl<const N: usize> Buf for RingBuf<N> {
 
     fn advance(&mut self, n: usize) -> usize {
         let n = n.min(self.len);
+        if n == 0 {
+            // Touch nothing: see `commit`.
+            return 0;
+        }
         self.len -= n;
         if self.len == 0 {
             // Empty: restart at 0 so the next fill is one contiguous region.
@@ -127,7 +131,11 @@ impl<const N: usize> MutBuf for RingBuf<N> {
 
     fn commit(&mut self, n: usize) -> usize {
         let n = n.min(N - self.len);
-        self.len += n;
+        // No write when nothing arrived (EOF, would-block): a ring in `.bss` that never
+        // receives a byte then never becomes resident.
+        if n > 0 {
+            self.len += n;
+        }
         n
     }
 }
