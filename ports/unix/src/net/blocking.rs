@@ -162,7 +162,7 @@ impl<T: TryWrite + ?Sized> TryWrite for &T {
 
 /// A statio stream whose embedded-io `Read`/`Write` block until they can make
 /// progress, waiting with `poll(2)` on the stream's one descriptor (see the
-/// [module docs](self) for the mapping).
+/// [module docs](crate::net::blocking) for the mapping).
 ///
 /// Holds the stream or a reference to it (`Blocking::new(&stream)`), so a stream
 /// registered with a loop can be used blocking for a moment and stay registered. Costs

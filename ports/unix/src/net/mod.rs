@@ -53,7 +53,7 @@
 //! in).
 
 mod addr;
-mod blocking;
+pub mod blocking;
 mod bufio;
 pub mod pipe;
 mod socket;
