@@ -53,6 +53,8 @@
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+/// Byte buffers sockets read into and write from directly (`try_read_buf`/`try_write_buf`).
+pub use statio_core::buf;
 pub use statio_core::{
     ChannelView, Clock, Config, Error, Event, Events, Handler, Instant, Interest, Key, OsError,
     PollOpt, ReadHint, Ready, Selector, SendError, Slab, Source, Timeout, TimerError, Token, Wake,
@@ -60,8 +62,6 @@ pub use statio_core::{
 };
 pub use statio_unix::clock::MonotonicClock;
 pub use statio_unix::{Fd, RawFd, net};
-/// Byte buffers sockets read into and write from directly (`try_read_buf`/`try_write_buf`).
-pub use statio_core::buf;
 
 /// The native selector of this target.
 #[cfg(all(
