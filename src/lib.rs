@@ -56,9 +56,9 @@ struct ReadmeDoctests;
 /// Byte buffers sockets read into and write from directly (`try_read_buf`/`try_write_buf`).
 pub use statio_core::buf;
 pub use statio_core::{
-    ChannelView, Clock, Config, Error, Event, Events, Handler, Instant, Interest, Key, OsError,
-    PollOpt, ReadHint, Ready, Selector, SendError, Slab, Source, Timeout, TimerError, Token, Wake,
-    Wheel, sim,
+    ChannelView, Clock, Config, Error, Event, Events, Handler, Instant, Interest, Key, LoopCell,
+    OsError, PollOpt, ReadHint, Ready, Selector, SendError, Slab, Source, Timeout, TimerError,
+    Token, Wake, Wheel, sim,
 };
 pub use statio_unix::clock::MonotonicClock;
 pub use statio_unix::{Fd, RawFd, net};

@@ -77,6 +77,8 @@ pub enum Error {
     /// The channel's receiver was taken already (by this or another loop), or this
     /// loop has a channel already.
     ChannelInUse,
+    /// The [`LoopCell`](crate::LoopCell) holds a loop already: it is built once.
+    LoopCellTaken,
     /// A [`Config`](crate::Config) value the loop cannot work with.
     InvalidConfig(&'static str),
     /// The operating system refused the call.
@@ -90,7 +92,9 @@ impl Error {
             Error::TokenOutOfRange { .. } | Error::NotRegistered(_) | Error::InvalidConfig(_) => {
                 ErrorKind::InvalidInput
             }
-            Error::TokenInUse(_) | Error::ChannelInUse => ErrorKind::AlreadyExists,
+            Error::TokenInUse(_) | Error::ChannelInUse | Error::LoopCellTaken => {
+                ErrorKind::AlreadyExists
+            }
             Error::Os(err) => err.kind(),
         }
     }
@@ -117,6 +121,7 @@ impl fmt::Display for Error {
             Error::ChannelInUse => f.write_str(
                 "the channel has a receiving loop already, or this loop has a channel already",
             ),
+            Error::LoopCellTaken => f.write_str("the loop cell holds a loop already"),
             Error::InvalidConfig(why) => write!(f, "invalid loop configuration: {why}"),
             Error::Os(err) => write!(f, "selector call failed: {err}"),
         }

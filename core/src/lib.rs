@@ -44,7 +44,7 @@ pub use channel::{Channel, ChannelView, NoWake, Receiver, SendError, Sender, Wak
 pub use clock::{Clock, Instant, SimClock};
 pub use error::{Error, OsError};
 pub use event::{Event, Events};
-pub use event_loop::{Config, EventLoop, Timeout, TimerError};
+pub use event_loop::{Config, EventLoop, LoopCell, Timeout, TimerError};
 pub use handler::{Handler, ReadHint};
 pub use interest::{Interest, PollOpt};
 pub use ready::Ready;

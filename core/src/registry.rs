@@ -6,21 +6,56 @@
 //! generation, so events of the old registration still queued in the current batch
 //! no longer resolve, even when the same token or fd number is registered again at
 //! once (what libev's `egen` and libuv's `uv__platform_invalidate_fd` guard against).
+//!
+//! A slot is 8 bytes for a 4-byte handle (`RawFd`): a `u32` generation whose parity
+//! says whether the slot is occupied (odd) or vacant (even), and the handle. A vacant
+//! slot that never held a registration is all zero bytes, so a registry in zeroed
+//! memory (`.bss`) is valid and empty as it is, and costs no resident page until used.
+
+use core::mem::MaybeUninit;
 
 use crate::{Error, Token};
 
 /// Bits of a tagged token that hold the caller's token; the rest hold the generation.
 const INDEX_BITS: u32 = usize::BITS / 2;
 const INDEX_MASK: usize = (1 << INDEX_BITS) - 1;
-/// Generations wrap within the bits left above the index.
-const GENERATION_MASK: usize = usize::MAX >> INDEX_BITS;
+/// Generations wrap within the bits left above the index (16 on 32-bit targets, 32 on
+/// 64-bit ones); the mask's low bits are all ones, so wrapping keeps the parity.
+const GENERATION_MASK: u32 = (usize::MAX >> INDEX_BITS) as u32;
 
 struct Slot<H> {
-    generation: usize,
-    handle: Option<H>,
+    /// Odd while a registration holds the slot; bumped on claim and on release.
+    generation: u32,
+    /// The registered handle; initialised by the first claim, read only while
+    /// `generation` is odd (so a slot of zero bytes is valid whatever `H` is).
+    handle: MaybeUninit<H>,
+}
+
+impl<H: Copy + Eq> Slot<H> {
+    #[inline]
+    fn is_occupied(&self) -> bool {
+        self.generation & 1 == 1
+    }
+
+    /// Whether `handle` holds this slot.
+    #[inline]
+    fn held_by(&self, handle: H) -> bool {
+        // SAFETY: an odd generation means `claim` wrote the handle (it writes it before
+        // making the generation odd, and nothing clears it).
+        self.is_occupied() && unsafe { self.handle.assume_init() } == handle
+    }
+
+    /// The tagged token of this slot's registration under `index`.
+    #[inline]
+    fn tag(&self, index: usize) -> Token {
+        Token(index | (self.generation as usize) << INDEX_BITS)
+    }
 }
 
 /// What is registered under each token `0..N`.
+///
+/// All zero bytes are a valid, empty registry (every generation 0: vacant), the same as
+/// [`new`](Self::new); [`EventLoop`](crate::EventLoop)'s in-place start relies on it.
 pub(crate) struct Registry<H, const N: usize> {
     slots: [Slot<H>; N],
 }
@@ -39,7 +74,7 @@ impl<H: Copy + Eq, const N: usize> Registry<H, N> {
             slots: [const {
                 Slot {
                     generation: 0,
-                    handle: None,
+                    handle: MaybeUninit::uninit(),
                 }
             }; N],
         }
@@ -51,19 +86,19 @@ impl<H: Copy + Eq, const N: usize> Registry<H, N> {
             .slots
             .get_mut(token.0)
             .ok_or(Error::TokenOutOfRange { token, capacity: N })?;
-        if slot.handle.is_some() {
+        if slot.is_occupied() {
             return Err(Error::TokenInUse(token));
         }
-        slot.handle = Some(handle);
-        Ok(Token(token.0 | slot.generation << INDEX_BITS))
+        slot.handle = MaybeUninit::new(handle);
+        // Odd: occupied. The mask keeps it in the token's high half.
+        slot.generation = slot.generation.wrapping_add(1) & GENERATION_MASK;
+        Ok(slot.tag(token.0))
     }
 
     /// The tagged token of `handle`'s registration under `token`.
     pub(crate) fn tagged(&self, token: Token, handle: H) -> Result<Token, Error> {
         match self.slots.get(token.0) {
-            Some(slot) if slot.handle == Some(handle) => {
-                Ok(Token(token.0 | slot.generation << INDEX_BITS))
-            }
+            Some(slot) if slot.held_by(handle) => Ok(slot.tag(token.0)),
             _ => Err(Error::NotRegistered(token)),
         }
     }
@@ -71,9 +106,9 @@ impl<H: Copy + Eq, const N: usize> Registry<H, N> {
     /// Frees `token` if `handle` holds it; its queued events go stale.
     pub(crate) fn release(&mut self, token: Token, handle: H) -> Result<(), Error> {
         match self.slots.get_mut(token.0) {
-            Some(slot) if slot.handle == Some(handle) => {
-                slot.handle = None;
-                slot.generation = (slot.generation + 1) & GENERATION_MASK;
+            Some(slot) if slot.held_by(handle) => {
+                // Even: vacant; queued events carry the odd generation before it.
+                slot.generation = slot.generation.wrapping_add(1) & GENERATION_MASK;
                 Ok(())
             }
             _ => Err(Error::NotRegistered(token)),
@@ -86,13 +121,16 @@ impl<H: Copy + Eq, const N: usize> Registry<H, N> {
     pub(crate) fn resolve(&self, tagged: Token) -> Option<Token> {
         let index = tagged.0 & INDEX_MASK;
         let slot = self.slots.get(index)?;
-        let current = slot.handle.is_some() && slot.generation == tagged.0 >> INDEX_BITS;
+        // A tag's generation is odd for every registration the loop made; the parity
+        // check keeps a forged even one (a token registered through `selector_mut`)
+        // off a vacant slot.
+        let current = slot.generation as usize == tagged.0 >> INDEX_BITS && slot.is_occupied();
         current.then_some(Token(index))
     }
 
     /// Whether `token` holds a registration.
     pub(crate) fn is_registered(&self, token: Token) -> bool {
-        self.slots.get(token.0).is_some_and(|s| s.handle.is_some())
+        self.slots.get(token.0).is_some_and(Slot::is_occupied)
     }
 }
 
@@ -144,11 +182,47 @@ mod tests {
     }
 
     #[test]
-    fn generation_wraps_without_overflow() {
+    fn generation_wraps_without_overflow_keeping_parity() {
         let mut reg: Registry<i32, 1> = Registry::new();
-        reg.slots[0].generation = GENERATION_MASK;
-        reg.claim(Token(0), 1).unwrap();
+        // The last vacant generation before the wrap: the claim takes the top odd one.
+        reg.slots[0].generation = GENERATION_MASK - 1;
+        let top = reg.claim(Token(0), 1).unwrap();
+        assert_eq!(top.0 >> INDEX_BITS, GENERATION_MASK as usize);
+        assert_eq!(reg.resolve(top), Some(Token(0)));
         reg.release(Token(0), 1).unwrap();
         assert_eq!(reg.slots[0].generation, 0);
+        assert!(!reg.is_registered(Token(0)));
+        assert_eq!(reg.resolve(top), None);
+        let again = reg.claim(Token(0), 1).unwrap();
+        assert_eq!(again.0 >> INDEX_BITS, 1);
+    }
+
+    #[test]
+    fn zero_bytes_are_an_empty_registry() {
+        // SAFETY: the type documents that all zero bytes are valid (Miri checks it).
+        let mut reg: Registry<i32, 3> = unsafe { MaybeUninit::zeroed().assume_init() };
+        assert!(!reg.is_registered(Token(0)));
+        assert_eq!(reg.resolve(Token(0)), None);
+        let tagged = reg.claim(Token(0), 4).unwrap();
+        assert_eq!(reg.resolve(tagged), Some(Token(0)));
+    }
+
+    #[test]
+    fn a_slot_is_8_bytes_for_a_4_byte_handle() {
+        assert_eq!(core::mem::size_of::<Slot<i32>>(), 8);
+        assert_eq!(core::mem::size_of::<Registry<i32, 1025>>(), 8 * 1025);
+    }
+
+    #[test]
+    fn a_vacant_slot_with_a_forged_even_tag_resolves_to_nothing() {
+        // Generation 0 is the vacant slot's own: a token registered behind the loop's
+        // back (through `selector_mut`) carries it and must not resolve.
+        let mut reg: Registry<i32, 2> = Registry::new();
+        assert_eq!(reg.resolve(Token(1)), None);
+        let tagged = reg.claim(Token(1), 3).unwrap();
+        reg.release(Token(1), 3).unwrap();
+        let even = Token(1 | (reg.slots[1].generation as usize) << INDEX_BITS);
+        assert_ne!(even, tagged);
+        assert_eq!(reg.resolve(even), None);
     }
 }

@@ -200,10 +200,13 @@ struct CacheAligned<A>(A);
 /// answer may be early (never late) until time reaches that slot's start.
 pub struct Wheel<T, const N: usize> {
     nodes: CacheAligned<[Node<T>; N]>,
-    /// Head node of each slot's list, `NIL` when empty; indexed `level * SLOTS + slot`.
+    /// Head node of each slot's list, stored inverted (`!index`, so an empty list,
+    /// `NIL`, is 0 and a new wheel's heads are zero bytes: untouched `.bss` in a zeroed
+    /// static); indexed `level * SLOTS + slot`. Read through `head`/`set_head`.
     heads: [u32; LISTS],
     /// Least deadline pushed onto each slot since it was last empty (a lower bound of
-    /// its timers' deadlines, and at least the slot's start); `u64::MAX` when empty.
+    /// its timers' deadlines, and at least the slot's start); meaningful only while the
+    /// slot is occupied (the first push sets it), so it needs no initial value.
     minima: [u64; LISTS],
     /// Bit `s` of `occupied[l]` is set when slot `s` of level `l` holds a timer.
     occupied: [u64; LEVELS],
@@ -255,8 +258,8 @@ impl<T, const N: usize> Wheel<T, N> {
                     }
                 }; N],
             ),
-            heads: [NIL; LISTS],
-            minima: [u64::MAX; LISTS],
+            heads: [!NIL; LISTS],
+            minima: [0; LISTS],
             occupied: [0; LEVELS],
             levels: 0,
             generations: [0; N],
@@ -265,6 +268,35 @@ impl<T, const N: usize> Wheel<T, N> {
             never_used: 0,
             now,
         }
+    }
+
+    /// Makes `place`, all zero bytes, an empty wheel at tick `now`, writing only what
+    /// is not zero in [`starting_at`](Self::starting_at)'s wheel: the `N` nodes (none
+    /// for `N = 0`) and `now`. Heads (inverted), minima (unused while empty), bitmaps,
+    /// generations and the free stack are valid and right as zero bytes, so a zeroed
+    /// `static`'s pages behind them stay untouched until timers use them.
+    ///
+    /// # Safety
+    /// `place` must be valid for writes and aligned, and point to `size_of::<Self>()`
+    /// zero bytes.
+    pub(crate) unsafe fn init_zeroed(place: *mut Self, now: u64) {
+        let () = Self::CAPACITY_FITS;
+        // SAFETY (all three): `place` is valid and aligned (the caller's promise), so
+        // are the field places derived from it; `write` drops nothing, and the zero
+        // bytes below hold no value that needs dropping.
+        let nodes = unsafe { &raw mut (*place).nodes.0 }.cast::<Node<T>>();
+        for i in 0..N {
+            let node = Node {
+                deadline: 0,
+                next: NIL,
+                prev: NIL,
+                value: None,
+            };
+            // SAFETY: as above; `i < N` stays inside the node array.
+            unsafe { nodes.add(i).write(node) };
+        }
+        // SAFETY: as above.
+        unsafe { (&raw mut (*place).now).write(now) };
     }
 
     /// Adds a timer carrying `value`, due at tick `deadline`, and returns its key.
@@ -370,7 +402,7 @@ impl<T, const N: usize> Wheel<T, N> {
     pub fn poll_expired(&mut self, now: u64) -> Option<(TimerKey, T)> {
         loop {
             // Level 0's slot for the current tick holds exactly the timers due now.
-            let head = self.heads[(self.now & SLOT_MASK) as usize];
+            let head = self.head((self.now & SLOT_MASK) as usize);
             if head != NIL {
                 let key = TimerKey {
                     index: head,
@@ -478,20 +510,21 @@ impl<T, const N: usize> Wheel<T, N> {
         // still less than RANGE ahead), the top level holds it for the next rotation.
         let (level, slot) = self.place(deadline);
         let list = level as usize * SLOTS + slot as usize;
-        let head = self.heads[list];
+        let head = self.head(list);
         let node = &mut self.nodes.0[index as usize];
         node.next = head;
         node.prev = NIL;
         if head == NIL {
             self.occupied[level as usize] |= 1 << slot;
             self.levels |= 1 << level;
+            self.minima[list] = deadline;
         } else {
             self.nodes.0[head as usize].prev = index;
+            if deadline < self.minima[list] {
+                self.minima[list] = deadline;
+            }
         }
-        self.heads[list] = index;
-        if deadline < self.minima[list] {
-            self.minima[list] = deadline;
-        }
+        self.set_head(list, index);
     }
 
     /// Unlinks pending node `index`, frees it, and returns its value (always `Some`:
@@ -513,7 +546,7 @@ impl<T, const N: usize> Wheel<T, N> {
         } else {
             let (level, slot) = self.place(deadline);
             let list = level as usize * SLOTS + slot as usize;
-            self.heads[list] = next;
+            self.set_head(list, next);
             if next == NIL {
                 self.clear(list);
             }
@@ -521,11 +554,21 @@ impl<T, const N: usize> Wheel<T, N> {
         value
     }
 
+    /// The head node of `list`, `NIL` when it is empty.
+    #[inline]
+    fn head(&self, list: usize) -> u32 {
+        !self.heads[list]
+    }
+
+    #[inline]
+    fn set_head(&mut self, list: usize, index: u32) {
+        self.heads[list] = !index;
+    }
+
     /// Marks the emptied `list` as empty in the bitmaps.
     #[inline]
     fn clear(&mut self, list: usize) {
         let (level, slot) = (list / SLOTS, list % SLOTS);
-        self.minima[list] = u64::MAX;
         self.occupied[level] &= !(1 << slot);
         if self.occupied[level] == 0 {
             self.levels &= !(1 << level);
@@ -535,8 +578,8 @@ impl<T, const N: usize> Wheel<T, N> {
     /// Moves every timer of `list` (above level 0, whose start is `now`) down to the
     /// level its deadline now calls for.
     fn cascade(&mut self, list: usize) {
-        let mut index = self.heads[list];
-        self.heads[list] = NIL;
+        let mut index = self.head(list);
+        self.set_head(list, NIL);
         self.clear(list);
         while index != NIL {
             let node = &self.nodes.0[index as usize];
@@ -592,6 +635,23 @@ mod tests {
                 .into_iter()
                 .filter(|&delay| delay < RANGE)
         })
+    }
+
+    #[test]
+    fn a_zeroed_wheel_made_in_place_works_like_a_new_one() {
+        let mut place = core::mem::MaybeUninit::<Wheel<u32, 8>>::zeroed();
+        // SAFETY: `place` is aligned, writable and all zero bytes.
+        unsafe { Wheel::init_zeroed(place.as_mut_ptr(), 100) };
+        // SAFETY: init_zeroed made it a valid wheel (Miri checks every field).
+        let wheel = unsafe { place.assume_init_mut() };
+        assert!(wheel.is_empty() && wheel.next_deadline().is_none());
+        assert_eq!(wheel.now(), 100);
+        let a = wheel.insert(5_000, 1).unwrap();
+        let b = wheel.insert(130, 2).unwrap();
+        assert_eq!(wheel.next_deadline(), Some(130));
+        assert_eq!(wheel.poll_expired(200), Some((b, 2)));
+        assert_eq!(wheel.cancel(a), Some(1));
+        assert!(wheel.is_empty());
     }
 
     #[test]

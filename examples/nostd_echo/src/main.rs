@@ -32,10 +32,10 @@
 use core::ffi::{CStr, c_char, c_int};
 use core::net::SocketAddr;
 
-use static_cell::{ConstStaticCell, StaticCell};
+use static_cell::ConstStaticCell;
 use statio::buf::{Buf, MutBuf, RingBuf};
 use statio::net::{TcpListener, TcpStream};
-use statio::{EventLoop, Handler, Interest, PollOpt, Ready, Token};
+use statio::{Config, EventLoop, Handler, Interest, LoopCell, PollOpt, Ready, Token};
 
 /// Tokens 0..SOURCES: the listener is 0, connections 1..SOURCES.
 const SOURCES: usize = 1025;
@@ -64,9 +64,10 @@ struct Echo {
     rings: &'static mut [RingBuf<RING>; SOURCES],
 }
 
-// A `Result`, so `init_with(Loop::new)` can build the loop in place: no copy of it
-// through the stack (the stack pages it would touch would stay resident).
-static LOOP: StaticCell<Result<Loop, statio::Error>> = StaticCell::new();
+// All zeros in .bss; `LoopCell::init` builds the loop in place (no copy through the
+// stack) and writes only its few non-zero fields, so the registry's pages become
+// resident as connections arrive, and the empty timer wheel's never do.
+static LOOP: LoopCell<Loop> = LoopCell::new();
 // All three are all zeros, so they sit in .bss: no bytes in the file, and no resident
 // page until touched.
 static CONNS: ConstStaticCell<[Option<TcpStream>; SOURCES]> =
@@ -217,33 +218,6 @@ fn say(fd: c_int, parts: &[&[u8]]) {
     }
 }
 
-/// Builds the loop into [`LOOP`], in a frame of its own so that its temporaries sit
-/// below `main`'s frame, where [`release_stack_below`] can discard them.
-#[inline(never)]
-fn build_loop() -> Option<&'static mut Loop> {
-    LOOP.init_with(Loop::new).as_mut().ok()
-}
-
-/// Hands back to the kernel the stack pages below this frame: building the loop
-/// passed its ~22 KiB through the stack (the core has no in-place constructor yet),
-/// and those pages would otherwise stay resident for the whole run. They read as
-/// zeros if the stack grows into them again.
-#[inline(never)]
-fn release_stack_below() {
-    const PAGE: usize = 4096;
-    /// How far below to release: more than any construction here uses.
-    const SPAN: usize = 128 * 1024;
-    let marker = 0u8;
-    let here = &raw const marker;
-    // Keep this frame's page and the one below it (the syscall's own frames).
-    let top = here.wrapping_byte_sub(here.addr() % PAGE + PAGE);
-    let bottom = top.wrapping_byte_sub(SPAN).cast_mut();
-    // SAFETY: nothing lives below the current stack frame, so discarding those pages
-    // loses no data; madvise only affects the part of the range that is mapped (and
-    // reports ENOMEM for the rest, which is expected and ignored).
-    let _ = unsafe { libc::madvise(bottom.cast(), SPAN, libc::MADV_DONTNEED) };
-}
-
 /// The C entry point: libc's start-up calls it with the arguments.
 #[unsafe(no_mangle)]
 extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
@@ -273,11 +247,10 @@ extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
         );
         return 2;
     };
-    let Some(event_loop) = build_loop() else {
+    let Ok(event_loop) = LOOP.init(Config::new()) else {
         say(2, &[b"nostd_echo: cannot create the event loop\n"]);
         return 1;
     };
-    release_stack_below();
     let Ok(listener) = TcpListener::bind(addr) else {
         say(2, &[b"nostd_echo: cannot listen on ", arg, b"\n"]);
         return 1;
