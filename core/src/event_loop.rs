@@ -294,26 +294,31 @@ where
     ///
     /// # Errors
     /// [`Error::ChannelInUse`] when the channel's receiver was taken already or this
-    /// loop has a channel; [`Error::Os`] when the selector cannot make a waker.
+    /// loop has a channel; [`Error::Os`] when the selector cannot make a waker (out of
+    /// descriptors, ...): the loop then holds the channel without one, delivering its
+    /// messages only when something else wakes it, and a later `attach_channel` with
+    /// the same channel tries the waker again.
     pub fn attach_channel(
         &mut self,
         channel: &'static ChannelView<H::Message, S::Waker>,
     ) -> Result<Sender<'static, H::Message, S::Waker>, Error> {
-        if self.channel.is_some() {
-            return Err(Error::ChannelInUse);
-        }
-        let receiver = channel.receiver().ok_or(Error::ChannelInUse)?;
-        // Dropping `receiver` on an error below would close the channel for good.
-        let waker = match self.selector.waker() {
-            Ok(waker) => waker,
-            Err(err) => {
-                self.channel = Some(receiver);
-                return Err(err.into());
+        let receiver = match self.channel.take() {
+            // The selector could not make a waker last time: try again for this channel.
+            Some(held) if core::ptr::eq(held.channel(), channel) && held.waker().is_none() => held,
+            Some(held) => {
+                self.channel = Some(held);
+                return Err(Error::ChannelInUse);
             }
+            None => channel.receiver().ok_or(Error::ChannelInUse)?,
         };
-        // Cannot fail: only the receiver attaches, and it was just taken for the first time.
-        let _ = receiver.attach(waker);
+        // On error the loop keeps the receiver: dropping it would close the channel for good.
+        let waker = self.selector.waker();
+        let attached = waker.map(|waker| {
+            // Cannot fail: only the receiver attaches, and this one has no waker yet.
+            let _ = receiver.attach(waker);
+        });
         self.channel = Some(receiver);
+        attached?;
         Ok(channel.sender())
     }
 
@@ -1099,5 +1104,31 @@ mod tests {
         assert!(matches!(b.attach_channel(&FIRST), Err(Error::ChannelInUse)));
         // SECOND was not consumed by the refusal: another loop can still take it.
         b.attach_channel(&SECOND).unwrap();
+    }
+
+    #[test]
+    fn a_failed_waker_keeps_the_channel_and_a_retry_attaches_it() {
+        static CHANNEL: Channel<u32, 2, NoWake> = Channel::new();
+        static OTHER: Channel<u32, 2, NoWake> = Channel::new();
+        let mut el = Loop::new().unwrap();
+        el.selector_mut().refuse_next_waker();
+        let err = el.attach_channel(&CHANNEL).unwrap_err();
+        assert!(matches!(err, Error::Os(os) if os.code() == 24));
+        // The channel is not closed: messages still reach the loop.
+        CHANNEL.sender().send(1).unwrap();
+        let mut rec = Recorder::default();
+        el.run_once(&mut rec, Some(Duration::ZERO)).unwrap();
+        assert_eq!(rec.notified.as_slice(), &[1]);
+        // Another channel is refused; the same one gets its waker now.
+        assert!(matches!(
+            el.attach_channel(&OTHER),
+            Err(Error::ChannelInUse)
+        ));
+        el.attach_channel(&CHANNEL).unwrap();
+        assert!(CHANNEL.waker().is_some());
+        assert!(matches!(
+            el.attach_channel(&CHANNEL),
+            Err(Error::ChannelInUse)
+        ));
     }
 }

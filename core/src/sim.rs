@@ -85,12 +85,14 @@ pub struct SimSelector<const N: usize = 64> {
     select_calls: usize,
     last_timeout: Option<Duration>,
     clock: SimClock,
+    refuse_waker: bool,
 }
 
 const EEXIST: OsError = OsError::new(17, ErrorKind::AlreadyExists);
 const ENOENT: OsError = OsError::new(2, ErrorKind::NotFound);
 const ENOSPC: OsError = OsError::new(28, ErrorKind::OutOfMemory);
 const EINTR: OsError = OsError::new(4, ErrorKind::Interrupted);
+const EMFILE: OsError = OsError::new(24, ErrorKind::OutOfMemory);
 
 impl<const N: usize> SimSelector<N> {
     fn find(&mut self, handle: i32) -> Result<&mut Registration, OsError> {
@@ -114,6 +116,12 @@ impl<const N: usize> SimSelector<N> {
     /// Makes the next [`select`](Selector::select) fail with `Interrupted`, as on `EINTR`.
     pub fn interrupt_next(&mut self) {
         self.interrupt_next = true;
+    }
+
+    /// Makes the next [`waker`](Selector::waker) fail, as when the process is out of
+    /// descriptors (`EMFILE`).
+    pub fn refuse_next_waker(&mut self) {
+        self.refuse_waker = true;
     }
 
     /// How many times `select` has been called.
@@ -141,6 +149,7 @@ impl<const N: usize> Selector for SimSelector<N> {
             select_calls: 0,
             last_timeout: None,
             clock: SimClock::new(),
+            refuse_waker: false,
         })
     }
 
@@ -228,6 +237,9 @@ impl<const N: usize> Selector for SimSelector<N> {
 
     /// The sim's `select` never blocks, so there is nothing to wake.
     fn waker(&mut self) -> Result<NoWake, OsError> {
+        if core::mem::take(&mut self.refuse_waker) {
+            return Err(EMFILE);
+        }
         Ok(NoWake)
     }
 
