@@ -467,6 +467,8 @@ where
         open: impl FnOnce() -> Result<S, crate::OsError>,
         config: Config,
     ) -> Result<&'static mut EventLoop<H, S, SOURCES, TIMERS, EVENTS>, Error> {
+        // The registry's capacity check, which `Registry::new` makes and this path skips.
+        let () = Registry::<S::Handle, SOURCES>::FITS;
         // Relaxed: the flag only elects the one caller that may write; the loop it
         // builds reaches other threads only through that caller's own synchronisation.
         if self.taken.swap(true, Ordering::Relaxed) {

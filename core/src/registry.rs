@@ -63,7 +63,7 @@ pub(crate) struct Registry<H, const N: usize> {
 impl<H: Copy + Eq, const N: usize> Registry<H, N> {
     // Below the mask, not up to it: the all-ones index (that of `Token::WAKER`, whatever
     // its generation bits) must never name a slot.
-    const FITS: () = assert!(
+    pub(crate) const FITS: () = assert!(
         N <= INDEX_MASK,
         "SOURCES must fit in half a usize (65,535 on 32-bit targets)"
     );
