@@ -9,11 +9,13 @@
 //! cargo build -p nostd-echo --profile min-size --target x86_64-unknown-linux-musl
 //! ```
 //!
-//! Memory: the loop lives in a `StaticCell`, the connection table in a
-//! `ConstStaticCell`, and each connection's 2 KiB `RingBuf` in a separate static
-//! array in `.bss`. The table keeps 8 bytes and a bit per connection; a ring's page becomes
-//! resident only once its connection sends bytes, so idle connections cost their
-//! table entry and the loop's registry slot, nothing more.
+//! Memory: everything the server keeps lives in one zeroed, page-aligned `static`
+//! (`.bss`: no bytes in the file, no resident page until written), laid out so that
+//! 1,000 idle connections touch as few pages as possible (see [`Memory`]): a connection
+//! table of 4-byte entries that fills exactly one page, the loop (whose registry takes
+//! 8 bytes a token), and each connection's 2 KiB ring, half a page, touched only once
+//! its connection sends bytes. Idle connections cost their table entry and the loop's
+//! registry slot, nothing more.
 //!
 //! Behaviour: a connection is read while its ring has room and written while the
 //! ring holds bytes (level-triggered interest follows the ring: full, writable only;
@@ -30,51 +32,119 @@
 #![no_main]
 
 use core::ffi::{CStr, c_char, c_int};
+use core::mem::ManuallyDrop;
 use core::net::SocketAddr;
 
 use static_cell::ConstStaticCell;
 use statio::buf::{Buf, MutBuf, RingBuf};
 use statio::net::{TcpListener, TcpStream};
-use statio::{Config, EventLoop, Handler, Interest, LoopCell, PollOpt, Ready, Token};
+use statio::{Config, EventLoop, Fd, Handler, Interest, LoopCell, PollOpt, Ready, Token};
 
-/// Tokens 0..SOURCES: the listener is 0, connections 1..SOURCES.
-const SOURCES: usize = 1025;
+/// Connections at once. 1,024 4-byte table entries are exactly one page.
+const CONNS: usize = 1024;
+/// Tokens: the listener is 0, connection slot `i` is `i + 1`.
+const SOURCES: usize = CONNS + 1;
 /// Events taken per turn.
 const EVENTS: usize = 64;
-/// Bytes of ring per connection.
-const RING: usize = 2048;
+/// Bytes of ring per connection: a `RingBuf` keeps two `usize`s after its bytes, so
+/// 2,032 makes each ring exactly 2 KiB, two to a page (see [`Ring`]).
+const RING: usize = 2048 - 2 * size_of::<usize>();
 const LISTENER: Token = Token(0);
 const DEFAULT_ADDR: &str = "127.0.0.1:7878";
 
 type Loop = EventLoop<Echo, SOURCES, 0, EVENTS>;
 
-/// The server: small itself; its tables are `static`s it borrows, built at compile
-/// time, so none is ever moved through the stack.
-struct Echo {
-    listener: Option<TcpListener>,
-    /// Each connection's stream (8 bytes, `None` all zeros); its ring lives apart.
-    conns: &'static mut [Option<TcpStream>; SOURCES],
-    /// One bit per slot: the peer shut down writing; drain the ring, then close.
-    eof: [u64; SOURCES.div_ceil(64)],
-    /// Slots freed by closed connections, to reuse before `fresh`.
-    free: &'static mut [u16; SOURCES],
-    free_len: usize,
-    /// Slots `fresh..SOURCES` were never used (slot 0 is the listener's).
-    fresh: usize,
-    rings: &'static mut [RingBuf<RING>; SOURCES],
+/// A connection's ring, aligned to its size: a ring in use makes one page resident, never
+/// the two a ring straddling a page boundary would.
+#[repr(C, align(2048))]
+struct Ring(RingBuf<RING>);
+
+const _: () = assert!(size_of::<Ring>() == 2048, "a Ring is half a page");
+
+/// The connection table: each slot's stream as its descriptor, 4 bytes (an
+/// `Option<TcpStream>` is 8: the descriptor has no niche), so 1,024 slots fill one page.
+///
+/// An entry is `!fd` for an open stream the table owns and 0 for none: descriptors are
+/// non-negative, so `!fd` is never 0, and an empty table is zero bytes (`.bss`).
+struct Conns([i32; CONNS]);
+
+const _: () = assert!(size_of::<Conns>() == 4096, "the table is one page");
+
+impl Conns {
+    fn is_vacant(&self, slot: usize) -> bool {
+        self.0[slot] == 0
+    }
+
+    /// Gives the table `stream` to own in the vacant `slot`.
+    fn insert(&mut self, slot: usize, stream: TcpStream) {
+        debug_assert!(self.is_vacant(slot));
+        self.0[slot] = !stream.into_fd().into_raw();
+    }
+
+    /// Calls `f` with the stream in `slot`, if there is one.
+    fn with<R>(&self, slot: usize, f: impl FnOnce(&TcpStream) -> R) -> Option<R> {
+        let raw = self.0[slot];
+        // SAFETY: a non-zero entry is `!fd` of an open descriptor the table owns (put
+        // there by `insert`, removed only by `take`); `ManuallyDrop` lends it to `f`
+        // without closing it, and `f` gets only a `&TcpStream`, so cannot take it.
+        let stream = (raw != 0)
+            .then(|| ManuallyDrop::new(TcpStream::from(unsafe { Fd::from_raw(!raw) })))?;
+        Some(f(&stream))
+    }
+
+    /// Takes the stream out of `slot`, leaving it vacant.
+    fn take(&mut self, slot: usize) -> Option<TcpStream> {
+        let raw = core::mem::replace(&mut self.0[slot], 0);
+        // SAFETY: as in `with`; the entry is cleared first, so the table gives up the
+        // descriptor it owned to exactly one `TcpStream`.
+        (raw != 0).then(|| TcpStream::from(unsafe { Fd::from_raw(!raw) }))
+    }
 }
 
-// All zeros in .bss; `LoopCell::init` builds the loop in place (no copy through the
-// stack) and writes only its few non-zero fields, so the registry's pages become
-// resident as connections arrive, and the empty timer wheel's never do.
-static LOOP: LoopCell<Loop> = LoopCell::new();
-// All three are all zeros, so they sit in .bss: no bytes in the file, and no resident
-// page until touched.
-static CONNS: ConstStaticCell<[Option<TcpStream>; SOURCES]> =
-    ConstStaticCell::new([const { None }; SOURCES]);
-static FREE: ConstStaticCell<[u16; SOURCES]> = ConstStaticCell::new([0; SOURCES]);
-static RINGS: ConstStaticCell<[RingBuf<RING>; SOURCES]> =
-    ConstStaticCell::new([const { RingBuf::new() }; SOURCES]);
+/// All the server's memory, in one zeroed `static`: in `.bss`, so a page becomes
+/// resident only when something writes to it. Fields in this order (`repr(C)`), from a
+/// page boundary ([`PageAligned`]):
+///
+/// - `rings`: 2 MiB, ring `i` the half page at `i * 2 KiB`; idle ones are never touched.
+/// - `conns`: at 2 MiB, so exactly the next page.
+/// - `event_loop`: `LoopCell::init` writes only the loop's non-zero fields, and a
+///   token's registry slot is written when it is registered, so the loop's resident
+///   pages are those of the registry's used slots and its few other fields.
+/// - `eof`: a few words after the loop, on the loop's last page, which is resident
+///   anyway; so is `ConstStaticCell`'s `taken` flag, right after this struct (rounded
+///   up to 2 KiB, `rings`' alignment, not to a page). A table in a cell of its own
+///   would instead spend a page on that flag alone, and one not page-aligned would
+///   straddle pages.
+#[repr(C)]
+struct Memory {
+    rings: [Ring; CONNS],
+    conns: Conns,
+    event_loop: LoopCell<Loop>,
+    /// One bit per slot: the peer shut down writing; drain the ring, then close.
+    eof: [u64; CONNS / 64],
+}
+
+/// Places its content at a page boundary.
+#[repr(C, align(4096))]
+struct PageAligned<T>(T);
+
+static MEMORY: PageAligned<ConstStaticCell<Memory>> = PageAligned(ConstStaticCell::new(Memory {
+    rings: [const { Ring(RingBuf::new()) }; CONNS],
+    conns: Conns([0; CONNS]),
+    event_loop: LoopCell::new(),
+    eof: [0; CONNS / 64],
+}));
+
+/// The server: small itself, on `main`'s stack; the tables it borrows are [`MEMORY`]'s.
+struct Echo {
+    /// Kept apart from the table: its token is 0, not a slot's.
+    listener: TcpListener,
+    conns: &'static mut Conns,
+    rings: &'static mut [Ring; CONNS],
+    eof: &'static mut [u64; CONNS / 64],
+    /// Where the search for a vacant slot starts: after the last slot taken.
+    next: usize,
+}
 
 /// What a connection waits for, given its ring: room to read into, bytes to write.
 fn interest_of(ring: &RingBuf<RING>, eof: bool) -> Interest {
@@ -86,32 +156,30 @@ fn interest_of(ring: &RingBuf<RING>, eof: bool) -> Interest {
 }
 
 impl Echo {
+    /// A vacant slot, if any: the table itself is the free list (a scan of one page
+    /// at most, from after the last slot taken), so no other array is kept or touched.
+    fn vacant_slot(&mut self) -> Option<usize> {
+        let slot = (0..CONNS)
+            .map(|i| (self.next + i) % CONNS)
+            .find(|&slot| self.conns.is_vacant(slot))?;
+        self.next = (slot + 1) % CONNS;
+        Some(slot)
+    }
+
     fn accept(&mut self, event_loop: &mut Loop) {
-        let Some(listener) = &self.listener else {
-            return;
-        };
         // Bounded: a level-triggered listener reports the rest next turn.
         for _ in 0..EVENTS {
-            let stream = match listener.accept() {
+            let stream = match self.listener.accept() {
                 Ok(Some((stream, _))) => stream,
                 _ => return,
             };
-            let slot = if self.free_len > 0 {
-                self.free_len -= 1;
-                usize::from(self.free[self.free_len])
-            } else if self.fresh < SOURCES {
-                self.fresh += 1;
-                self.fresh - 1
-            } else {
-                continue; // Full: dropping the stream closes it; its client sees EOF.
-            };
-            if event_loop.register(&stream, Token(slot)).is_err() {
-                // Back on the free list (slots are below SOURCES, so fit in a u16).
-                self.free[self.free_len] = slot as u16;
-                self.free_len += 1;
+            // Full: dropping the stream closes it; its client sees EOF.
+            let Some(slot) = self.vacant_slot() else {
                 continue;
+            };
+            if event_loop.register(&stream, Token(slot + 1)).is_ok() {
+                self.conns.insert(slot, stream);
             }
-            self.conns[slot] = Some(stream);
         }
     }
 
@@ -120,48 +188,52 @@ impl Echo {
     }
 
     fn set_eof(&mut self, slot: usize, on: bool) {
-        if on {
-            self.eof[slot / 64] |= 1 << (slot % 64);
-        } else {
-            self.eof[slot / 64] &= !(1 << (slot % 64));
+        let (word, bit) = (&mut self.eof[slot / 64], 1 << (slot % 64));
+        // Written only on a change: an idle connection's never is.
+        if (*word & bit != 0) != on {
+            *word ^= bit;
         }
     }
 
     fn close(&mut self, event_loop: &mut Loop, slot: usize) {
-        if let Some(stream) = self.conns[slot].take() {
-            let _ = event_loop.deregister(&stream, Token(slot));
+        if let Some(stream) = self.conns.take(slot) {
+            let _ = event_loop.deregister(&stream, Token(slot + 1));
             // Reading an untouched ring maps no page; only a used one is written.
-            if !self.rings[slot].is_empty() {
-                self.rings[slot].clear();
+            let ring = &mut self.rings[slot].0;
+            if !ring.is_empty() {
+                ring.clear();
             }
             self.set_eof(slot, false);
-            self.free[self.free_len] = slot as u16;
-            self.free_len += 1;
-        }
+        } // Dropping `stream` closes it.
     }
 
     /// Moves bytes for connection `slot`; `Err` when it should close.
     fn pump(&mut self, slot: usize, ready: Ready) -> Result<(), ()> {
         let mut eof = self.is_eof(slot);
-        let Some(stream) = &self.conns[slot] else {
-            return Ok(());
-        };
-        let ring = &mut self.rings[slot];
+        let ring = &mut self.rings[slot].0;
         let readable =
             ready.is_readable() || ready.is_read_closed() || ready.is_hup() || ready.is_error();
-        if readable && !eof && ring.has_remaining_mut() {
-            match stream.try_read_buf(ring) {
-                Ok(Some(0)) => eof = true,
-                Ok(_) => {}
-                Err(_) => return Err(()),
+        let pumped = self.conns.with(slot, |stream| {
+            if readable && !eof && ring.has_remaining_mut() {
+                match stream.try_read_buf(ring) {
+                    Ok(Some(0)) => eof = true,
+                    Ok(_) => {}
+                    Err(_) => return Err(()),
+                }
             }
-        }
-        while ring.has_remaining() {
-            match stream.try_write_buf(ring) {
-                Ok(Some(_)) => {}
-                Ok(None) => break,
-                Err(_) => return Err(()),
+            while ring.has_remaining() {
+                match stream.try_write_buf(ring) {
+                    Ok(Some(_)) => {}
+                    Ok(None) => break,
+                    Err(_) => return Err(()),
+                }
             }
+            Ok(())
+        });
+        match pumped {
+            None => return Ok(()),
+            Some(Err(())) => return Err(()),
+            Some(Ok(())) => {}
         }
         if eof && !ring.has_remaining() {
             return Err(());
@@ -180,25 +252,24 @@ impl Handler for Echo {
         if token == LISTENER {
             return self.accept(event_loop);
         }
-        let slot = token.0;
-        if self.conns[slot].is_none() {
+        let slot = token.0 - 1;
+        if self.conns.is_vacant(slot) {
             return;
         }
         // The ring changes only here, so its state now is what the last visit
         // registered interest for.
-        let before = interest_of(&self.rings[slot], self.is_eof(slot));
+        let before = interest_of(&self.rings[slot].0, self.is_eof(slot));
         if self.pump(slot, ready).is_err() {
             return self.close(event_loop, slot);
         }
-        let after = interest_of(&self.rings[slot], self.is_eof(slot));
-        let Some(stream) = &self.conns[slot] else {
+        let after = interest_of(&self.rings[slot].0, self.is_eof(slot));
+        if after == before {
             return;
-        };
-        if after != before
-            && event_loop
-                .reregister(stream, token, after, PollOpt::level())
-                .is_err()
-        {
+        }
+        let changed = self.conns.with(slot, |stream| {
+            event_loop.reregister(stream, token, after, PollOpt::level())
+        });
+        if changed.is_some_and(|r| r.is_err()) {
             self.close(event_loop, slot);
         }
     }
@@ -247,7 +318,16 @@ extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
         );
         return 2;
     };
-    let Ok(event_loop) = LOOP.init(Config::new()) else {
+    let Memory {
+        rings,
+        conns,
+        event_loop,
+        eof,
+    } = MEMORY.0.take();
+    // `ConstStaticCell` keeps its flag after the value (rustc orders fields by
+    // alignment), so the value starts at the page boundary `PageAligned` gives.
+    debug_assert_eq!((&raw const *conns).addr() % 4096, 0, "the table is a page");
+    let Ok(event_loop) = LoopCell::init(event_loop, Config::new()) else {
         say(2, &[b"nostd_echo: cannot create the event loop\n"]);
         return 1;
     };
@@ -259,13 +339,11 @@ extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
         return 1;
     }
     let mut echo = Echo {
-        listener: Some(listener),
-        conns: CONNS.take(),
-        free: FREE.take(),
-        eof: [0; SOURCES.div_ceil(64)],
-        free_len: 0,
-        fresh: 1,
-        rings: RINGS.take(),
+        listener,
+        conns,
+        rings,
+        eof,
+        next: 0,
     };
     say(1, &[b"nostd_echo: listening on ", arg, b"\n"]);
     match event_loop.run(&mut echo) {
