@@ -31,9 +31,9 @@
 #![cfg_attr(panic = "abort", no_std)]
 #![no_main]
 
-use core::ffi::{CStr, c_char, c_int};
+use core::ffi::{CStr, c_char, c_int, c_void};
 use core::mem::ManuallyDrop;
-use core::net::SocketAddr;
+use core::net::{IpAddr, SocketAddr};
 
 use static_cell::ConstStaticCell;
 use statio::buf::{Buf, MutBuf, RingBuf};
@@ -289,6 +289,47 @@ fn say(fd: c_int, parts: &[&[u8]]) {
     }
 }
 
+unsafe extern "C" {
+    /// POSIX `inet_pton(3)`: text to a binary address; 1 on success.
+    fn inet_pton(af: c_int, src: *const c_char, dst: *mut c_void) -> c_int;
+}
+
+/// Parses `a.b.c.d:port` or `[v6]:port`.
+///
+/// With libc's `inet_pton` rather than core's `SocketAddr` parser, which is about 2 KiB
+/// of code here, a tenth of the binary: enough that code and read-only data fit on four
+/// pages instead of five, one page less resident. (It accepts the same addresses, less
+/// IPv6 scope ids.)
+fn parse_addr(arg: &[u8]) -> Option<SocketAddr> {
+    let colon = arg.iter().rposition(|&b| b == b':')?;
+    let (host, port) = (&arg[..colon], &arg[colon + 1..]);
+    if port.is_empty() || port.len() > 5 || !port.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let port = port.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'));
+    let port = u16::try_from(port).ok()?;
+    let (af, host) = match host {
+        [b'[', v6 @ .., b']'] => (libc::AF_INET6, v6),
+        _ => (libc::AF_INET, host),
+    };
+    // NUL-terminated copy; the longest IPv6 text is 45 bytes.
+    let mut text = [0u8; 46];
+    text.get_mut(..host.len())?.copy_from_slice(host);
+    let mut bytes = [0u8; 16];
+    // SAFETY: `text` is NUL-terminated (at most 45 bytes copied into 46 zeros) and
+    // `bytes` has room for either family's address (4 or 16 bytes).
+    let ok = unsafe { inet_pton(af, text.as_ptr().cast(), bytes.as_mut_ptr().cast()) };
+    if ok != 1 {
+        return None;
+    }
+    let ip = if af == libc::AF_INET6 {
+        IpAddr::from(bytes)
+    } else {
+        IpAddr::from([bytes[0], bytes[1], bytes[2], bytes[3]])
+    };
+    Some(SocketAddr::new(ip, port))
+}
+
 /// The C entry point: libc's start-up calls it with the arguments.
 #[unsafe(no_mangle)]
 extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
@@ -304,16 +345,13 @@ extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     } else {
         DEFAULT_ADDR.as_bytes()
     };
-    let Some(addr) = core::str::from_utf8(arg)
-        .ok()
-        .and_then(|s| s.parse::<SocketAddr>().ok())
-    else {
+    let Some(addr) = parse_addr(arg) else {
         say(
             2,
             &[
                 b"nostd_echo: bad address ",
                 arg,
-                b" (expected e.g. 127.0.0.1:7878)\n",
+                b" (expected e.g. 127.0.0.1:7878 or [::1]:7878)\n",
             ],
         );
         return 2;
