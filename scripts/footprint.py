@@ -7,7 +7,8 @@ Builds (x86_64 Linux; needs rustup's x86_64-unknown-linux-musl target, valgrind)
 - `nostd_echo`, the std `echo` example and a mio 1.x echo (benches/examples/mio_echo.rs),
   each static for musl with the `min-size` profile, stripped: file sizes;
 - each server's VmRSS/RssAnon idle, with 1,000 idle loopback connections, and after they
-  close (/proc/PID/status);
+  close (/proc/PID/status), the median of RUNS runs (the kernel places the stack at a
+  random offset, so a small process's stack spans one page more in some runs than others);
 - heap allocations (valgrind memcheck's summary) of `echo` and `mio_echo` built for glibc
   (`release`), serving 10 connections with one echo each.
 """
@@ -23,6 +24,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MUSL = "x86_64-unknown-linux-musl"
 CONNS = 1000
+RUNS = 5
 
 BUILDS = {
     "nostd_echo": (["-p", "nostd-echo", "--bin", "nostd_echo"], "nostd_echo"),
@@ -85,6 +87,25 @@ def rss(binary, port):
         proc.wait()
 
 
+def median_rss(binary, port):
+    """`rss` RUNS times: per phase and field, the median and the range seen."""
+    runs = [rss(binary, port) for _ in range(RUNS)]
+    phases = []
+    for phase in range(3):
+        fields = {}
+        for key in ("VmRSS", "RssAnon"):
+            values = sorted(run[phase][key] for run in runs)
+            fields[key] = (values[len(values) // 2], values[0], values[-1])
+        phases.append(fields)
+    return phases
+
+
+def cell(value):
+    """A median, with the range when runs differed."""
+    med, lo, hi = value
+    return f"{med}" if lo == hi else f"{med} ({lo}-{hi})"
+
+
 def heap(binary, port):
     """valgrind's `total heap usage` line for the server serving 10 one-echo clients."""
     log = os.path.join(ROOT, "target", f"valgrind-{port}.log")
@@ -123,7 +144,7 @@ def main():
         build(args, "min-size", MUSL)
         binary = os.path.join(ROOT, "target", MUSL, "min-size", path)
         size = os.path.getsize(binary)
-        idle, loaded, closed = rss(binary, port)
+        idle, loaded, closed = median_rss(binary, port)
         rows.append((name, size, idle, loaded, closed))
 
     heaps = []
@@ -156,16 +177,23 @@ def main():
         f"cargo build -p statio-benches --example mio_echo --profile min-size --target {MUSL}",
         "```",
         "",
+        "`nostd_echo`'s build script also links the static musl build with",
+        "`-z noseparate-code -z norelro`, so code, read-only data and writable data need",
+        "fewer page-aligned segments (see examples/nostd_echo/build.rs).",
+        "",
         f"Memory in KiB from /proc/PID/status: idle after start-up; with {CONNS:,} idle",
-        "loopback connections open; after they all closed.",
+        f"loopback connections open; after they all closed. Each the median of {RUNS} runs,",
+        "with the range in brackets where runs differed: the kernel starts the stack at a",
+        "random offset, so it spans a page more in some runs.",
         "",
         "| server | stripped size (bytes) | VmRSS idle | RssAnon idle | VmRSS 1,000 | RssAnon 1,000 | VmRSS closed | RssAnon closed |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for name, size, idle, loaded, closed in rows:
         out.append(
-            f"| {name} | {size:,} ({size / 1024:.1f} KiB) | {idle['VmRSS']} | {idle['RssAnon']} "
-            f"| {loaded['VmRSS']} | {loaded['RssAnon']} | {closed['VmRSS']} | {closed['RssAnon']} |"
+            f"| {name} | {size:,} ({size / 1024:.1f} KiB) "
+            + "".join(f"| {cell(p[k])} " for p in (idle, loaded, closed) for k in ("VmRSS", "RssAnon"))
+            + "|"
         )
     out += [
         "",

@@ -1,9 +1,10 @@
 //! statio's echo server with no `std` and no allocator: `nostd_echo [ADDR]`.
 //!
-//! Listens on `ADDR` (default `127.0.0.1:7878`) and sends every byte back, like
-//! `examples/echo`, but `#![no_std]` and `#![no_main]`: it links libc (for the
-//! syscalls and the C start-up) and nothing that could allocate; there is no global
-//! allocator, so any allocation would be a link error. Build it small and static:
+//! Listens on `ADDR` (`a.b.c.d:port` or `[v6]:port`, default `127.0.0.1:7878`) and
+//! sends every byte back, like `examples/echo`, but `#![no_std]` and `#![no_main]`: it
+//! links libc (for the syscalls and the C start-up) and nothing that could allocate;
+//! there is no global allocator, so any allocation would be a link error. Build it
+//! small and static (`build.rs` adds link flags that save pages there):
 //!
 //! ```sh
 //! cargo build -p nostd-echo --profile min-size --target x86_64-unknown-linux-musl
