@@ -159,7 +159,7 @@ mod waker;
     target_os = "openbsd",
     target_os = "dragonfly"
 ))]
-pub use selector::Kqueue;
+pub use selector::{KEvent, Kqueue};
 #[cfg(any(
     target_os = "freebsd",
     target_os = "macos",

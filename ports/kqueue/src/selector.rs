@@ -37,6 +37,19 @@ pub struct Kqueue {
     wake_pipe: Option<crate::waker::WakePipe>,
 }
 
+/// One event as `kevent(2)` writes it: a `kevent` whose `udata` pointer only ever
+/// carries a token (an integer, never dereferenced), so, unlike libc's `kevent`, it may
+/// cross threads, and a loop over kqueue can live in a `static`.
+#[derive(Copy, Clone, Debug)]
+#[repr(transparent)]
+pub struct KEvent(pub kevent);
+
+// SAFETY: the only non-`Send` field is `udata`, which statio fills with a token's
+// integer value and never dereferences; the rest is integers.
+unsafe impl Send for KEvent {}
+// SAFETY: as above: shared access reads integers only.
+unsafe impl Sync for KEvent {}
+
 /// A `kevent` for `ident`, all other fields zero or as given.
 pub(crate) fn new_kevent(
     ident: usize,
@@ -141,7 +154,7 @@ impl Kqueue {
 
 impl Selector for Kqueue {
     type Handle = RawFd;
-    type Event = kevent;
+    type Event = KEvent;
     type Clock = MonotonicClock;
     type Waker = KqueueWaker;
 
@@ -261,7 +274,7 @@ impl Selector for Kqueue {
     #[doc(alias = "kevent")]
     fn select<const N: usize>(
         &mut self,
-        events: &mut Events<kevent, N>,
+        events: &mut Events<KEvent, N>,
         timeout: Option<Duration>,
     ) -> Result<(), OsError> {
         const {
@@ -277,10 +290,11 @@ impl Selector for Kqueue {
         });
         let timeout_ptr = timeout.as_ref().map_or(ptr::null(), ptr::from_ref);
         let mut result = Ok(());
-        let wait = |slots: &mut [MaybeUninit<kevent>]| {
+        let wait = |slots: &mut [MaybeUninit<KEvent>]| {
             let max = c_int::try_from(slots.len()).unwrap_or(c_int::MAX);
             // SAFETY: no changes are read; `slots` is writable memory for
-            // `slots.len() >= max` events, and MaybeUninit<kevent> has kevent's layout;
+            // `slots.len() >= max` events, and MaybeUninit<KEvent> has kevent's layout
+            // (`KEvent` is `repr(transparent)`);
             // `timeout_ptr` is NULL or points to `timeout`, alive for the call. `max` is
             // positive, so the `as _` (to int or size_t) is lossless.
             let ret = unsafe {
@@ -348,8 +362,8 @@ impl Selector for Kqueue {
     }
 
     /// The token stored in `kevent.udata` at registration.
-    fn token(event: &kevent) -> Token {
-        Token(event.udata.addr())
+    fn token(event: &KEvent) -> Token {
+        Token(event.0.udata.addr())
     }
 
     /// The readiness of one filter's event, as the crate's table says.
@@ -357,7 +371,8 @@ impl Selector for Kqueue {
         clippy::unnecessary_cast,
         reason = "the field types differ per OS: a cast that widens on one is the identity on another"
     )]
-    fn ready(event: &kevent) -> Ready {
+    fn ready(event: &KEvent) -> Ready {
+        let event = &event.0;
         // Widening to translate.rs's integer types (see there).
         ready_from(event.filter as i32, event.flags as u32, event.fflags as u32)
     }
