@@ -20,13 +20,26 @@ use std::env;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
     // Cargo leaves `crt-static` out of CARGO_CFG_TARGET_FEATURE, so test for musl and
     // for no `-C target-feature=-crt-static` in the flags (musl links statically by
     // default).
     let musl = env::var("CARGO_CFG_TARGET_ENV").is_ok_and(|env| env == "musl");
     let dynamic = env::var("CARGO_ENCODED_RUSTFLAGS").is_ok_and(|f| f.contains("-crt-static"));
-    if musl && !dynamic {
-        println!("cargo:rustc-link-arg-bins=-Wl,-z,noseparate-code");
-        println!("cargo:rustc-link-arg-bins=-Wl,-z,norelro");
+    if !musl || dynamic {
+        return;
+    }
+    // The flags reach `ld` through the C compiler driver (`-Wl,`) by default; a bare
+    // linker such as `rust-lld` (CI's aarch64 build, via CARGO_TARGET_*_LINKER, which
+    // Cargo passes here as RUSTC_LINKER) takes them directly.
+    let bare_linker =
+        env::var("RUSTC_LINKER").is_ok_and(|l| l.contains("lld") || l.ends_with("ld"));
+    for flag in ["noseparate-code", "norelro"] {
+        if bare_linker {
+            println!("cargo:rustc-link-arg-bins=-z");
+            println!("cargo:rustc-link-arg-bins={flag}");
+        } else {
+            println!("cargo:rustc-link-arg-bins=-Wl,-z,{flag}");
+        }
     }
 }
