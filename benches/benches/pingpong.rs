@@ -576,7 +576,8 @@ fn suite(args: &Args) {
                 wl.paired
             );
             csv.push_str(&format!(
-                "{pairs},{active},{},{:.0},{:.0},{:.0},{:.4},{:.4},{:.0},{:.4}\n",
+                // The name is quoted: "statio EventLoop (poll, level)" holds a comma.
+                "{pairs},{active},\"{}\",{:.0},{:.0},{:.0},{:.4},{:.4},{:.0},{:.4}\n",
                 which.name(),
                 c.median,
                 c.min,
