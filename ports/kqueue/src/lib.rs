@@ -125,14 +125,27 @@
 #![no_std]
 #![warn(missing_docs)]
 
-#[cfg(any(
-    target_os = "freebsd",
-    target_os = "macos",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "dragonfly"
-))]
-mod selector;
+/// Keeps each item only on the systems that have kqueue: the one place naming them.
+macro_rules! on_kqueue_systems {
+    ($($item:item)*) => {$(
+        #[cfg(any(
+            target_os = "freebsd",
+            target_os = "macos",
+            target_os = "netbsd",
+            target_os = "openbsd",
+            target_os = "dragonfly"
+        ))]
+        $item
+    )*};
+}
+
+on_kqueue_systems! {
+    mod selector;
+    mod waker;
+    pub use selector::{KEvent, Kqueue};
+    pub use waker::KqueueWaker;
+}
+
 // Also built for the unit tests on any host: it needs no kqueue-only libc item.
 #[cfg(any(
     test,
@@ -143,28 +156,3 @@ mod selector;
     target_os = "dragonfly"
 ))]
 mod translate;
-#[cfg(any(
-    target_os = "freebsd",
-    target_os = "macos",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "dragonfly"
-))]
-mod waker;
-
-#[cfg(any(
-    target_os = "freebsd",
-    target_os = "macos",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "dragonfly"
-))]
-pub use selector::{KEvent, Kqueue};
-#[cfg(any(
-    target_os = "freebsd",
-    target_os = "macos",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "dragonfly"
-))]
-pub use waker::KqueueWaker;
