@@ -36,6 +36,8 @@ mod selector;
 pub mod sim;
 mod slab;
 mod sync;
+#[cfg(test)]
+mod test_support;
 mod token;
 mod wheel;
 

@@ -333,7 +333,7 @@ mod tests {
     const CASES: u32 = if cfg!(miri) { 8 } else { 2_000 };
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: CASES, ..ProptestConfig::default() })]
+        #![proptest_config(crate::test_support::proptest_config(CASES))]
 
         /// The slab agrees with a map from key to value; stale keys never reach anything.
         #[test]

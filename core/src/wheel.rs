@@ -1021,22 +1021,7 @@ mod tests {
     const CASES: u32 = if cfg!(miri) { 8 } else { 10_000 };
 
     proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: CASES,
-            // Miri isolates tests from the file system, where proptest keeps failures.
-            failure_persistence: if cfg!(miri) {
-                None
-            } else {
-                ProptestConfig::default().failure_persistence
-            },
-            // ChaCha costs Miri more than the test itself does.
-            rng_algorithm: if cfg!(miri) {
-                proptest::test_runner::RngAlgorithm::XorShift
-            } else {
-                proptest::test_runner::RngAlgorithm::default()
-            },
-            ..ProptestConfig::default()
-        })]
+        #![proptest_config(crate::test_support::proptest_config(CASES))]
 
         /// The wheel fires what a brute-force list would, on the same ticks, in deadline
         /// order (timers due on one tick compared as a set); refuses what the list says

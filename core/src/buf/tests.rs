@@ -156,22 +156,7 @@ fn step<const N: usize>(ring: &mut RingBuf<N>, model: &mut VecDeque<u8>, op: Op)
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: CASES,
-        // Miri isolates tests from the file system, where proptest keeps failures.
-        failure_persistence: if cfg!(miri) {
-            None
-        } else {
-            ProptestConfig::default().failure_persistence
-        },
-        // ChaCha costs Miri more than the test itself does.
-        rng_algorithm: if cfg!(miri) {
-            proptest::test_runner::RngAlgorithm::XorShift
-        } else {
-            proptest::test_runner::RngAlgorithm::default()
-        },
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(crate::test_support::proptest_config(CASES))]
 
     /// A ring agrees with a bounded `VecDeque` after every write, fill, read, advance
     /// and clear; its chunks always spell the deque's contents.

@@ -227,7 +227,7 @@ fn op() -> impl Strategy<Value = Op> {
 const CASES: u32 = if cfg!(miri) { 6 } else { 2_000 };
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: CASES, ..ProptestConfig::default() })]
+    #![proptest_config(crate::test_support::proptest_config(CASES))]
 
     /// One thread's view: the channel is a bounded FIFO, and it wakes exactly when the
     /// first send follows a successful `prepare_sleep`.
