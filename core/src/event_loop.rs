@@ -161,7 +161,7 @@ where
     /// [`Error::InvalidConfig`] for a zero timer tick or one of 2^64 ns or more.
     pub fn with_selector(selector: S, config: Config) -> Result<Self, Error> {
         let tick_nanos = tick_nanos(&config)?;
-        let now = selector.clock().now().as_nanos() / tick_nanos;
+        let now = current_tick(&selector, tick_nanos);
         Ok(EventLoop {
             selector,
             registry: Registry::new(),
@@ -360,6 +360,11 @@ where
 }
 
 /// `config.timer_tick` in nanoseconds, checked.
+/// The timer tick the selector's clock is in (ticks of `tick_nanos` since its origin).
+fn current_tick<S: Selector>(selector: &S, tick_nanos: u64) -> u64 {
+    selector.clock().now().as_nanos() / tick_nanos
+}
+
 fn tick_nanos(config: &Config) -> Result<u64, Error> {
     match u64::try_from(config.timer_tick.as_nanos()) {
         Ok(0) => Err(Error::InvalidConfig("the timer tick is zero")),
@@ -483,7 +488,7 @@ where
                 return Err(err);
             }
         };
-        let now = selector.clock().now().as_nanos() / tick_nanos;
+        let now = current_tick(&selector, tick_nanos);
         let place = self
             .place
             .get()
@@ -592,7 +597,7 @@ where
         if self.timers.is_empty() {
             return;
         }
-        let now = self.selector.clock().now().as_nanos() / self.tick_nanos;
+        let now = current_tick(&self.selector, self.tick_nanos);
         for _ in 0..self.timers.len() {
             match self.timers.poll_expired(now) {
                 Some((_, value)) => handler.timeout(self, value),
