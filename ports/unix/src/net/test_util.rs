@@ -74,8 +74,14 @@ pub fn assert_cloexec_nonblocking(fd: RawFd) {
 ///
 /// Tests run on parallel threads that open descriptors, so a freed low number can be
 /// taken again before `fcntl` looks at it. The value is therefore moved to a number far
-/// above those in use (`F_DUPFD_CLOEXEC` from 900) before the drop.
+/// above those in use (`F_DUPFD_CLOEXEC` from 900) before the drop, one check at a time.
 pub fn assert_drop_closes<T: From<Fd>>(value: T, into_fd: impl FnOnce(T) -> Fd) {
+    // One check at a time: two checks in parallel would both take numbers from 900
+    // up, and one could reuse the other's just-closed number before it is looked at.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let fd = into_fd(value);
     // SAFETY: `fd` is open; F_DUPFD_CLOEXEC takes the lowest number to use.
     let high = unsafe { libc::fcntl(fd.raw(), libc::F_DUPFD_CLOEXEC, 900) };
