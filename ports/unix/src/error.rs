@@ -40,17 +40,18 @@ pub fn from_errno(code: i32) -> OsError {
 
 fn errno() -> i32 {
     // SAFETY: the errno location is a valid thread-local for the life of the thread.
-    #[cfg(any(target_os = "linux", target_os = "android", target_os = "emscripten"))]
+    // DragonFly's libc names it like glibc's (libc's dragonfly/mod.rs), not like FreeBSD's.
+    #[cfg(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "emscripten",
+        target_os = "dragonfly"
+    ))]
     unsafe {
         *libc::__errno_location()
     }
     // SAFETY: as above.
-    #[cfg(any(
-        target_os = "freebsd",
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "dragonfly"
-    ))]
+    #[cfg(any(target_os = "freebsd", target_os = "macos", target_os = "ios"))]
     unsafe {
         *libc::__error()
     }
