@@ -1,16 +1,16 @@
 //! statio's port for FreeBSD, macOS, NetBSD, OpenBSD and DragonFly: `Kqueue`, a
 //! [`Selector`](statio_core::Selector) over `kqueue(2)`. `#![no_std]`, no allocation; its
-//! only OS dependency is `libc`.
+//! dependencies are `libc` and heapless (the set of registered descriptors).
 //!
 //! ```
-//! # #[cfg(any(target_os = "freebsd", target_os = "macos", target_os = "netbsd",
-//! #     target_os = "openbsd", target_os = "dragonfly"))]
+//! # #[cfg(kqueue)]
 //! # fn main() -> Result<(), statio_core::OsError> {
 //! use core::time::Duration;
 //! use statio_core::{Events, Interest, PollOpt, Selector, Token};
 //! use statio_kqueue::Kqueue;
 //!
-//! let mut kqueue = Kqueue::new()?;
+//! // Up to 64 registered descriptors (the default is 1,024).
+//! let mut kqueue: Kqueue<64> = Kqueue::new()?;
 //! let mut fds = [0; 2];
 //! // SAFETY: `fds` has room for the two descriptors pipe writes.
 //! assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
@@ -24,15 +24,35 @@
 //! let mut events: Events<_, 16> = Events::new();
 //! kqueue.select(&mut events, Some(Duration::from_secs(1)))?;
 //! let event = &events.as_slice()[0];
-//! assert_eq!(Kqueue::token(event), Token(7));
-//! assert!(Kqueue::ready(event).is_readable());
+//! assert_eq!(Kqueue::<64>::token(event), Token(7));
+//! assert!(Kqueue::<64>::ready(event).is_readable());
 //! kqueue.deregister(reader.raw())?;
 //! # Ok(())
 //! # }
-//! # #[cfg(not(any(target_os = "freebsd", target_os = "macos", target_os = "netbsd",
-//! #     target_os = "openbsd", target_os = "dragonfly")))]
+//! # #[cfg(not(kqueue))]
 //! # fn main() {}
 //! ```
+//!
+//! # What has run, and where
+//!
+//! **Nothing in this crate has run on a kqueue kernel yet**: no FreeBSD, macOS, NetBSD,
+//! OpenBSD or DragonFly machine is reachable from where it is developed. What is checked:
+//!
+//! - On the Linux host (`cargo test -p statio-kqueue`): the flag and readiness tables,
+//!   and the registration logic (which changes are sent, how receipts are read and
+//!   validated, duplicates, a full set, the undo of a half-failed call) against a
+//!   scripted `kevent` that answers as FreeBSD's kern_event.c does, plus the quirks
+//!   read in the kernels' sources: FreeBSD's `EPIPE` from a pipe's write filter and its
+//!   dropped pipe-writer filters, a nested kqueue's `EINVAL`, NetBSD's scan order for
+//!   `EV_CLEAR | EV_DISPATCH`, NetBSD 9's missing `EV_RECEIPT`. The fake is a reading of
+//!   the kernels, not the kernels.
+//! - In CI: the crate, its doctest and the conformance suite (tests/conformance)
+//!   type-check and pass clippy for FreeBSD, macOS and NetBSD; the crate and the
+//!   workspace's libraries for OpenBSD and DragonFly (nightly, `-Zbuild-std`).
+//!
+//! The syscalls themselves (`sys.rs`), the waker and the readiness of real sources have
+//! only been read against the kernels, never executed. On a BSD or macOS machine,
+//! `cargo test --workspace` runs the conformance suite for this port.
 //!
 //! # Flags
 //!
@@ -44,15 +64,17 @@
 //! | `Interest::WRITABLE` | `EVFILT_WRITE` | |
 //! | `PollOpt::level()` | (none) | kqueue's default |
 //! | `PollOpt::edge()` | `EV_CLEAR` | the filter's state resets once its event is retrieved |
-//! | `PollOpt::oneshot()` | `EV_DISPATCH` | disabled, not deleted, after one event, as `EPOLLONESHOT`; re-enabled by `reregister` |
+//! | `PollOpt::oneshot()`, edge or not | `EV_DISPATCH` alone | disabled, not deleted, after one event, as `EPOLLONESHOT`; re-enabled by `reregister` |
 //! | (always) | `EV_ADD \| EV_ENABLE \| EV_RECEIPT`; `udata` = the token | one receipt per change carries its own `errno` |
 //!
 //! Oneshot is `EV_DISPATCH` rather than `EV_ONESHOT`: `EV_ONESHOT` deletes the filter
 //! after its event, so a fired oneshot registration could not be told from no
-//! registration, and [`deregister`](statio_core::Selector::deregister) could not say
-//! `NotFound` truthfully. A registration for both directions disarms each filter on its
-//! own: after a readable event the write filter still reports (epoll disarms the whole
-//! descriptor).
+//! registration. Edge + oneshot is `EV_DISPATCH` without `EV_CLEAR`: NetBSD lets
+//! `EV_CLEAR` win and would never disarm it (see translate.rs), and a oneshot filter
+//! fires once whatever its mode. A registration for both directions disarms each filter
+//! on its own (`EV_DISPATCH` acts per knote in every kqueue_scan): after a readable
+//! event the write filter still reports, where `EPOLLONESHOT` disarms the descriptor,
+//! so one arm may dispatch twice.
 //!
 //! What an event reports as [`Ready`](statio_core::Ready). kqueue reports each filter as
 //! its own event, so one event speaks for one direction:
@@ -75,6 +97,26 @@
 //! a socket we shut down for writing ourselves reports `WRITE_CLOSED` while it still reads.
 //! `PRIORITY` is never reported either.
 //!
+//! The same situations on epoll and here (interest both ways), for code that tests
+//! `is_hup()` alone, as mio 0.2 code often does: test `is_read_closed()` as well.
+//!
+//! | situation | epoll | kqueue: read event / write event |
+//! |---|---|---|
+//! | peer `shutdown(SHUT_WR)` or TCP close | `READABLE \| READ_CLOSED` | `READABLE \| READ_CLOSED` / `WRITABLE` |
+//! | socketpair peer closes | `HUP \| WRITE_CLOSED` as well | `READABLE \| READ_CLOSED` / `WRITABLE \| WRITE_CLOSED` |
+//! | TCP reset | `READABLE \| READ_CLOSED \| WRITE_CLOSED \| HUP \| ERROR` | `READABLE \| READ_CLOSED \| ERROR` / `WRITABLE \| WRITE_CLOSED \| ERROR` |
+//! | pipe: last writer closed | `HUP \| READ_CLOSED \| WRITE_CLOSED` | `READABLE \| READ_CLOSED` |
+//! | pipe: reader closed | `WRITABLE \| ERROR` | `WRITABLE \| WRITE_CLOSED` once; FreeBSD then drops the filter |
+//! | UDP error (ICMP) pending | `ERROR` | `READABLE` or `WRITABLE`, no `ERROR` |
+//!
+//! The last row cannot be aligned: FreeBSD's and macOS' filt_soread and filt_sowrite
+//! report a pending `so_error` without `EV_EOF` and put it in `fflags` only with
+//! `EV_EOF`, so the event does not say it. The read or write that follows returns it.
+//!
+//! Edge-triggered reads of a pipe may report again after a partial read with nothing
+//! new written: FreeBSD's pipe_read wakes the reader's own knote (pipeselwakeup). Read
+//! until `WouldBlock`, as with any edge-triggered source.
+//!
 //! # Two events for one descriptor
 //!
 //! A descriptor registered for both directions and ready both ways yields two events in
@@ -82,7 +124,9 @@
 //! dispatches its token twice in that turn (mio does the same on kqueue). They are not
 //! merged: finding the partner of an event costs a search of the batch on every turn,
 //! and the default [`Handler::ready`](statio_core::Handler::ready) calls `readable` for
-//! one and `writable` for the other, as it would for one merged event.
+//! one and `writable` for the other, as it would for one merged event. Size the loop's
+//! `EVENTS` for it: such a source takes two places in the events buffer (what does not
+//! fit waits for the next turn).
 //!
 //! # Batching
 //!
@@ -95,28 +139,37 @@
 //! | `deregister` | `EV_DELETE` read, `EV_DELETE` write |
 //! | `select` | none: `kevent(kq, NULL, 0, events, N, timeout)` |
 //!
+//! A call that fails after adding a filter makes a second `kevent`, deleting what it
+//! added, so that no filter outlives a failed registration. A duplicate, a full set, or
+//! an unknown descriptor for `reregister`/`deregister` is refused without a syscall.
+//!
 //! Each change carries `EV_RECEIPT`, so the kernel applies all of them and answers each
-//! with its own `errno` (kqueue(2)): `ENOENT` from deleting the filter that was never
-//! added is ignored, `ENOENT` from both deletes is `NotFound`, and the first other error
-//! is returned. `reregister` deletes before adding because re-adding an existing filter
-//! keeps its old `EV_CLEAR`/`EV_DISPATCH` on FreeBSD. Changes are not deferred to the
-//! next `select`: an error must reach the call that caused it, and the event loop relies
-//! on a deregistration being complete when `deregister` returns.
+//! with its own `errno` (kqueue(2)). A kernel that does not return exactly one receipt
+//! per change (no `EV_RECEIPT`: NetBSD before 10) is refused with `Unsupported` rather
+//! than misread. `ENOENT` from a delete (a filter never added, or dropped by the kernel)
+//! and `EPIPE` from adding a pipe's write filter (see `Kqueue`'s `register`) are not
+//! errors; the first other error is returned. `reregister` deletes before adding
+//! because re-adding an existing filter keeps its old `EV_CLEAR`/`EV_DISPATCH`.
+//! Changes are not deferred to the next `select`: an error must reach the call that
+//! caused it, and the event loop relies on a deregistration being complete when
+//! `deregister` returns.
 //!
 //! # Kernel notes
 //!
-//! - kqueue cannot add a filter only if it is absent, so registering a descriptor twice
-//!   modifies the first registration instead of failing with `AlreadyExists` as epoll
-//!   does; see `Kqueue`'s `register`.
+//! - kqueue cannot add a filter only if it is absent (adding one that exists modifies
+//!   it), so `Kqueue` keeps its own set of registered descriptors, sized by its const
+//!   generic, to refuse a descriptor registered twice with `AlreadyExists` as epoll does.
 //! - Closing a descriptor removes its filters from every kqueue (kqueue(2)); a `dup`
-//!   does not keep them alive.
+//!   does not keep them alive. Deregister first all the same (see `Kqueue`).
 //! - Timeouts are nanoseconds; the kernel sleeps to its own timer resolution.
 //! - `EINTR` from `kevent` in `select` is returned, not retried.
 //! - NetBSD needs version 10 or later (`EV_RECEIPT`, `EVFILT_USER`, `void *udata`).
-//! - On other operating systems this crate is empty, so a workspace build succeeds; its
-//!   flag translation is unit-tested on any host (`cargo test -p statio-kqueue`).
+//! - A kqueue is not inherited by `fork(2)`: see `Kqueue`.
+//! - On other operating systems this crate is empty, so a workspace build succeeds.
 //!
-//! Sources: kqueue(2) of [FreeBSD], [macOS], [NetBSD] and [OpenBSD].
+//! Sources: kqueue(2) of [FreeBSD], [macOS], [NetBSD] and [OpenBSD]; the kernels' own
+//! sources where the code cites a function (FreeBSD's main branch of 2025, XNU
+//! 11417.101.15, NetBSD kern_event.c 1.140, OpenBSD kern_event.c 1.205).
 //!
 //! [FreeBSD]: https://man.freebsd.org/cgi/man.cgi?query=kqueue&sektion=2
 //! [macOS]: https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/kqueue.2.html
@@ -125,34 +178,25 @@
 #![no_std]
 #![warn(missing_docs)]
 
-/// Keeps each item only on the systems that have kqueue: the one place naming them.
-macro_rules! on_kqueue_systems {
-    ($($item:item)*) => {$(
-        #[cfg(any(
-            target_os = "freebsd",
-            target_os = "macos",
-            target_os = "netbsd",
-            target_os = "openbsd",
-            target_os = "dragonfly"
-        ))]
-        $item
-    )*};
-}
+// `cfg(kqueue)`: FreeBSD, macOS, NetBSD, OpenBSD and DragonFly, named in build.rs.
+#[cfg(kqueue)]
+mod selector;
+#[cfg(kqueue)]
+mod sys;
+#[cfg(kqueue)]
+mod waker;
+#[cfg(kqueue)]
+pub use selector::Kqueue;
+#[cfg(kqueue)]
+pub use sys::KEvent;
+#[cfg(kqueue)]
+pub use waker::KqueueWaker;
 
-on_kqueue_systems! {
-    mod selector;
-    mod waker;
-    pub use selector::{KEvent, Kqueue};
-    pub use waker::KqueueWaker;
-}
-
-// Also built for the unit tests on any host: it needs no kqueue-only libc item.
-#[cfg(any(
-    test,
-    target_os = "freebsd",
-    target_os = "macos",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "dragonfly"
-))]
+// Also built for the unit tests on any host: they need no kqueue-only libc item.
+#[cfg(any(test, kqueue))]
+mod registration;
+#[cfg(any(test, kqueue))]
 mod translate;
+
+#[cfg(test)]
+extern crate std;

@@ -4,33 +4,29 @@
 //!
 //! Kept free of syscalls and of kqueue-only libc items, so the crate's tables are
 //! unit-tested on the Linux host too (`cargo test -p statio-kqueue`). The few constants
-//! it needs come from `sys`: libc's own on the kqueue systems, FreeBSD's documented
+//! it needs come from `constants`: libc's own on the kqueue systems, FreeBSD's documented
 //! values (sys/sys/event.h) everywhere else, where only the unit tests build this module.
 //! Filters are handled as `i32` and flags as `u32`: wide enough for every system's field
 //! types (`i16`/`u16` on FreeBSD, macOS, OpenBSD and DragonFly; `u32` on NetBSD), and
-//! the selector narrows them again when it fills a `kevent`.
+//! `sys.rs` narrows them again when it fills a `kevent`. `errno` values are libc's, which
+//! names them on every Unix.
 
 use core::time::Duration;
 
 use statio_core::{Interest, PollOpt, Ready};
 
-// Also used by the waker, which registers with the same flags.
-use sys::{ENOENT, EV_DELETE, EV_DISPATCH, EV_ENABLE, EV_EOF, EV_ERROR, EV_RECEIPT, EVFILT_WRITE};
-pub(crate) use sys::{EV_ADD, EV_CLEAR, EVFILT_READ, EVFILT_USER};
+pub(crate) use constants::{
+    EV_ADD, EV_CLEAR, EV_DELETE, EV_DISPATCH, EV_ENABLE, EV_EOF, EV_ERROR, EV_RECEIPT, EVFILT_READ,
+    EVFILT_USER, EVFILT_WRITE,
+};
 
 /// The kqueue constants of the target, widened to this module's integer types.
-#[cfg(any(
-    target_os = "freebsd",
-    target_os = "macos",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "dragonfly"
-))]
+#[cfg(kqueue)]
 #[allow(
     clippy::unnecessary_cast,
     reason = "the field types differ per OS: a cast that widens on one is the identity on another"
 )]
-mod sys {
+mod constants {
     // Widening casts only (`i16`/`u32` filters, `u16`/`u32` flags): `From` is not const.
     pub(crate) const EVFILT_READ: i32 = libc::EVFILT_READ as i32;
     pub(crate) const EVFILT_WRITE: i32 = libc::EVFILT_WRITE as i32;
@@ -43,19 +39,12 @@ mod sys {
     pub(crate) const EV_DISPATCH: u32 = libc::EV_DISPATCH as u32;
     pub(crate) const EV_ERROR: u32 = libc::EV_ERROR as u32;
     pub(crate) const EV_EOF: u32 = libc::EV_EOF as u32;
-    pub(crate) const ENOENT: i32 = libc::ENOENT;
 }
 
-/// FreeBSD's values (sys/sys/event.h, sys/sys/errno.h), for the host's unit tests: the
-/// logic under test is the same on every kqueue system, only the numbers differ.
-#[cfg(not(any(
-    target_os = "freebsd",
-    target_os = "macos",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "dragonfly"
-)))]
-mod sys {
+/// FreeBSD's values (sys/sys/event.h), for the host's unit tests: the logic under test
+/// is the same on every kqueue system, only the numbers differ.
+#[cfg(not(kqueue))]
+mod constants {
     pub(crate) const EVFILT_READ: i32 = -1;
     pub(crate) const EVFILT_WRITE: i32 = -2;
     pub(crate) const EVFILT_USER: i32 = -11;
@@ -67,19 +56,37 @@ mod sys {
     pub(crate) const EV_DISPATCH: u32 = 0x0080;
     pub(crate) const EV_ERROR: u32 = 0x4000;
     pub(crate) const EV_EOF: u32 = 0x8000;
-    pub(crate) const ENOENT: i32 = 2;
 }
 
-/// One change to submit for a descriptor: a filter and the `EV_*` flags to apply.
+/// One change to submit: a filter, the `EV_*` flags to apply and the filter's `fflags`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Change {
-    /// `EVFILT_READ` or `EVFILT_WRITE`.
+    /// `EVFILT_READ`, `EVFILT_WRITE`, or the waker's `EVFILT_USER`.
     pub(crate) filter: i32,
-    /// `EV_ADD ...` or `EV_DELETE ...`, always with `EV_RECEIPT`.
+    /// `EV_ADD ...` or `EV_DELETE ...`; a registration's always with `EV_RECEIPT`.
     pub(crate) flags: u32,
+    /// 0, or the waker's `NOTE_TRIGGER`.
+    pub(crate) fflags: u32,
 }
 
 impl Change {
+    const fn new(filter: i32, flags: u32) -> Change {
+        Change {
+            filter,
+            flags,
+            fflags: 0,
+        }
+    }
+
+    /// Deletes `filter`, with a receipt.
+    pub(crate) const fn delete(filter: i32) -> Change {
+        Change::new(filter, EV_DELETE | EV_RECEIPT)
+    }
+
+    pub(crate) fn is_add(self) -> bool {
+        self.flags & EV_ADD != 0
+    }
+
     fn is_delete(self) -> bool {
         self.flags & EV_DELETE != 0
     }
@@ -96,20 +103,18 @@ pub(crate) struct Changes {
 }
 
 impl Changes {
-    const fn new() -> Changes {
+    pub(crate) const fn new() -> Changes {
         Changes {
-            list: [Change {
-                filter: 0,
-                flags: 0,
-            }; MAX_CHANGES],
+            list: [Change::new(0, 0); MAX_CHANGES],
             len: 0,
         }
     }
 
     /// Appends a change. The constructors below push at most two deletes and two adds,
-    /// `MAX_CHANGES`, so the index is always in bounds.
-    fn push(&mut self, filter: i32, flags: u32) {
-        self.list[self.len] = Change { filter, flags };
+    /// `MAX_CHANGES`, and an undo at most one delete per add of a submission, so the
+    /// index is always in bounds.
+    pub(crate) fn push(&mut self, change: Change) {
+        self.list[self.len] = change;
         self.len += 1;
     }
 
@@ -125,28 +130,29 @@ impl Changes {
 /// "Adding an event automatically enables it"): a oneshot filter disabled by
 /// `EV_DISPATCH` must come back on re-registration on every system alike.
 /// Oneshot is `EV_DISPATCH`, not `EV_ONESHOT`: `EV_ONESHOT` deletes the filter after its
-/// event, so a fired oneshot registration could no longer be told from none at all
-/// (`deregister` would have to report `NotFound` or lie); `EV_DISPATCH` only disables it,
-/// which is what `EPOLLONESHOT` does.
+/// event, so a fired oneshot registration could no longer be told from none at all;
+/// `EV_DISPATCH` only disables it, which is what `EPOLLONESHOT` does.
+/// Oneshot drops `EV_CLEAR`, edge or not: NetBSD's kqueue_scan (kern_event.c 1.140)
+/// handles `EV_ONESHOT`, `EV_CLEAR` and `EV_DISPATCH` as an `else if` chain, so with
+/// both flags the knote is cleared and never disabled; and `EV_CLEAR` adds nothing to a
+/// oneshot filter, which fires once and is re-armed by a fresh add (`reregister`).
 const fn add_flags(opt: PollOpt) -> u32 {
-    let mut flags = EV_ADD | EV_ENABLE | EV_RECEIPT;
-    if opt.is_edge() {
-        flags |= EV_CLEAR;
-    }
+    let flags = EV_ADD | EV_ENABLE | EV_RECEIPT;
     if opt.is_oneshot() {
-        flags |= EV_DISPATCH;
+        flags | EV_DISPATCH
+    } else if opt.is_edge() {
+        flags | EV_CLEAR
+    } else {
+        flags
     }
-    flags
 }
-
-const DELETE: u32 = EV_DELETE | EV_RECEIPT;
 
 fn push_adds(changes: &mut Changes, interest: Interest, opt: PollOpt) {
     if interest.is_readable() {
-        changes.push(EVFILT_READ, add_flags(opt));
+        changes.push(Change::new(EVFILT_READ, add_flags(opt)));
     }
     if interest.is_writable() {
-        changes.push(EVFILT_WRITE, add_flags(opt));
+        changes.push(Change::new(EVFILT_WRITE, add_flags(opt)));
     }
 }
 
@@ -163,8 +169,7 @@ pub(crate) fn register_changes(interest: Interest, opt: PollOpt) -> Changes {
 /// filter updates its `udata` and filter data but not its `EV_CLEAR`/`EV_DISPATCH`
 /// flags on FreeBSD (kqueue_register in sys/kern/kern_event.c). A filter added again
 /// checks readiness at once, so a source ready now is reported by the next `select`,
-/// as after `EPOLL_CTL_MOD`. The deletes also tell whether the descriptor was
-/// registered at all (see `outcome`).
+/// as after `EPOLL_CTL_MOD`.
 pub(crate) fn reregister_changes(interest: Interest, opt: PollOpt) -> Changes {
     let mut changes = deregister_changes();
     push_adds(&mut changes, interest, opt);
@@ -174,55 +179,74 @@ pub(crate) fn reregister_changes(interest: Interest, opt: PollOpt) -> Changes {
 /// A deregistration: delete both filters; the one never added answers `ENOENT`.
 pub(crate) fn deregister_changes() -> Changes {
     let mut changes = Changes::new();
-    changes.push(EVFILT_READ, DELETE);
-    changes.push(EVFILT_WRITE, DELETE);
+    changes.push(Change::delete(EVFILT_READ));
+    changes.push(Change::delete(EVFILT_WRITE));
     changes
 }
 
-/// What the receipts of one submission say.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    /// Every change applied.
-    Done,
-    /// Every delete answered `ENOENT`: the descriptor had no filter in this kqueue.
-    NotRegistered,
-    /// The first change that failed for a real reason, with its `errno`.
-    Failed(i32),
+/// One entry `kevent` returned for a submission: its `flags` and `data`, widened.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Receipt {
+    /// `EV_ERROR` on a receipt; on macOS with the change's own flags kept.
+    pub(crate) flags: u32,
+    /// The change's `errno`, 0 on success.
+    pub(crate) data: i64,
 }
 
-/// Reads the receipts of `changes`, one `(flags, data)` per change in submission order.
+/// The `errno` of each of `changes` changes, 0 for success, in submission order; `None`
+/// unless every change got its receipt.
 ///
-/// With `EV_RECEIPT`, each change comes back as an entry with `EV_ERROR` set and `data`
-/// holding its `errno`, 0 on success (kqueue(2) of FreeBSD, macOS, NetBSD, OpenBSD).
-/// FreeBSD overwrites the receipt's flags with `EV_ERROR` alone, so the kind of change
-/// is taken from `changes`, by position. `ENOENT` from a delete means that filter was not
-/// added (a reader-only registration has no write filter): not an error, unless every
-/// delete says so.
-pub(crate) fn outcome(
-    changes: &[Change],
-    receipts: impl IntoIterator<Item = (u32, i64)>,
-) -> Outcome {
-    let mut deletes = 0;
-    let mut missing = 0;
-    for (change, (flags, data)) in changes.iter().zip(receipts) {
-        let errno = if flags & EV_ERROR != 0 { data } else { 0 };
-        // errno values are small positive ints; anything else is not one.
-        let errno = i32::try_from(errno).unwrap_or(i32::MAX);
-        if change.is_delete() {
-            deletes += 1;
-            if errno == ENOENT {
-                missing += 1;
-                continue;
-            }
-        }
-        if errno != 0 {
-            return Outcome::Failed(errno);
-        }
+/// With `EV_RECEIPT`, each change comes back as one entry, in order, with `EV_ERROR` set
+/// and `data` holding its `errno` (kqueue(2) of FreeBSD, macOS, NetBSD 10, OpenBSD).
+/// FreeBSD's kqueue_kevent overwrites the entry's flags with `EV_ERROR` and XNU's
+/// kevent_register ORs it in, so only that bit is read. A kernel without `EV_RECEIPT`
+/// (NetBSD before 10: kevent1 in kern_event.c 1.76 answers failed changes only, then
+/// scans pending events into the rest of the list) returns fewer entries, or events
+/// without `EV_ERROR`: refused here, rather than misread as receipts.
+pub(crate) fn receipt_errnos(changes: usize, receipts: &[Receipt]) -> Option<[i32; MAX_CHANGES]> {
+    if receipts.len() != changes || changes > MAX_CHANGES {
+        return None;
     }
-    if deletes > 0 && missing == deletes {
-        Outcome::NotRegistered
-    } else {
-        Outcome::Done
+    let mut errnos = [0; MAX_CHANGES];
+    for (errno, receipt) in errnos.iter_mut().zip(receipts) {
+        if receipt.flags & EV_ERROR == 0 {
+            return None;
+        }
+        // errno values are small positive ints; anything else is not one.
+        *errno = i32::try_from(receipt.data).unwrap_or(i32::MAX);
+    }
+    Some(errnos)
+}
+
+/// What one change's receipt means for the registration.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// The change took effect.
+    Applied,
+    /// It failed in a way that leaves the registration as asked (see `verdict`).
+    Ignored,
+    /// It failed: the call reports this `errno`.
+    Failed,
+}
+
+/// Reads one change's `errno` (from `receipt_errnos`).
+///
+/// - `ENOENT` from a delete: that filter is gone already. It was never added (a
+///   reader-only registration has no write filter), or the kernel dropped it: FreeBSD's
+///   pipeclose (sys_pipe.c) clears a pipe writer's knote when the reader closes
+///   (knlist_clear; knlist_cleardel marks it `EV_ONESHOT`, and kqueue_scan drops it once
+///   delivered), and closing a descriptor drops its knotes everywhere. mio ignores it too.
+/// - `EPIPE` from adding the write filter: FreeBSD's pipe_kqfilter (and macOS 10.10 and
+///   10.11's) refuses it on a pipe whose reader is gone, where epoll accepts the pipe.
+///   Ignored, as mio (tokio-rs/mio#582) and polling do: the registration stands without
+///   a write filter, so no `WRITABLE` event comes for it, and the next write fails with
+///   `BrokenPipe` (current macOS adds the filter and reports `WRITE_CLOSED` instead).
+pub(crate) fn verdict(change: Change, errno: i32) -> Verdict {
+    match errno {
+        0 => Verdict::Applied,
+        libc::ENOENT if change.is_delete() => Verdict::Ignored,
+        libc::EPIPE if change.is_add() && change.filter == EVFILT_WRITE => Verdict::Ignored,
+        _ => Verdict::Failed,
     }
 }
 
@@ -278,14 +302,7 @@ mod tests {
         PollOpt::edge().with_oneshot(),
     ];
 
-    fn change(filter: i32, flags: u32) -> Change {
-        Change { filter, flags }
-    }
-
     const ADD: u32 = EV_ADD | EV_ENABLE | EV_RECEIPT;
-
-    /// A receipt's `(flags, data)`.
-    type Receipt = (u32, i64);
 
     #[test]
     fn register_adds_one_filter_per_wanted_direction() {
@@ -293,25 +310,26 @@ mod tests {
             (
                 Interest::READABLE,
                 PollOpt::level(),
-                &[change(EVFILT_READ, ADD)][..],
+                &[Change::new(EVFILT_READ, ADD)][..],
             ),
             (
                 Interest::WRITABLE,
                 PollOpt::edge(),
-                &[change(EVFILT_WRITE, ADD | EV_CLEAR)][..],
+                &[Change::new(EVFILT_WRITE, ADD | EV_CLEAR)][..],
             ),
             (
                 Interest::BOTH,
                 PollOpt::oneshot(),
                 &[
-                    change(EVFILT_READ, ADD | EV_DISPATCH),
-                    change(EVFILT_WRITE, ADD | EV_DISPATCH),
+                    Change::new(EVFILT_READ, ADD | EV_DISPATCH),
+                    Change::new(EVFILT_WRITE, ADD | EV_DISPATCH),
                 ][..],
             ),
+            // Issue 16 B3: no EV_CLEAR next to EV_DISPATCH (NetBSD lets it win).
             (
                 Interest::READABLE,
                 PollOpt::edge().with_oneshot(),
-                &[change(EVFILT_READ, ADD | EV_CLEAR | EV_DISPATCH)][..],
+                &[Change::new(EVFILT_READ, ADD | EV_DISPATCH)][..],
             ),
         ];
         for (interest, opt, want) in table {
@@ -322,7 +340,7 @@ mod tests {
 
     #[test]
     fn reregister_deletes_both_then_adds_the_wanted() {
-        let delete_both = [change(EVFILT_READ, DELETE), change(EVFILT_WRITE, DELETE)];
+        let delete_both = [Change::delete(EVFILT_READ), Change::delete(EVFILT_WRITE)];
         for opt in ALL_OPTS {
             for interest in [Interest::READABLE, Interest::WRITABLE, Interest::BOTH] {
                 let changes = reregister_changes(interest, opt);
@@ -346,36 +364,58 @@ mod tests {
     }
 
     #[test]
-    fn receipts_ignore_a_missing_filter_but_not_a_missing_registration() {
-        let dereg = deregister_changes();
-        let rereg = reregister_changes(Interest::READABLE, PollOpt::level());
-        let ok = (EV_ERROR, 0);
-        let enoent = (EV_ERROR, i64::from(ENOENT));
-        let ebadf = (EV_ERROR, 9);
-        let table: [(&Changes, &[Receipt], Outcome); 8] = [
-            (&dereg, &[ok, ok], Outcome::Done),
-            // A reader-only registration has no write filter.
-            (&dereg, &[ok, enoent], Outcome::Done),
-            (&dereg, &[enoent, ok], Outcome::Done),
-            (&dereg, &[enoent, enoent], Outcome::NotRegistered),
-            // A closed descriptor: the first real error wins.
-            (&dereg, &[ebadf, ebadf], Outcome::Failed(9)),
-            (&rereg, &[ok, enoent, ok], Outcome::Done),
-            (&rereg, &[enoent, enoent, ok], Outcome::NotRegistered),
-            // ENOENT from an add is a real error (not that an add can say it).
-            (&rereg, &[ok, ok, enoent], Outcome::Failed(ENOENT)),
+    fn receipts_are_one_ev_error_entry_per_change() {
+        // FreeBSD, NetBSD and OpenBSD overwrite the flags; XNU ORs EV_ERROR in.
+        let freebsd = |data| Receipt {
+            flags: EV_ERROR,
+            data,
+        };
+        let xnu = |data| Receipt {
+            flags: ADD | EV_ERROR,
+            data,
+        };
+        // An event scanned into the list by a kernel without EV_RECEIPT.
+        let event = Receipt {
+            flags: EV_CLEAR,
+            data: 5,
+        };
+        type Errnos = Option<[i32; MAX_CHANGES]>;
+        let table: [(usize, &[Receipt], Errnos); 7] = [
+            (2, &[freebsd(0), freebsd(2)], Some([0, 2, 0, 0])),
+            (2, &[xnu(0), xnu(9)], Some([0, 9, 0, 0])),
+            (1, &[freebsd(i64::MAX)], Some([i32::MAX, 0, 0, 0])),
+            // Issue 16 R1: too few entries, or an entry that is not a receipt.
+            (2, &[freebsd(0)], None),
+            (1, &[], None),
+            (2, &[freebsd(0), event], None),
+            (1, &[event], None),
         ];
         for (changes, receipts, want) in table {
-            let got = outcome(changes.as_slice(), receipts.iter().copied());
-            assert_eq!(got, want, "{receipts:?}");
+            assert_eq!(receipt_errnos(changes, receipts), want, "{receipts:?}");
         }
-        // Adds alone never mean "not registered".
-        let reg = register_changes(Interest::BOTH, PollOpt::level());
-        assert_eq!(outcome(reg.as_slice(), [ok, ok]), Outcome::Done);
-        assert_eq!(
-            outcome(reg.as_slice(), [ok, (EV_ERROR, 12)]),
-            Outcome::Failed(12)
-        );
+    }
+
+    #[test]
+    fn verdicts_ignore_a_missing_filter_and_a_refused_pipe_writer_only() {
+        let read = Change::new(EVFILT_READ, ADD);
+        let write = Change::new(EVFILT_WRITE, ADD);
+        let delete = Change::delete(EVFILT_WRITE);
+        let table = [
+            (read, 0, Verdict::Applied),
+            (delete, 0, Verdict::Applied),
+            // Issue 16 B5: a filter never added, or dropped by the kernel.
+            (delete, libc::ENOENT, Verdict::Ignored),
+            (delete, libc::EBADF, Verdict::Failed),
+            // Issue 16 B4: the write filter of a pipe whose reader is gone.
+            (write, libc::EPIPE, Verdict::Ignored),
+            (read, libc::EPIPE, Verdict::Failed),
+            (write, libc::EINVAL, Verdict::Failed),
+            // ENOENT from an add is a real error (not that an add can say it).
+            (write, libc::ENOENT, Verdict::Failed),
+        ];
+        for (change, errno, want) in table {
+            assert_eq!(verdict(change, errno), want, "{change:?} errno {errno}");
+        }
     }
 
     #[test]

@@ -11,22 +11,25 @@
 //! `EV_RECEIPT`, which the selector needs anyway) from NetBSD 10.
 
 use statio_core::{OsError, Token, Wake};
-use statio_unix::Fd;
-use statio_unix::error::check_retry;
+#[cfg(target_os = "openbsd")]
+use statio_unix::{Fd, error::check_retry};
 
-#[cfg(not(target_os = "openbsd"))]
-use crate::selector::new_kevent;
+use crate::registration::Kevent;
+use crate::sys::KqueueFd;
+#[cfg(target_os = "openbsd")]
+use crate::sys::dup;
 #[cfg(target_os = "openbsd")]
 use crate::translate::EVFILT_READ;
 #[cfg(not(target_os = "openbsd"))]
 use crate::translate::EVFILT_USER;
-use crate::translate::{EV_ADD, EV_CLEAR};
+use crate::translate::{Change, EV_ADD, EV_CLEAR};
 
 /// Wakes a [`Kqueue`](crate::Kqueue)'s current or next `select`, with an event under
 /// [`Token::WAKER`].
 ///
 /// On FreeBSD, macOS, NetBSD and DragonFly it owns a `dup` of the kqueue descriptor
-/// (so it stays valid if the `Kqueue` is dropped first) and triggers an `EVFILT_USER`
+/// (so it stays valid if the `Kqueue` is dropped first, and keeps the kqueue open until
+/// the waker drops: see [`Kqueue`](crate::Kqueue)) and triggers an `EVFILT_USER`
 /// event registered with `EV_CLEAR`: each trigger is reported once, and triggers
 /// before the next `select` coalesce into one event. On OpenBSD it owns `dup`s of both
 /// ends of a pipe whose read end the kqueue watches; keeping the read end open means a
@@ -34,20 +37,15 @@ use crate::translate::{EV_ADD, EV_CLEAR};
 #[derive(Debug)]
 #[doc(alias = "EVFILT_USER", alias = "NOTE_TRIGGER")]
 pub struct KqueueWaker {
+    /// Keeps the kqueue open while the waker lives (see `Kqueue`); a channel that
+    /// detaches when its loop drops would release it (issue 14).
     #[cfg(not(target_os = "openbsd"))]
-    kq: Fd,
+    kq: KqueueFd,
     #[cfg(target_os = "openbsd")]
     writer: Fd,
     /// Held open only, never read: see the type's docs.
     #[cfg(target_os = "openbsd")]
     _reader: Fd,
-}
-
-/// Duplicates `fd`, close-on-exec, for a waker to own.
-fn dup(fd: &Fd) -> Result<Fd, OsError> {
-    // SAFETY: F_DUPFD_CLOEXEC takes an int argument and touches no memory; a
-    // non-negative result is a new descriptor that nothing else owns.
-    unsafe { Fd::from_syscall(libc::fcntl(fd.raw(), libc::F_DUPFD_CLOEXEC, 0)) }
 }
 
 /// The `EVFILT_USER` identifier of the waker: user events have an identifier space of
@@ -59,32 +57,24 @@ const WAKER_IDENT: usize = 0;
 #[cfg(not(target_os = "openbsd"))]
 impl KqueueWaker {
     /// Duplicates `kq` and adds the user event to it.
-    pub(crate) fn new(kq: &Fd) -> Result<KqueueWaker, OsError> {
-        let kq = dup(kq)?;
-        let flags = EV_ADD | EV_CLEAR;
-        let add = new_kevent(WAKER_IDENT, EVFILT_USER, flags, 0, Token::WAKER);
-        let waker = KqueueWaker { kq };
-        waker.submit(&add)?;
+    pub(crate) fn new(kq: &KqueueFd) -> Result<KqueueWaker, OsError> {
+        let waker = KqueueWaker {
+            kq: kq.try_clone()?,
+        };
+        waker.submit(Change {
+            filter: EVFILT_USER,
+            flags: EV_ADD | EV_CLEAR,
+            fflags: 0,
+        })?;
         Ok(waker)
     }
 
     /// Applies one change; with no room for receipts, its error comes back as `errno`
     /// (kqueue(2)).
-    fn submit(&self, change: &libc::kevent) -> Result<(), OsError> {
-        check_retry(|| {
-            // SAFETY: reads one kevent from a live reference, writes none; NULL timeout.
-            unsafe {
-                libc::kevent(
-                    self.kq.raw(),
-                    change,
-                    1,
-                    core::ptr::null_mut(),
-                    0,
-                    core::ptr::null(),
-                )
-            }
-        })
-        .map(drop)
+    fn submit(&self, change: Change) -> Result<(), OsError> {
+        self.kq
+            .kevent(WAKER_IDENT, Token::WAKER, &[change], &mut [])
+            .map(drop)
     }
 }
 
@@ -101,14 +91,11 @@ impl Wake for KqueueWaker {
     /// descriptor; `EINTR` is retried.
     #[doc(alias = "kevent")]
     fn wake(&self) -> Result<(), OsError> {
-        let trigger = new_kevent(
-            WAKER_IDENT,
-            EVFILT_USER,
-            0,
-            libc::NOTE_TRIGGER,
-            Token::WAKER,
-        );
-        self.submit(&trigger)
+        self.submit(Change {
+            filter: EVFILT_USER,
+            flags: 0,
+            fflags: libc::NOTE_TRIGGER,
+        })
     }
 }
 
@@ -125,7 +112,7 @@ pub(crate) struct WakePipe {
 impl WakePipe {
     /// A non-blocking, close-on-exec pipe whose read end `kq` watches under
     /// [`Token::WAKER`], edge-triggered.
-    pub(crate) fn new(kq: &Fd) -> Result<WakePipe, OsError> {
+    pub(crate) fn new(kq: &KqueueFd) -> Result<WakePipe, OsError> {
         let mut fds = [0; 2];
         // SAFETY: `fds` has room for the two descriptors pipe2 writes.
         statio_unix::error::check(unsafe {
@@ -133,23 +120,13 @@ impl WakePipe {
         })?;
         // SAFETY: pipe2 succeeded: both are new descriptors that nothing else owns.
         let (reader, writer) = unsafe { (Fd::from_raw(fds[0]), Fd::from_raw(fds[1])) };
-        // Non-negative: pipe2 returned it.
-        let ident = reader.raw() as usize;
-        let flags = EV_ADD | EV_CLEAR;
-        let add = crate::selector::new_kevent(ident, EVFILT_READ, flags, 0, Token::WAKER);
-        check_retry(|| {
-            // SAFETY: reads one kevent from a live local, writes none; NULL timeout.
-            unsafe {
-                libc::kevent(
-                    kq.raw(),
-                    &add,
-                    1,
-                    core::ptr::null_mut(),
-                    0,
-                    core::ptr::null(),
-                )
-            }
-        })?;
+        let add = Change {
+            filter: EVFILT_READ,
+            flags: EV_ADD | EV_CLEAR,
+            fflags: 0,
+        };
+        // Non-negative: pipe2 returned it. No room for receipts: an error is `errno`.
+        kq.kevent(reader.raw() as usize, Token::WAKER, &[add], &mut [])?;
         Ok(WakePipe { reader, writer })
     }
 
