@@ -85,3 +85,11 @@ macro_rules! conformance {
 conformance!(epoll, statio::ports::epoll::Epoll);
 #[cfg(unix)]
 conformance!(poll, statio::ports::poll::Poll);
+#[cfg(any(
+    target_os = "freebsd",
+    target_os = "macos",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly"
+))]
+conformance!(kqueue, statio::ports::kqueue::Kqueue);
