@@ -46,9 +46,9 @@
 //!   dropped pipe-writer filters, a nested kqueue's `EINVAL`, NetBSD's scan order for
 //!   `EV_CLEAR | EV_DISPATCH`, NetBSD 9's missing `EV_RECEIPT`. The fake is a reading of
 //!   the kernels, not the kernels.
-//! - In CI: the crate, its doctest and the conformance suite (tests/conformance)
-//!   type-check and pass clippy for FreeBSD, macOS and NetBSD; the crate and the
-//!   workspace's libraries for OpenBSD and DragonFly (nightly, `-Zbuild-std`).
+//! - In CI: the workspace, the conformance suite (tests/conformance) included,
+//!   type-checks and passes clippy for FreeBSD, macOS and NetBSD; for OpenBSD and
+//!   DragonFly (nightly, `-Zbuild-std`) it type-checks, and its libraries pass clippy.
 //!
 //! The syscalls themselves (`sys.rs`), the waker and the readiness of real sources have
 //! only been read against the kernels, never executed. On a BSD or macOS machine,
