@@ -164,6 +164,8 @@
 //! - Timeouts are nanoseconds; the kernel sleeps to its own timer resolution.
 //! - `EINTR` from `kevent` in `select` is returned, not retried.
 //! - NetBSD needs version 10 or later (`EV_RECEIPT`, `EVFILT_USER`, `void *udata`).
+//! - DragonFly's kernel was not read, only its headers through libc: a kernel that does
+//!   not answer each change with a receipt is refused with `Unsupported`, never misread.
 //! - A kqueue is not inherited by `fork(2)`: see `Kqueue`.
 //! - On other operating systems this crate is empty, so a workspace build succeeds.
 //!
