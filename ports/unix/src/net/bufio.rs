@@ -125,25 +125,15 @@ pub(crate) fn writev(fd: &Fd, first: &[u8], second: &[u8]) -> Result<Option<usiz
 
 #[cfg(test)]
 mod tests {
-    use statio_core::buf::{Buf, MutBuf, MutSliceBuf, RingBuf, SliceBuf};
+    use statio_core::buf::{Buf, MutSliceBuf, SliceBuf};
 
     use crate::net::test_util::*;
     use crate::net::{UnixStream, pipe};
 
-    /// A ring of 8 holding "ef" at offsets 4..6: its free space wraps (6..8, 0..4).
-    fn wrapped_ring() -> RingBuf<8> {
-        let mut ring = RingBuf::new();
-        ring.write_slice(b"abcdef");
-        ring.advance(4);
-        let (first, second) = ring.chunks_mut();
-        assert_eq!((first.len(), second.len()), (2, 4));
-        ring
-    }
-
     #[test]
     fn socket_reads_into_both_regions_and_writes_from_both() {
         let (a, b) = UnixStream::pair().unwrap();
-        let mut ring = wrapped_ring();
+        let mut ring = ring_with_wrapped_room();
         assert_eq!(a.try_write(b"0123456789").unwrap(), Some(10));
         let n = when_readable(b.as_raw_fd(), || b.try_read_buf(&mut ring));
         assert_eq!(n, 6, "one readv fills both free regions");
@@ -169,7 +159,7 @@ mod tests {
     #[test]
     fn would_block_leaves_the_buffer_alone() {
         let (a, _b) = UnixStream::pair().unwrap();
-        let mut ring = wrapped_ring();
+        let mut ring = ring_with_wrapped_room();
         assert_eq!(a.try_read_buf(&mut ring).unwrap(), None);
         assert_eq!(ring.len(), 2);
         // Fill the socket, then a buffered write would block and consumes nothing.
@@ -183,7 +173,7 @@ mod tests {
     #[test]
     fn pipe_reads_and_writes_wrapped_rings() {
         let (rx, tx) = pipe().unwrap();
-        let mut ring = wrapped_ring();
+        let mut ring = ring_with_wrapped_room();
         assert_eq!(
             tx.try_write_buf(&mut SliceBuf::new(b"0123456789")).unwrap(),
             Some(10)

@@ -124,3 +124,85 @@ pub(crate) unsafe fn send_from<B: Buf + ?Sized>(
     }))?;
     Ok(n.map(|n| buf.advance(n as usize)))
 }
+
+/// Gives `$ty`, a datagram socket whose `fd` field is an [`Fd`] and whose own
+/// `recv_from_buf` gives the sender as a `$addr`, the calls that do not name an address,
+/// documented once: `send`, `recv`, `recv_from`, `send_buf`, `recv_buf`.
+macro_rules! datagram_socket {
+    ($ty:ty, $addr:ty) => {
+        impl $ty {
+            /// Sends one datagram to the connected peer (`send`); `Ok(None)` when there is
+            /// no room (the send buffer, or a Unix peer's queue, is full).
+            ///
+            /// # Errors
+            /// `NotConnected` (`EDESTADDRREQ` on some systems) before `connect`;
+            /// `ConnectionRefused` once the peer is gone (UDP: an earlier datagram drew
+            /// an ICMP port unreachable); `EMSGSIZE` when too big for one datagram.
+            pub fn send(&self, buf: &[u8]) -> $crate::net::Result<Option<usize>> {
+                $crate::net::socket::send(&self.fd, buf)
+            }
+
+            /// Receives one datagram into `buf` (`recvmsg`): how much landed and
+            /// whether it was truncated; `Ok(None)` when none is queued. On a connected
+            /// socket, only datagrams from its peer arrive.
+            ///
+            /// # Errors
+            /// `InvalidInput` (`EINVAL`) for an empty `buf`, without a call: the
+            /// datagram stays queued (see [no room](crate::net#no-room-is-an-error)).
+            /// `ConnectionRefused` on a connected UDP socket whose earlier datagram drew
+            /// an ICMP port unreachable; what else `recvmsg` refused.
+            #[doc(alias = "recvmsg", alias = "MSG_TRUNC")]
+            pub fn recv(
+                &self,
+                buf: &mut [u8],
+            ) -> $crate::net::Result<Option<$crate::net::Received>> {
+                self.recv_buf(&mut statio_core::buf::MutSliceBuf::new(buf))
+            }
+
+            /// Receives one datagram into `buf` with its sender's address, as
+            /// [`recv`](Self::recv) does.
+            ///
+            /// # Errors
+            /// As [`recv`](Self::recv).
+            #[doc(alias = "recvfrom")]
+            pub fn recv_from(
+                &self,
+                buf: &mut [u8],
+            ) -> $crate::net::Result<Option<($crate::net::Received, $addr)>> {
+                self.recv_from_buf(&mut statio_core::buf::MutSliceBuf::new(buf))
+            }
+
+            /// Sends `buf`'s filled space as one datagram to the connected peer and
+            /// consumes it (`sendmsg`, two `iovec`s when a ring's filled space wraps);
+            /// an empty `buf` sends an empty datagram.
+            ///
+            /// # Errors
+            /// As [`send`](Self::send); on `EMSGSIZE` nothing is consumed.
+            pub fn send_buf<B: statio_core::buf::Buf + ?Sized>(
+                &self,
+                buf: &mut B,
+            ) -> $crate::net::Result<Option<usize>> {
+                // SAFETY: a null name sends to the connected peer.
+                unsafe { $crate::net::datagram::send_from(&self.fd, buf, core::ptr::null(), 0) }
+            }
+
+            /// Receives one datagram into `buf`'s free space and commits what landed, as
+            /// [`recv`](Self::recv) does into a slice (one `recvmsg`, two `iovec`s when
+            /// a ring's free space wraps).
+            ///
+            /// # Errors
+            /// `InvalidInput` (`EINVAL`) for a full `buf`, without a call; otherwise as
+            /// [`recv`](Self::recv).
+            pub fn recv_buf<B: statio_core::buf::MutBuf + ?Sized>(
+                &self,
+                buf: &mut B,
+            ) -> $crate::net::Result<Option<$crate::net::Received>> {
+                let (name, name_len) = (core::ptr::null_mut(), core::ptr::null_mut());
+                // SAFETY: a null name asks for no address.
+                unsafe { $crate::net::datagram::recv_into(&self.fd, buf, name, name_len) }
+            }
+        }
+    };
+}
+
+pub(crate) use datagram_socket;

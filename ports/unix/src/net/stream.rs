@@ -388,18 +388,12 @@ mod tests {
         );
 
         // Two regions each way: sendmsg/writev from a wrapped ring, readv into one.
-        let mut out: RingBuf<8> = RingBuf::new();
-        out.write_slice(b"abcdefgh");
-        out.advance(5);
-        out.write_slice(b"ijk");
-        assert_eq!(out.chunks(), (&b"fgh"[..], &b"ijk"[..]));
+        let mut out = ring_with_wrapped_data();
         assert_eq!(writer.try_write_buf(&mut out).unwrap(), Some(6));
-        let mut inn: RingBuf<8> = RingBuf::new();
-        inn.write_slice(b"0123456");
-        inn.advance(6);
+        let mut inn = ring_with_wrapped_room();
         let n = when_readable(fd, || reader.try_read_buf(&mut inn));
         assert_eq!(n, 6);
-        assert_eq!(inn.chunks(), (&b"6f"[..], &b"ghijk"[..]));
+        assert_eq!(inn.chunks(), (&b"efef"[..], &b"ghij"[..]));
         assert_eq!(
             writer.try_write_buf(&mut out).unwrap(),
             Some(0),

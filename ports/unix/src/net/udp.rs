@@ -4,11 +4,11 @@
 use core::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use statio_core::OsError;
-use statio_core::buf::{Buf, MutBuf, MutSliceBuf};
+use statio_core::buf::{Buf, MutBuf};
 
 use crate::Fd;
 use crate::net::addr::{self, RawAddr};
-use crate::net::datagram::{self, Received};
+use crate::net::datagram::{self, Received, datagram_socket};
 use crate::net::options::{buffer_options, inet_options};
 use crate::net::socket::{self, set_flag, set_opt};
 use crate::net::tcp::domain_of;
@@ -128,27 +128,6 @@ impl UdpSocket {
         socket::connect_inet(&self.fd, &addr)
     }
 
-    /// Sends one datagram to the connected peer; `Ok(None)` when the send buffer is full.
-    ///
-    /// # Errors
-    /// `NotConnected` (`EDESTADDRREQ` on some systems) before [`connect`](Self::connect);
-    /// `ConnectionRefused` when an earlier datagram drew an ICMP port unreachable.
-    pub fn send(&self, buf: &[u8]) -> Result<Option<usize>> {
-        socket::send(&self.fd, buf)
-    }
-
-    /// Receives one datagram from the connected peer into `buf` (`recvmsg`): how much
-    /// landed and whether it was truncated; `Ok(None)` when none is queued.
-    ///
-    /// # Errors
-    /// `InvalidInput` (`EINVAL`) for an empty `buf`, without a call: the datagram stays
-    /// queued. `ConnectionRefused` when an earlier datagram drew an ICMP port
-    /// unreachable.
-    #[doc(alias = "recvmsg", alias = "MSG_TRUNC")]
-    pub fn recv(&self, buf: &mut [u8]) -> Result<Option<Received>> {
-        self.recv_buf(&mut MutSliceBuf::new(buf))
-    }
-
     /// Sends one datagram to `target`; `Ok(None)` when the send buffer is full.
     ///
     /// # Errors
@@ -159,28 +138,6 @@ impl UdpSocket {
         let (raw, len) = RawAddr::new(&target);
         // SAFETY: `raw` holds a sockaddr of `len` bytes.
         unsafe { socket::send_to_raw(&self.fd, buf, raw.as_ptr(), len) }
-    }
-
-    /// Receives one datagram into `buf`, with its sender's address, as
-    /// [`recv`](Self::recv) does.
-    ///
-    /// # Errors
-    /// As [`recv`](Self::recv).
-    #[doc(alias = "recvfrom")]
-    pub fn recv_from(&self, buf: &mut [u8]) -> Result<Option<(Received, SocketAddr)>> {
-        self.recv_from_buf(&mut MutSliceBuf::new(buf))
-    }
-
-    /// Sends `buf`'s filled space as one datagram to the connected peer and consumes it
-    /// (`sendmsg`, two `iovec`s when a ring's filled space wraps); an empty `buf` sends
-    /// an empty datagram. `Ok(None)` when the send buffer is full.
-    ///
-    /// # Errors
-    /// As [`send`](Self::send); `EMSGSIZE` when too big for one datagram (nothing is
-    /// consumed).
-    pub fn send_buf<B: Buf + ?Sized>(&self, buf: &mut B) -> Result<Option<usize>> {
-        // SAFETY: a null name sends to the connected peer.
-        unsafe { datagram::send_from(&self.fd, buf, core::ptr::null(), 0) }
     }
 
     /// Sends `buf`'s filled space as one datagram to `target` and consumes it, as
@@ -196,19 +153,6 @@ impl UdpSocket {
         let (raw, len) = RawAddr::new(&target);
         // SAFETY: `raw` holds a sockaddr of `len` bytes.
         unsafe { datagram::send_from(&self.fd, buf, raw.as_ptr(), len) }
-    }
-
-    /// Receives one datagram into `buf`'s free space and commits what landed, as
-    /// [`recv`](Self::recv) does into a slice (one `recvmsg`, two `iovec`s when a ring's
-    /// free space wraps).
-    ///
-    /// # Errors
-    /// `InvalidInput` (`EINVAL`) for a full `buf`, without a call; otherwise as
-    /// [`recv`](Self::recv).
-    pub fn recv_buf<B: MutBuf + ?Sized>(&self, buf: &mut B) -> Result<Option<Received>> {
-        let (name, name_len) = (core::ptr::null_mut(), core::ptr::null_mut());
-        // SAFETY: a null name asks for no address.
-        unsafe { datagram::recv_into(&self.fd, buf, name, name_len) }
     }
 
     /// Receives one datagram into `buf`'s free space with its sender's address, as
@@ -358,6 +302,7 @@ impl UdpSocket {
 }
 
 fd_type!(UdpSocket);
+datagram_socket!(UdpSocket, SocketAddr);
 
 fn ip_mreq(group: Ipv4Addr, interface: Ipv4Addr) -> libc::ip_mreq {
     libc::ip_mreq {
@@ -558,24 +503,15 @@ mod tests {
         let a = UdpSocket::bind(localhost()).unwrap();
         let b = UdpSocket::bind(localhost()).unwrap();
         let (a_addr, b_addr) = (a.local_addr().unwrap(), b.local_addr().unwrap());
-        // "efghij" wrapped around the end of an 8-byte ring: one datagram, two regions.
-        let mut out: RingBuf<8> = RingBuf::new();
-        out.write_slice(b"abcdefgh");
-        out.advance(4);
-        out.write_slice(b"ij");
-        assert_eq!(out.chunks(), (&b"efgh"[..], &b"ij"[..]));
+        // One datagram from two regions, into two regions.
+        let mut out = ring_with_wrapped_data();
         assert_eq!(a.send_to_buf(&mut out, b_addr).unwrap(), Some(6));
         assert!(out.is_empty());
-        // Into a ring whose free space wraps: both regions in one recvmsg.
-        let mut inn: RingBuf<8> = RingBuf::new();
-        inn.write_slice(b"xxxxxx");
-        inn.advance(6);
-        inn.write_slice(b"yy");
+        let mut inn = ring_with_wrapped_room();
         let (got, from) = when_readable(b.as_raw_fd(), || b.recv_from_buf(&mut inn));
         assert_eq!((got, from), (whole(6), a_addr));
-        let mut all = [0u8; 8];
-        assert_eq!(inn.read_slice(&mut all), 8);
-        assert_eq!(&all, b"yyefghij");
+        assert_eq!(inn.chunks(), (&b"efef"[..], &b"ghij"[..]));
+        inn.advance(8);
         // Connected: an empty buffer sends an empty datagram.
         b.connect(a_addr).unwrap();
         assert_eq!(b.send_buf(&mut SliceBuf::new(b"")).unwrap(), Some(0));

@@ -2,11 +2,11 @@
 //! I/O, named as the stream sockets are (see [`UnixAddr`]).
 
 use statio_core::OsError;
-use statio_core::buf::{Buf, MutBuf, MutSliceBuf};
+use statio_core::buf::{Buf, MutBuf};
 
 use crate::Fd;
 use crate::net::addr::UnixAddr;
-use crate::net::datagram::{self, Received};
+use crate::net::datagram::{self, Received, datagram_socket};
 use crate::net::options::buffer_options;
 use crate::net::socket;
 use crate::net::unix::{bind, connect, local_addr, peer_addr};
@@ -89,27 +89,6 @@ impl UnixDatagram {
         connect(&self.fd, addr)
     }
 
-    /// Sends one datagram to the connected peer; `Ok(None)` when the peer's queue is
-    /// full.
-    ///
-    /// # Errors
-    /// `NotConnected` before [`connect`](Self::connect); `ConnectionRefused` once the
-    /// peer is closed.
-    pub fn send(&self, buf: &[u8]) -> Result<Option<usize>> {
-        socket::send(&self.fd, buf)
-    }
-
-    /// Receives one datagram into `buf` (`recvmsg`): how much landed and whether it was
-    /// truncated; `Ok(None)` when none is queued.
-    ///
-    /// # Errors
-    /// `InvalidInput` (`EINVAL`) for an empty `buf`, without a call: the datagram stays
-    /// queued. What else `recvmsg` refused.
-    #[doc(alias = "recvmsg", alias = "MSG_TRUNC")]
-    pub fn recv(&self, buf: &mut [u8]) -> Result<Option<Received>> {
-        self.recv_buf(&mut MutSliceBuf::new(buf))
-    }
-
     /// Sends one datagram to the socket bound at `path`; `Ok(None)` when its queue is
     /// full.
     ///
@@ -132,28 +111,6 @@ impl UnixDatagram {
         unsafe { socket::send_to_raw(&self.fd, buf, ptr, len) }
     }
 
-    /// Receives one datagram into `buf` with its sender's address (unnamed when the
-    /// sender is not bound), as [`recv`](Self::recv) does.
-    ///
-    /// # Errors
-    /// As [`recv`](Self::recv).
-    #[doc(alias = "recvfrom")]
-    pub fn recv_from(&self, buf: &mut [u8]) -> Result<Option<(Received, UnixAddr)>> {
-        self.recv_from_buf(&mut MutSliceBuf::new(buf))
-    }
-
-    /// Sends `buf`'s filled space as one datagram to the connected peer and consumes it
-    /// (`sendmsg`, two `iovec`s when a ring's filled space wraps); an empty `buf` sends
-    /// an empty datagram. `Ok(None)` when the peer's queue is full.
-    ///
-    /// # Errors
-    /// As [`send`](Self::send); `EMSGSIZE` when too big for one datagram (nothing is
-    /// consumed).
-    pub fn send_buf<B: Buf + ?Sized>(&self, buf: &mut B) -> Result<Option<usize>> {
-        // SAFETY: a null name sends to the connected peer.
-        unsafe { datagram::send_from(&self.fd, buf, core::ptr::null(), 0) }
-    }
-
     /// Sends `buf`'s filled space as one datagram to `addr` and consumes it, as
     /// [`send_buf`](Self::send_buf) does.
     ///
@@ -167,19 +124,6 @@ impl UnixDatagram {
         let (ptr, len) = addr.as_raw();
         // SAFETY: `ptr` points at a sockaddr_un of at least `len` bytes, borrowed from `addr`.
         unsafe { datagram::send_from(&self.fd, buf, ptr, len) }
-    }
-
-    /// Receives one datagram into `buf`'s free space and commits what landed, as
-    /// [`recv`](Self::recv) does into a slice (one `recvmsg`, two `iovec`s when a ring's
-    /// free space wraps).
-    ///
-    /// # Errors
-    /// `InvalidInput` (`EINVAL`) for a full `buf`, without a call; otherwise as
-    /// [`recv`](Self::recv).
-    pub fn recv_buf<B: MutBuf + ?Sized>(&self, buf: &mut B) -> Result<Option<Received>> {
-        let (name, name_len) = (core::ptr::null_mut(), core::ptr::null_mut());
-        // SAFETY: a null name asks for no address.
-        unsafe { datagram::recv_into(&self.fd, buf, name, name_len) }
     }
 
     /// Receives one datagram into `buf`'s free space with its sender's address, as
@@ -227,6 +171,7 @@ impl UnixDatagram {
 }
 
 fd_type!(UnixDatagram);
+datagram_socket!(UnixDatagram, UnixAddr);
 buffer_options!(UnixDatagram);
 
 #[cfg(test)]
@@ -347,27 +292,16 @@ mod tests {
         let b = UnixDatagram::bind(&pb.0).unwrap();
         a.set_send_buffer_size(64 * 1024).unwrap();
         a.set_recv_buffer_size(64 * 1024).unwrap();
-        // "efghij" wrapped around the end of an 8-byte ring: one datagram, two regions.
-        let mut out: RingBuf<8> = RingBuf::new();
-        out.write_slice(b"abcdefgh");
-        out.advance(4);
-        out.write_slice(b"ij");
-        assert_eq!(out.chunks(), (&b"efgh"[..], &b"ij"[..]));
-        assert_eq!(
-            a.send_to_buf(&mut out, &b.local_addr().unwrap()).unwrap(),
-            Some(6)
-        );
+        // One datagram from two regions, into two regions.
+        let mut out = ring_with_wrapped_data();
+        let to = b.local_addr().unwrap();
+        assert_eq!(a.send_to_buf(&mut out, &to).unwrap(), Some(6));
         assert!(out.is_empty());
-        // Into a ring whose free space wraps: both regions in one recvmsg.
-        let mut inn: RingBuf<8> = RingBuf::new();
-        inn.write_slice(b"xxxxxx");
-        inn.advance(6);
-        inn.write_slice(b"yy");
+        let mut inn = ring_with_wrapped_room();
         let (got, from) = when_readable(b.as_raw_fd(), || b.recv_from_buf(&mut inn));
         assert_eq!((got, from), (whole(6), a.local_addr().unwrap()));
-        let mut all = [0u8; 8];
-        assert_eq!(inn.read_slice(&mut all), 8);
-        assert_eq!(&all, b"yyefghij");
+        assert_eq!(inn.chunks(), (&b"efef"[..], &b"ghij"[..]));
+        inn.advance(8);
         // Connected: send_buf and recv_buf, and an empty buffer is an empty datagram.
         b.connect(&pa.0).unwrap();
         assert_eq!(b.send_buf(&mut SliceBuf::new(b"")).unwrap(), Some(0));
