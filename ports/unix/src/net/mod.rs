@@ -71,9 +71,9 @@
 //! # The read rule
 //! On a **stream socket** (TCP, Unix stream) and a **pipe**, a read that returns fewer
 //! bytes than the room offered, and more than 0, means the receive queue was empty when
-//! the call returned: the kernel copies all it holds up to the room (epoll(7), "Q&A":
-//! "if you call read(2) by asking to read a certain amount of data and read(2) returns a
-//! lower number of bytes, you can be sure of having exhausted the read I/O space"; POSIX
+//! the call returned: the kernel copies all it holds up to the room (epoll(7): "if you
+//! call read(2) by asking to read a certain amount of data and read(2) returns a lower
+//! number of bytes, you can be sure of having exhausted the read I/O space"; POSIX
 //! read() for pipes). So a reader may stop there instead of making the read that would
 //! return `Ok(None)`: one syscall fewer per wake-up. Whether anything is lost by
 //! stopping depends on the port and mode, exactly as for a reader that stopped at
