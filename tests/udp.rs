@@ -5,7 +5,7 @@ mod util;
 
 use std::net::{Ipv4Addr, SocketAddr};
 
-use statio::net::UdpSocket;
+use statio::net::{Received, UdpSocket};
 use statio::{Interest, PollOpt, Ready, Token};
 use util::{rec_loop, run_until};
 
@@ -14,6 +14,14 @@ const B: Token = Token(1);
 
 fn bind() -> UdpSocket {
     UdpSocket::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).expect("bind 127.0.0.1:0")
+}
+
+/// A datagram of `len` bytes received whole.
+fn whole(len: usize) -> Received {
+    Received {
+        len,
+        truncated: false,
+    }
 }
 
 #[test]
@@ -45,7 +53,7 @@ fn datagram_makes_the_receiver_readable_with_the_sender_address() {
         !rec.saw(B, Ready::READABLE),
         "B readable without a datagram"
     );
-    assert_eq!(a.recv_from(&mut buf).unwrap(), Some((4, b_addr)));
+    assert_eq!(a.recv_from(&mut buf).unwrap(), Some((whole(4), b_addr)));
     assert_eq!(&buf[..4], b"ping");
     assert_eq!(
         a.recv_from(&mut buf).unwrap(),
@@ -59,7 +67,7 @@ fn datagram_makes_the_receiver_readable_with_the_sender_address() {
     run_until(&mut el, &mut rec, "B readable", 100, |r| {
         r.saw(B, Ready::READABLE)
     });
-    assert_eq!(b.recv_from(&mut buf).unwrap(), Some((5, a_addr)));
+    assert_eq!(b.recv_from(&mut buf).unwrap(), Some((whole(5), a_addr)));
     assert_eq!(&buf[..5], b"pong!");
 }
 
@@ -77,8 +85,8 @@ fn datagrams_keep_their_boundaries() {
     });
     let mut buf = [0u8; 64];
     for message in [&b"one"[..], b"", b"three"] {
-        let (n, _) = a.recv_from(&mut buf).unwrap().expect("a queued datagram");
-        assert_eq!(&buf[..n], message);
+        let (got, _) = a.recv_from(&mut buf).unwrap().expect("a queued datagram");
+        assert_eq!((got, &buf[..got.len]), (whole(message.len()), message));
     }
     // A datagram longer than the buffer is truncated, not split.
     assert_eq!(b.send_to(b"0123456789", a_addr).unwrap(), Some(10));
@@ -87,7 +95,11 @@ fn datagrams_keep_their_boundaries() {
         r.saw(A, Ready::READABLE)
     });
     let mut small = [0u8; 4];
-    assert_eq!(a.recv(&mut small).unwrap(), Some(4));
+    let truncated = Received {
+        len: 4,
+        truncated: true,
+    };
+    assert_eq!(a.recv(&mut small).unwrap(), Some(truncated));
     assert_eq!(&small, b"0123");
     assert_eq!(
         a.recv(&mut buf).unwrap(),
@@ -114,7 +126,7 @@ fn connected_sockets_send_and_recv() {
         r.saw(B, Ready::READABLE)
     });
     let mut buf = [0u8; 64];
-    assert_eq!(b.recv(&mut buf).unwrap(), Some(5));
+    assert_eq!(b.recv(&mut buf).unwrap(), Some(whole(5)));
     assert_eq!(&buf[..5], b"hello");
     assert_eq!(
         b.recv(&mut buf).unwrap(),
@@ -128,7 +140,7 @@ fn connected_sockets_send_and_recv() {
     run_until(&mut el, &mut rec, "A readable", 100, |r| {
         r.saw(A, Ready::READABLE)
     });
-    assert_eq!(a.recv_from(&mut buf).unwrap(), Some((2, b_addr)));
+    assert_eq!(a.recv_from(&mut buf).unwrap(), Some((whole(2), b_addr)));
     assert_eq!(&buf[..2], b"hi");
 }
 

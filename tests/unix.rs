@@ -195,8 +195,8 @@ fn datagram_exchange_by_path() {
     });
     assert!(!rec.saw(Token(1), Ready::READABLE));
     let mut buf = [0u8; 64];
-    let (n, from) = a.recv_from(&mut buf).unwrap().expect("a datagram");
-    assert_eq!(&buf[..n], b"ping");
+    let (got, from) = a.recv_from(&mut buf).unwrap().expect("a datagram");
+    assert_eq!(&buf[..got.len], b"ping");
     assert_eq!(from.as_pathname(), Some(path_b.bytes()));
 
     rec.clear();
@@ -204,7 +204,7 @@ fn datagram_exchange_by_path() {
     run_until(&mut el, &mut rec, "B readable", 100, |r| {
         r.saw(Token(1), Ready::READABLE)
     });
-    assert_eq!(b.recv(&mut buf).unwrap(), Some(5));
+    assert_eq!(b.recv(&mut buf).unwrap().map(|got| got.len), Some(5));
     assert_eq!(&buf[..5], b"pong!");
     assert_eq!(b.recv(&mut buf).unwrap(), None);
 
@@ -215,8 +215,8 @@ fn datagram_exchange_by_path() {
     run_until(&mut el, &mut rec, "A readable again", 100, |r| {
         r.saw(Token(0), Ready::READABLE)
     });
-    let (n, from) = a.recv_from(&mut buf).unwrap().expect("a datagram");
-    assert_eq!((n, from.is_unnamed()), (1, true));
+    let (got, from) = a.recv_from(&mut buf).unwrap().expect("a datagram");
+    assert_eq!((got.len, from.is_unnamed()), (1, true));
 }
 
 #[test]
@@ -241,8 +241,8 @@ fn datagram_pair_through_the_loop() {
     });
     let mut buf = [0u8; 64];
     for message in [&b"first"[..], b"second"] {
-        let n = x.recv(&mut buf).unwrap().expect("a datagram");
-        assert_eq!(&buf[..n], message);
+        let got = x.recv(&mut buf).unwrap().expect("a datagram");
+        assert_eq!(&buf[..got.len], message);
     }
     // The peer closed: a send is refused (unix(7): ECONNREFUSED), not dropped.
     drop(y);

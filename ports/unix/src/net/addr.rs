@@ -162,10 +162,12 @@ impl UnixAddr {
     /// # Errors
     /// `InvalidInput`: `ENAMETOOLONG` when `path` and its terminating NUL do not fit in
     /// `sun_path` (108 bytes on Linux, 104 on the BSDs and macOS); `EINVAL` when `path`
-    /// contains a NUL byte. A path is never truncated.
+    /// is empty or contains a NUL byte. A path is never truncated, and never names
+    /// anything but a file: an empty one would be a lone NUL, which Linux reads as the
+    /// abstract name "" (use [`from_abstract_name`](Self::from_abstract_name) for that).
     pub fn from_pathname(path: &[u8]) -> Result<UnixAddr, OsError> {
         let mut addr = UnixAddr::empty();
-        if path.contains(&0) {
+        if path.is_empty() || path.contains(&0) {
             return Err(from_errno(libc::EINVAL));
         }
         if path.len() >= addr.raw.sun_path.len() {
@@ -345,6 +347,25 @@ mod tests {
             UnixAddr::from_pathname(b"a\0b").unwrap_err().code(),
             libc::EINVAL
         );
+    }
+
+    /// Issue 14, item 3: an empty path was a lone NUL, the abstract name "" on Linux.
+    #[test]
+    fn empty_path_is_an_error_not_the_abstract_name() {
+        let err = UnixAddr::from_pathname(b"").unwrap_err();
+        assert_eq!(
+            (err.code(), err.kind()),
+            (libc::EINVAL, embedded_io::ErrorKind::InvalidInput)
+        );
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            let empty_name = UnixAddr::from_abstract_name(b"").unwrap();
+            assert_eq!(empty_name.as_abstract_name(), Some(&b""[..]));
+            assert_eq!(empty_name.as_pathname(), None);
+            assert!(!empty_name.is_unnamed());
+            assert_ne!(empty_name, UnixAddr::empty());
+            assert_ne!(Ok(empty_name), UnixAddr::from_pathname(b""));
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@
 //!
 //! | trait | implemented on | behaviour |
 //! |---|---|---|
-//! | `ErrorType` | the streams, pipe ends, and [`Blocking`] | `Error = OsError`, which implements `embedded_io::Error` with the errno's kind |
+//! | `ErrorType` | every socket and pipe type of [`net`](crate::net), and [`Blocking`] | `Error = OsError`, which implements `embedded_io::Error` with the errno's kind |
 //! | `ReadReady` | `TcpStream`, `UnixStream`, `pipe::Receiver`, [`Blocking`] | `poll(2)` for `POLLIN` with a zero timeout: `true` when data, EOF, hang-up or an error is pending (a read returns at once) |
 //! | `WriteReady` | `TcpStream`, `UnixStream`, `pipe::Sender`, [`Blocking`] | `poll(2)` for `POLLOUT` with a zero timeout: `true` when a write returns at once (with bytes taken, or an error) |
 //! | `Read`, `Write` | [`Blocking`] only | try the non-blocking call; on would-block wait with `poll(2)` on that one descriptor (no selector, no loop), then try again |
@@ -52,97 +52,64 @@
 use core::time::Duration;
 
 use embedded_io::{ErrorKind, ErrorType, Read, ReadReady, Write, WriteReady};
+use statio_core::buf::{Buf, MutBuf};
 use statio_core::{Clock, Instant, OsError};
 
 use crate::RawFd;
 use crate::clock::MonotonicClock;
 use crate::error::{check, from_errno};
-use crate::net::pipe::{Receiver, Sender};
-use crate::net::{Result, TcpStream, UnixStream};
+use crate::net::Result;
 
 mod sealed {
     /// Keeps [`TryRead`](super::TryRead) and [`TryWrite`](super::TryWrite) to this
-    /// crate's stream types, and gives their descriptor.
+    /// crate's types (`fd_type!` implements it for each), and gives their descriptor.
     pub trait Sealed {
         fn fd(&self) -> crate::RawFd;
     }
 }
+pub(crate) use sealed::Sealed;
 
-/// A statio stream a [`Blocking`] can read from: `TcpStream`, `UnixStream`,
-/// `pipe::Receiver`, or a reference to one. Sealed.
-pub trait TryRead: sealed::Sealed {
-    /// The stream's non-blocking read: `Ok(None)` on would-block.
+/// A statio stream that reads without blocking: `TcpStream`, `UnixStream`,
+/// `pipe::Receiver`, or a reference to one; what a [`Blocking`] reads from, and what
+/// generic code over every stream takes. Sealed.
+///
+/// The methods are the types' own, documented there (e.g.
+/// [`TcpStream::try_read`](crate::net::TcpStream::try_read)).
+pub trait TryRead: Sealed {
+    /// The stream's non-blocking read: `Ok(None)` on would-block, `Ok(Some(0))` at end
+    /// of stream only.
     ///
     /// # Errors
-    /// What the read refused.
+    /// `InvalidInput` for an empty `buf`; what the read refused.
     fn try_read(&self, buf: &mut [u8]) -> Result<Option<usize>>;
+
+    /// The stream's non-blocking read into `buf`'s free space.
+    ///
+    /// # Errors
+    /// `InvalidInput` for a full `buf`; what the read refused.
+    fn try_read_buf<B: MutBuf + ?Sized>(&self, buf: &mut B) -> Result<Option<usize>>;
 }
 
-/// A statio stream a [`Blocking`] can write to: `TcpStream`, `UnixStream`,
-/// `pipe::Sender`, or a reference to one. Sealed.
-pub trait TryWrite: sealed::Sealed {
+/// A statio stream that writes without blocking: `TcpStream`, `UnixStream`,
+/// `pipe::Sender`, or a reference to one; what a [`Blocking`] writes to. Sealed.
+///
+/// The methods are the types' own, documented there (e.g.
+/// [`TcpStream::try_write`](crate::net::TcpStream::try_write)).
+pub trait TryWrite: Sealed {
     /// The stream's non-blocking write: `Ok(None)` on would-block.
     ///
     /// # Errors
     /// What the write refused.
     fn try_write(&self, buf: &[u8]) -> Result<Option<usize>>;
+
+    /// The stream's non-blocking write from `buf`'s filled space.
+    ///
+    /// # Errors
+    /// What the write refused.
+    fn try_write_buf<B: Buf + ?Sized>(&self, buf: &mut B) -> Result<Option<usize>>;
 }
 
-macro_rules! stream_impls {
-    ($ty:ty, read: $read:tt, write: $write:tt) => {
-        impl sealed::Sealed for $ty {
-            fn fd(&self) -> RawFd {
-                self.as_raw_fd()
-            }
-        }
-
-        impl ErrorType for $ty {
-            type Error = OsError;
-        }
-
-        stream_impls!(@read $ty, $read);
-        stream_impls!(@write $ty, $write);
-    };
-    (@read $ty:ty, true) => {
-        impl TryRead for $ty {
-            fn try_read(&self, buf: &mut [u8]) -> Result<Option<usize>> {
-                <$ty>::try_read(self, buf)
-            }
-        }
-
-        impl ReadReady for $ty {
-            /// Whether a read would return at once (data, EOF, hang-up or an error
-            /// pending): `poll(2)` for `POLLIN` with a zero timeout.
-            fn read_ready(&mut self) -> Result<bool> {
-                ready_now(self.as_raw_fd(), libc::POLLIN)
-            }
-        }
-    };
-    (@write $ty:ty, true) => {
-        impl TryWrite for $ty {
-            fn try_write(&self, buf: &[u8]) -> Result<Option<usize>> {
-                <$ty>::try_write(self, buf)
-            }
-        }
-
-        impl WriteReady for $ty {
-            /// Whether a write would return at once (room in the send buffer, or an
-            /// error pending): `poll(2)` for `POLLOUT` with a zero timeout.
-            fn write_ready(&mut self) -> Result<bool> {
-                ready_now(self.as_raw_fd(), libc::POLLOUT)
-            }
-        }
-    };
-    (@read $ty:ty, false) => {};
-    (@write $ty:ty, false) => {};
-}
-
-stream_impls!(TcpStream, read: true, write: true);
-stream_impls!(UnixStream, read: true, write: true);
-stream_impls!(Receiver, read: true, write: false);
-stream_impls!(Sender, read: false, write: true);
-
-impl<T: sealed::Sealed + ?Sized> sealed::Sealed for &T {
+impl<T: Sealed + ?Sized> Sealed for &T {
     fn fd(&self) -> RawFd {
         (**self).fd()
     }
@@ -152,11 +119,19 @@ impl<T: TryRead + ?Sized> TryRead for &T {
     fn try_read(&self, buf: &mut [u8]) -> Result<Option<usize>> {
         (**self).try_read(buf)
     }
+
+    fn try_read_buf<B: MutBuf + ?Sized>(&self, buf: &mut B) -> Result<Option<usize>> {
+        (**self).try_read_buf(buf)
+    }
 }
 
 impl<T: TryWrite + ?Sized> TryWrite for &T {
     fn try_write(&self, buf: &[u8]) -> Result<Option<usize>> {
         (**self).try_write(buf)
+    }
+
+    fn try_write_buf<B: Buf + ?Sized>(&self, buf: &mut B) -> Result<Option<usize>> {
+        (**self).try_write_buf(buf)
     }
 }
 
@@ -291,7 +266,7 @@ fn poll_once(fd: RawFd, events: libc::c_short, timeout_ms: libc::c_int) -> Resul
 
 /// Whether `fd` is ready for `events` now (zero-timeout poll). Hang-up and error
 /// count as ready: the next call returns at once, with EOF or the error.
-fn ready_now(fd: RawFd, events: libc::c_short) -> Result<bool> {
+pub(crate) fn ready_now(fd: RawFd, events: libc::c_short) -> Result<bool> {
     loop {
         match poll_once(fd, events, 0) {
             Ok(revents) => return Ok(revents != 0),

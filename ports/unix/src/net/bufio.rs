@@ -1,27 +1,33 @@
 //! Reads straight into a [`MutBuf`]'s free space and writes straight from a [`Buf`]'s
-//! filled space: one `read`/`recv`-sized call for a contiguous region, `readv` or
-//! `sendmsg`/`writev` with two `iovec`s when a ring's region wraps. The kernel's copy
-//! is the only one.
+//! filled space, generic over the stream [`Kind`]: the kind's own one-region call for a
+//! contiguous region, a vectored call with two `iovec`s only when a ring's region wraps.
+//! The kernel's copy is the only one.
 //!
 //! | call | one region | two regions (wrapped) |
 //! |---|---|---|
-//! | [`read_buf`] (sockets, pipes) | `read` | `readv` |
-//! | [`send_buf`] (sockets) | `send` with `MSG_NOSIGNAL` | `sendmsg` with `MSG_NOSIGNAL` |
-//! | [`write_buf`] (pipes) | `write` | `writev` |
+//! | [`read_buf`] (sockets / pipes) | `recv` / `read` | `readv` |
+//! | [`write_buf`] (sockets / pipes) | `send` / `write` | `sendmsg` / `writev` |
 //!
-//! Sockets write with `sendmsg`, not `writev`, because only the send calls take
-//! `MSG_NOSIGNAL` (send(2)); `writev` to a reset peer would raise `SIGPIPE`.
+//! Sockets write with `send`/`sendmsg`, not `write`/`writev`, because only the send
+//! calls take `MSG_NOSIGNAL` (send(2)); `writev` to a reset peer would raise `SIGPIPE`.
+//! The one-region calls are the common case (a ring that empties restarts at offset 0)
+//! and cheaper in the kernel than their vectored forms, which copy and check an `iovec`
+//! array first.
 
 use statio_core::buf::{Buf, MutBuf};
 
 use crate::Fd;
 use crate::error::check_retry;
 use crate::net::Result;
-use crate::net::socket::{IO_MAX, SEND_FLAGS, would_block};
+use crate::net::socket::{IO_MAX, SEND_FLAGS, no_room, would_block};
+use crate::net::stream::Kind;
 
 /// Two `iovec`s over `first` and `second`, clamped so their sum stays within
 /// [`IO_MAX`]; the count to pass is 1 when `second` is empty.
-fn iovecs(first: (*mut u8, usize), second: (*mut u8, usize)) -> ([libc::iovec; 2], usize) {
+pub(crate) fn iovecs(
+    first: (*mut u8, usize),
+    second: (*mut u8, usize),
+) -> ([libc::iovec; 2], usize) {
     let a = first.1.min(IO_MAX);
     let b = second.1.min(IO_MAX - a);
     let vecs = [
@@ -37,101 +43,105 @@ fn iovecs(first: (*mut u8, usize), second: (*mut u8, usize)) -> ([libc::iovec; 2
     (vecs, if b == 0 { 1 } else { 2 })
 }
 
-/// Reads into `buf`'s free space and commits what arrived: `Ok(Some(n))` bytes,
-/// `Ok(Some(0))` at end of stream or when `buf` is full (no call is made then),
-/// `Ok(None)` when nothing is available.
-pub(crate) fn read_buf<B: MutBuf + ?Sized>(fd: &Fd, buf: &mut B) -> Result<Option<usize>> {
+/// Reads into `buf`'s free space and commits what arrived: `Ok(Some(n))` bytes
+/// (0: end of stream), `Ok(None)` when nothing is available.
+///
+/// # Errors
+/// `InvalidInput` when `buf` is full (no call is made); what the read refused.
+pub(crate) fn read_buf<K: Kind, B: MutBuf + ?Sized>(fd: &Fd, buf: &mut B) -> Result<Option<usize>> {
     if !buf.has_remaining_mut() {
-        return Ok(Some(0));
+        return Err(no_room());
     }
     let (first, second) = buf.chunks_mut();
-    let (vecs, count) = iovecs(
-        (first.as_mut_ptr(), first.len()),
-        (second.as_mut_ptr(), second.len()),
-    );
-    // SAFETY: each of the first `count` iovecs spans memory borrowed mutably from `buf`
-    // for the call (the borrows end before `commit`); `count` is 1 or 2.
-    let n = would_block(check_retry(|| unsafe {
-        libc::readv(fd.raw(), vecs.as_ptr(), count as libc::c_int)
-    }))?;
-    Ok(n.map(|n| buf.commit(n as usize)))
+    let n = if second.is_empty() {
+        K::read(fd, first)?
+    } else {
+        let (vecs, count) = iovecs(
+            (first.as_mut_ptr(), first.len()),
+            (second.as_mut_ptr(), second.len()),
+        );
+        // SAFETY: each of the first `count` iovecs spans memory borrowed mutably from
+        // `buf` for the call (the borrows end before `commit`); `count` is 1 or 2.
+        would_block(check_retry(|| unsafe {
+            libc::readv(fd.raw(), vecs.as_ptr(), count as libc::c_int)
+        }))?
+        .map(|n| n as usize)
+    };
+    Ok(n.map(|n| buf.commit(n)))
 }
 
-/// Sends from `buf`'s filled space with [`SEND_FLAGS`] (no `SIGPIPE`) and consumes
-/// what was taken: `Ok(Some(n))`, `Ok(Some(0))` for an empty `buf` (no call is made),
-/// `Ok(None)` when the send buffer is full.
-pub(crate) fn send_buf<B: Buf + ?Sized>(fd: &Fd, buf: &mut B) -> Result<Option<usize>> {
+/// Writes from `buf`'s filled space and consumes what was taken: `Ok(Some(n))`,
+/// `Ok(Some(0))` for an empty `buf` (no call is made), `Ok(None)` when there is no room.
+pub(crate) fn write_buf<K: Kind, B: Buf + ?Sized>(fd: &Fd, buf: &mut B) -> Result<Option<usize>> {
     if !buf.has_remaining() {
         return Ok(Some(0));
     }
     let (first, second) = buf.chunks();
-    // The kernel only reads through these pointers: *mut is what iovec's type demands.
-    let (mut vecs, count) = iovecs(
+    let n = if second.is_empty() {
+        K::write(fd, first)?
+    } else {
+        K::write_vectored(fd, first, second)?
+    };
+    Ok(n.map(|n| buf.advance(n)))
+}
+
+/// Two `iovec`s over the readable `first` and `second` (the kernel only reads through
+/// these pointers: `*mut` is what iovec's type demands), and the count to pass.
+fn read_only_iovecs(first: &[u8], second: &[u8]) -> ([libc::iovec; 2], usize) {
+    iovecs(
         (first.as_ptr().cast_mut(), first.len()),
         (second.as_ptr().cast_mut(), second.len()),
-    );
+    )
+}
+
+/// Sends `first` then `second` with [`SEND_FLAGS`] (no `SIGPIPE`): one `sendmsg`.
+pub(crate) fn sendmsg(fd: &Fd, first: &[u8], second: &[u8]) -> Result<Option<usize>> {
+    let (mut vecs, count) = read_only_iovecs(first, second);
     // SAFETY: msghdr is plain data; all-zero is a valid empty header (no name, no
     // control data), and only its iovec fields are set below.
     let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
     msg.msg_iov = vecs.as_mut_ptr();
     // size_t on glibc, int on musl: `count` is 1 or 2 either way.
     msg.msg_iovlen = count as _;
-    // SAFETY: `msg` points at `count` iovecs spanning memory borrowed from `buf` for the
-    // call; sendmsg(2) only reads them.
-    let n = would_block(check_retry(|| unsafe {
+    // SAFETY: `msg` points at `count` iovecs spanning `first` and `second`, borrowed for
+    // the call; sendmsg(2) only reads them.
+    would_block(check_retry(|| unsafe {
         libc::sendmsg(fd.raw(), &msg, SEND_FLAGS)
-    }))?;
-    Ok(n.map(|n| buf.advance(n as usize)))
+    }))
+    .map(|n| n.map(|n| n as usize))
 }
 
-/// Writes from `buf`'s filled space (`write`/`writev`, for pipes) and consumes what was
-/// taken: as [`send_buf`], but a closed reader raises `SIGPIPE` (see
-/// [`pipe::Sender::try_write`](crate::net::pipe::Sender::try_write)).
-pub(crate) fn write_buf<B: Buf + ?Sized>(fd: &Fd, buf: &mut B) -> Result<Option<usize>> {
-    if !buf.has_remaining() {
-        return Ok(Some(0));
-    }
-    let (first, second) = buf.chunks();
-    let (vecs, count) = iovecs(
-        (first.as_ptr().cast_mut(), first.len()),
-        (second.as_ptr().cast_mut(), second.len()),
-    );
-    // SAFETY: the first `count` iovecs span memory borrowed from `buf` for the call;
+/// Writes `first` then `second`: one `writev`, for pipes, where a closed reader raises
+/// `SIGPIPE` (see [`pipe::Sender`](crate::net::pipe::Sender)).
+pub(crate) fn writev(fd: &Fd, first: &[u8], second: &[u8]) -> Result<Option<usize>> {
+    let (vecs, count) = read_only_iovecs(first, second);
+    // SAFETY: the first `count` iovecs span `first` and `second`, borrowed for the call;
     // writev(2) only reads them.
-    let n = would_block(check_retry(|| unsafe {
+    would_block(check_retry(|| unsafe {
         libc::writev(fd.raw(), vecs.as_ptr(), count as libc::c_int)
-    }))?;
-    Ok(n.map(|n| buf.advance(n as usize)))
+    }))
+    .map(|n| n.map(|n| n as usize))
 }
 
 #[cfg(test)]
 mod tests {
-    use statio_core::buf::{Buf, MutBuf, MutSliceBuf, RingBuf, SliceBuf};
+    use statio_core::buf::{Buf, MutSliceBuf, SliceBuf};
 
     use crate::net::test_util::*;
     use crate::net::{UnixStream, pipe};
 
-    /// A ring of 8 holding "ef" at offsets 4..6: its free space wraps (6..8, 0..4).
-    fn wrapped_ring() -> RingBuf<8> {
-        let mut ring = RingBuf::new();
-        ring.write_slice(b"abcdef");
-        ring.advance(4);
-        let (first, second) = ring.chunks_mut();
-        assert_eq!((first.len(), second.len()), (2, 4));
-        ring
-    }
-
     #[test]
     fn socket_reads_into_both_regions_and_writes_from_both() {
         let (a, b) = UnixStream::pair().unwrap();
-        let mut ring = wrapped_ring();
+        let mut ring = ring_with_wrapped_room();
         assert_eq!(a.try_write(b"0123456789").unwrap(), Some(10));
         let n = when_readable(b.as_raw_fd(), || b.try_read_buf(&mut ring));
         assert_eq!(n, 6, "one readv fills both free regions");
         assert!(ring.is_full());
         assert_eq!(ring.chunks(), (&b"ef01"[..], &b"2345"[..]));
-        // Full: no call, Some(0).
-        assert_eq!(b.try_read_buf(&mut ring).unwrap(), Some(0));
+        // Full: no call, and no 0 that would read as end of stream.
+        let full = b.try_read_buf(&mut ring).unwrap_err();
+        assert_eq!(full.kind(), embedded_io::ErrorKind::InvalidInput);
 
         assert_eq!(b.try_write_buf(&mut ring).unwrap(), Some(8));
         assert!(ring.is_empty());
@@ -149,7 +159,7 @@ mod tests {
     #[test]
     fn would_block_leaves_the_buffer_alone() {
         let (a, _b) = UnixStream::pair().unwrap();
-        let mut ring = wrapped_ring();
+        let mut ring = ring_with_wrapped_room();
         assert_eq!(a.try_read_buf(&mut ring).unwrap(), None);
         assert_eq!(ring.len(), 2);
         // Fill the socket, then a buffered write would block and consumes nothing.
@@ -163,7 +173,7 @@ mod tests {
     #[test]
     fn pipe_reads_and_writes_wrapped_rings() {
         let (rx, tx) = pipe().unwrap();
-        let mut ring = wrapped_ring();
+        let mut ring = ring_with_wrapped_room();
         assert_eq!(
             tx.try_write_buf(&mut SliceBuf::new(b"0123456789")).unwrap(),
             Some(10)

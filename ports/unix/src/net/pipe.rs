@@ -1,11 +1,9 @@
 //! [`pipe()`]: a one-way byte channel, as a [`Receiver`] and a [`Sender`].
 
-use statio_core::buf::{Buf, MutBuf};
-
 use crate::Fd;
 use crate::error::check;
-use crate::net::socket;
-use crate::net::{Result, bufio, fd_type};
+use crate::net::stream::{Pipe, Stream, readable_stream, writable_stream};
+use crate::net::{Result, fd_type};
 
 /// Opens a pipe, both ends close-on-exec and non-blocking.
 ///
@@ -27,76 +25,40 @@ pub fn pipe() -> Result<(Receiver, Sender)> {
     let (read, write) = unsafe { (Fd::from_raw(fds[0]), Fd::from_raw(fds[1])) };
     #[cfg(any(target_os = "macos", target_os = "ios"))]
     for fd in [&read, &write] {
-        socket::set_cloexec(fd)?;
-        socket::set_nonblocking(fd)?;
+        crate::net::socket::set_cloexec(fd)?;
+        crate::net::socket::set_nonblocking(fd)?;
     }
-    Ok((Receiver { fd: read }, Sender { fd: write }))
+    Ok((Receiver::from(read), Sender::from(write)))
 }
 
-/// The reading end of a [`pipe()`].
+/// The reading end of a [`pipe()`]: its reads are those of every stream here
+/// ([the stream table](crate::net#streams)); end of stream once every [`Sender`] is
+/// closed and the pipe is empty.
 #[derive(Debug)]
 pub struct Receiver {
-    fd: Fd,
-}
-
-impl Receiver {
-    /// Reads into `buf`: `Ok(Some(n))` bytes, `Ok(Some(0))` once every [`Sender`] is
-    /// closed and the pipe is empty, `Ok(None)` when it is empty but open (`read`).
-    ///
-    /// # Errors
-    /// What `read` refused.
-    #[inline]
-    pub fn try_read(&self, buf: &mut [u8]) -> Result<Option<usize>> {
-        socket::read(&self.fd, buf)
-    }
-
-    /// Reads straight into `buf`'s free space and commits what arrived: as
-    /// [`try_read`](Self::try_read), with `Ok(Some(0))` also when `buf` is full (no call
-    /// is made then); `readv` when a ring's free space wraps.
-    ///
-    /// # Errors
-    /// What `read`/`readv` refused.
-    #[doc(alias = "readv")]
-    pub fn try_read_buf<B: MutBuf + ?Sized>(&self, buf: &mut B) -> Result<Option<usize>> {
-        bufio::read_buf(&self.fd, buf)
-    }
+    fd: Stream<Pipe>,
 }
 
 fd_type!(Receiver);
+readable_stream!(Receiver);
 
-/// The writing end of a [`pipe()`].
+/// The writing end of a [`pipe()`]: its writes are those of every stream here
+/// ([the stream table](crate::net#streams)). Writes of at most `PIPE_BUF` bytes are
+/// atomic: all or nothing.
+///
+/// # `SIGPIPE`
+/// Writing after the [`Receiver`] closed fails with `BrokenPipe` (`EPIPE`), and, unlike
+/// a socket's write, a pipe has no `MSG_NOSIGNAL`: that write also raises `SIGPIPE`,
+/// which kills the process unless it ignores or blocks the signal (Rust's std runtime
+/// ignores it; a `no_std` program must do so itself, e.g. `signal(SIGPIPE, SIG_IGN)` at
+/// start).
 #[derive(Debug)]
 pub struct Sender {
-    fd: Fd,
-}
-
-impl Sender {
-    /// Writes from `buf`: `Ok(Some(n))` bytes taken, `Ok(None)` when the pipe is full
-    /// (`write`). Writes of at most `PIPE_BUF` bytes are atomic: all or nothing.
-    ///
-    /// # Errors
-    /// `BrokenPipe` (`EPIPE`) once the [`Receiver`] is closed. Unlike sockets, a pipe
-    /// has no `MSG_NOSIGNAL`: that write also raises `SIGPIPE`, which kills the process
-    /// unless it ignores or blocks the signal (Rust's std runtime ignores it; a
-    /// `no_std` program must do so itself, e.g. `signal(SIGPIPE, SIG_IGN)` at start).
-    #[inline]
-    pub fn try_write(&self, buf: &[u8]) -> Result<Option<usize>> {
-        socket::write(&self.fd, buf)
-    }
-
-    /// Writes straight from `buf`'s filled space and consumes what was taken: as
-    /// [`try_write`](Self::try_write), with `Ok(Some(0))` for an empty `buf` (no call is
-    /// made); `writev` when a ring's filled space wraps.
-    ///
-    /// # Errors
-    /// As [`try_write`](Self::try_write), `SIGPIPE` included.
-    #[doc(alias = "writev")]
-    pub fn try_write_buf<B: Buf + ?Sized>(&self, buf: &mut B) -> Result<Option<usize>> {
-        bufio::write_buf(&self.fd, buf)
-    }
+    fd: Stream<Pipe>,
 }
 
 fd_type!(Sender);
+writable_stream!(Sender);
 
 #[cfg(test)]
 mod tests {

@@ -45,6 +45,14 @@ pub(crate) fn would_block<T>(result: Result<T>) -> Result<Option<T>> {
     }
 }
 
+/// The error of a read offered no room (an empty slice, a full buffer): `InvalidInput`
+/// (`EINVAL`), made without a call, so that a 0 from a read means only end of stream or
+/// an empty datagram (see [no room](crate::net#no-room-is-an-error)).
+#[cold]
+pub(crate) fn no_room() -> OsError {
+    from_errno(libc::EINVAL)
+}
+
 fn is_would_block(err: OsError) -> bool {
     // EWOULDBLOCK equals EAGAIN on every supported OS, but POSIX allows them to differ.
     err.code() == libc::EAGAIN || err.code() == libc::EWOULDBLOCK
@@ -287,25 +295,6 @@ pub(crate) unsafe fn send_to_raw(
     .map(|n| n.map(|n| n as usize))
 }
 
-/// Receives into `buf` and the sender's address into `addr`/`addr_len` (recvfrom(2)).
-///
-/// # Safety
-/// `addr_len` must be valid for reads and writes, and `addr` for writes of `*addr_len`
-/// bytes.
-pub(crate) unsafe fn recv_from_raw(
-    fd: &Fd,
-    buf: &mut [u8],
-    addr: *mut libc::sockaddr,
-    addr_len: *mut libc::socklen_t,
-) -> Result<usize> {
-    let len = buf.len().min(IO_MAX);
-    // SAFETY: `buf` is valid for writes of `len` bytes; the caller vouches for `addr`.
-    check_retry(|| unsafe {
-        libc::recvfrom(fd.raw(), buf.as_mut_ptr().cast(), len, 0, addr, addr_len)
-    })
-    .map(|n| n as usize)
-}
-
 /// Shuts down one or both directions (shutdown(2)).
 pub(crate) fn shutdown(fd: &Fd, how: Shutdown) -> Result<()> {
     let how = match how {
@@ -349,21 +338,31 @@ pub(crate) fn set_flag(fd: &Fd, level: libc::c_int, name: libc::c_int, on: bool)
     set_opt(fd, level, name, libc::c_int::from(on))
 }
 
-/// Reads a socket option whose value is an `int` (getsockopt(2)).
-pub(crate) fn get_int(fd: &Fd, level: libc::c_int, name: libc::c_int) -> Result<libc::c_int> {
-    let mut value: libc::c_int = 0;
-    let mut len = addr::socklen_of::<libc::c_int>();
-    // SAFETY: `value` has room for the `len` bytes the kernel may write.
+/// Reads a socket option whose value is the plain C type `T` (getsockopt(2)).
+pub(crate) fn get_opt<T: Copy + Default>(
+    fd: &Fd,
+    level: libc::c_int,
+    name: libc::c_int,
+) -> Result<T> {
+    let mut value = T::default();
+    let mut len = addr::socklen_of::<T>();
+    // SAFETY: `value` has room for the `len` bytes the kernel may write; callers pass
+    // the C type the option has, for which any bytes the kernel writes are valid.
     check_retry(|| unsafe {
         libc::getsockopt(
             fd.raw(),
             level,
             name,
-            (&mut value as *mut libc::c_int).cast(),
+            (&mut value as *mut T).cast(),
             &mut len,
         )
     })?;
     Ok(value)
+}
+
+/// Reads a socket option whose value is an `int`.
+pub(crate) fn get_int(fd: &Fd, level: libc::c_int, name: libc::c_int) -> Result<libc::c_int> {
+    get_opt(fd, level, name)
 }
 
 /// Reads a boolean socket option.

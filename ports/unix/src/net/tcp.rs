@@ -4,29 +4,47 @@ use core::net::SocketAddr;
 
 use statio_core::OsError;
 
-use statio_core::buf::{Buf, MutBuf};
-
 use crate::Fd;
-use crate::net::socket::{self, c_int_of, set_flag, set_opt};
-use crate::net::{Result, Shutdown, bufio, fd_type};
+use crate::net::options::{buffer_options, inet_options};
+use crate::net::socket::{self, set_flag};
+use crate::net::stream::{self, Stream};
+use crate::net::{Result, fd_type};
 
-fn domain_of(addr: &SocketAddr) -> libc::c_int {
+/// The address family of `addr`, for `socket`.
+pub(crate) fn domain_of(addr: &SocketAddr) -> libc::c_int {
     match addr {
         SocketAddr::V4(_) => libc::AF_INET,
         SocketAddr::V6(_) => libc::AF_INET6,
     }
 }
 
-/// A TCP socket not yet listening or connected, for setting options first (as in mio
-/// 0.2): `TcpSocket::v4()?`, options, [`bind`](Self::bind), then [`listen`](Self::listen)
-/// or [`connect`](Self::connect).
+/// A TCP socket not yet listening or connected, for setting options first (mio 0.2's
+/// and tokio's `TcpSocket`): [`v4`](Self::v4) or [`v6`](Self::v6), options,
+/// [`bind`](Self::bind) if needed, then [`listen`](Self::listen) with a backlog of your
+/// choice or [`connect`](Self::connect).
+///
+/// ```no_run
+/// use statio_unix::net::TcpSocket;
+///
+/// let socket = TcpSocket::v4()?;
+/// socket.set_reuseaddr(true)?;
+/// socket.set_reuseport(true)?; // several listeners on one port: one loop per core
+/// socket.bind("127.0.0.1:8080".parse().unwrap())?;
+/// let listener = socket.listen(4096)?;
+/// # Ok::<(), statio_core::OsError>(())
+/// ```
+///
+/// It is a [`Source`](statio_core::Source) like every socket here, and
+/// [`connect`](Self::connect) keeps its descriptor: a socket registered before it
+/// connects stays registered as the stream.
 #[derive(Debug)]
 pub struct TcpSocket {
     fd: Fd,
 }
 
 impl TcpSocket {
-    /// A new IPv4 TCP socket (`socket(AF_INET, SOCK_STREAM)`).
+    /// A new IPv4 TCP socket (`socket(AF_INET, SOCK_STREAM)`), close-on-exec and
+    /// non-blocking.
     ///
     /// # Errors
     /// What `socket` refused: `EMFILE`/`ENFILE` (out of descriptors), `EAFNOSUPPORT`.
@@ -35,7 +53,8 @@ impl TcpSocket {
         socket::new_socket(libc::AF_INET, libc::SOCK_STREAM).map(|fd| TcpSocket { fd })
     }
 
-    /// A new IPv6 TCP socket (`socket(AF_INET6, SOCK_STREAM)`).
+    /// A new IPv6 TCP socket (`socket(AF_INET6, SOCK_STREAM)`), close-on-exec and
+    /// non-blocking.
     ///
     /// # Errors
     /// As [`v4`](Self::v4); `EAFNOSUPPORT` when the host has no IPv6.
@@ -47,28 +66,10 @@ impl TcpSocket {
         socket::new_socket(domain_of(addr), libc::SOCK_STREAM).map(|fd| TcpSocket { fd })
     }
 
-    /// Allows binding to an address still in `TIME_WAIT` (`SO_REUSEADDR`).
-    ///
-    /// # Errors
-    /// What `setsockopt` refused.
-    #[doc(alias = "SO_REUSEADDR")]
-    pub fn set_reuseaddr(&self, on: bool) -> Result<()> {
-        set_flag(&self.fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, on)
-    }
-
-    /// Allows several sockets to bind the same address and port (`SO_REUSEPORT`).
-    ///
-    /// Linux and Android balance incoming connections across them; the BSDs and macOS
-    /// deliver to the last bound (FreeBSD's balancing variant is `SO_REUSEPORT_LB`).
-    ///
-    /// # Errors
-    /// What `setsockopt` refused.
-    #[doc(alias = "SO_REUSEPORT")]
-    pub fn set_reuseport(&self, on: bool) -> Result<()> {
-        set_flag(&self.fd, libc::SOL_SOCKET, libc::SO_REUSEPORT, on)
-    }
-
-    /// Disables (`true`) or enables Nagle's algorithm (`TCP_NODELAY`).
+    /// Disables (`true`) or enables Nagle's algorithm (`TCP_NODELAY`) for the stream
+    /// [`connect`](Self::connect) makes. On a listener, whether accepted streams
+    /// inherit it is the system's choice (Linux and FreeBSD copy it): set it on each
+    /// with [`TcpStream::set_nodelay`] to be sure.
     ///
     /// # Errors
     /// What `setsockopt` refused.
@@ -77,24 +78,15 @@ impl TcpSocket {
         set_flag(&self.fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, on)
     }
 
-    /// Asks for a send buffer of `size` bytes (`SO_SNDBUF`); the kernel may round it
-    /// (Linux doubles it, socket(7)) and caps it (`net.core.wmem_max`).
+    /// Sends keep-alive probes on an idle connection (`SO_KEEPALIVE`), so that a peer
+    /// that vanished shows as `TimedOut` instead of silence; the timing is the system's
+    /// (`net.ipv4.tcp_keepalive_time`, two hours by default on Linux).
     ///
     /// # Errors
-    /// `InvalidInput` (`EINVAL`) above `i32::MAX`; what `setsockopt` refused.
-    #[doc(alias = "SO_SNDBUF")]
-    pub fn set_send_buffer_size(&self, size: u32) -> Result<()> {
-        set_opt(&self.fd, libc::SOL_SOCKET, libc::SO_SNDBUF, c_int_of(size)?)
-    }
-
-    /// Asks for a receive buffer of `size` bytes (`SO_RCVBUF`), rounded and capped as
-    /// for [`set_send_buffer_size`](Self::set_send_buffer_size).
-    ///
-    /// # Errors
-    /// `InvalidInput` (`EINVAL`) above `i32::MAX`; what `setsockopt` refused.
-    #[doc(alias = "SO_RCVBUF")]
-    pub fn set_recv_buffer_size(&self, size: u32) -> Result<()> {
-        set_opt(&self.fd, libc::SOL_SOCKET, libc::SO_RCVBUF, c_int_of(size)?)
+    /// What `setsockopt` refused.
+    #[doc(alias = "SO_KEEPALIVE")]
+    pub fn set_keepalive(&self, on: bool) -> Result<()> {
+        set_flag(&self.fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, on)
     }
 
     /// Binds to `addr` (port 0: the kernel picks one).
@@ -106,7 +98,10 @@ impl TcpSocket {
         socket::bind_inet(&self.fd, &addr)
     }
 
-    /// Starts listening, with room for `backlog` pending connections (`listen`).
+    /// Starts listening, with room for `backlog` connections that completed the
+    /// handshake and wait for [`accept`](TcpListener::accept) (`listen`). The kernel
+    /// caps it at the system's maximum (`net.core.somaxconn` on Linux,
+    /// `kern.ipc.soacceptqueue` on FreeBSD), which a negative `backlog` also asks for.
     ///
     /// # Errors
     /// What `listen` refused, e.g. `EADDRINUSE` when an unbound socket's automatic
@@ -117,15 +112,15 @@ impl TcpSocket {
     }
 
     /// Starts connecting to `addr` and returns the stream at once (non-blocking
-    /// `connect`): the connection is established when the stream turns writable, and
-    /// a failure then shows in [`TcpStream::take_error`].
+    /// `connect`, same descriptor): the connection is established when the stream turns
+    /// writable, and a failure then shows in [`TcpStream::take_error`].
     ///
     /// # Errors
     /// What `connect` refused at once (`EINPROGRESS` is success): `ENETUNREACH`,
     /// `EADDRNOTAVAIL`, and on some systems `ECONNREFUSED` for a local address.
     pub fn connect(self, addr: SocketAddr) -> Result<TcpStream> {
         socket::connect_inet(&self.fd, &addr)?;
-        Ok(TcpStream { fd: self.fd })
+        Ok(TcpStream::from(self.fd))
     }
 
     /// The address the socket is bound to (`getsockname`).
@@ -138,6 +133,8 @@ impl TcpSocket {
 }
 
 fd_type!(TcpSocket);
+inet_options!(TcpSocket);
+buffer_options!(TcpSocket);
 
 /// A listening TCP socket.
 #[derive(Debug)]
@@ -146,7 +143,8 @@ pub struct TcpListener {
 }
 
 impl TcpListener {
-    /// Binds to `addr` with `SO_REUSEADDR` on and listens with a backlog of 1024.
+    /// Binds to `addr` with `SO_REUSEADDR` on and listens with a backlog of 1024; a
+    /// [`TcpSocket`] chooses otherwise.
     ///
     /// # Errors
     /// What `socket`, `setsockopt`, `bind` or `listen` refused, e.g. `AddrInUse`.
@@ -168,7 +166,7 @@ impl TcpListener {
     /// stays pending), `ECONNABORTED` (the peer gave up before the accept).
     #[doc(alias = "accept4")]
     pub fn accept(&self) -> Result<Option<(TcpStream, SocketAddr)>> {
-        Ok(socket::accept_inet(&self.fd)?.map(|(fd, addr)| (TcpStream { fd }, addr)))
+        Ok(socket::accept_inet(&self.fd)?.map(|(fd, addr)| (TcpStream::from(fd), addr)))
     }
 
     /// The address the listener is bound to (`getsockname`): how to learn the port the
@@ -191,10 +189,11 @@ impl TcpListener {
 
 fd_type!(TcpListener);
 
-/// A TCP connection.
+/// A TCP connection. Its reads, writes, shutdown, pending error and linger option are
+/// those of every stream here ([the stream table](crate::net#streams)).
 #[derive(Debug)]
 pub struct TcpStream {
-    fd: Fd,
+    fd: Stream<stream::Socket>,
 }
 
 impl TcpStream {
@@ -205,63 +204,6 @@ impl TcpStream {
     /// What `socket` or `connect` refused at once.
     pub fn connect(addr: SocketAddr) -> Result<TcpStream> {
         TcpSocket::for_addr(&addr)?.connect(addr)
-    }
-
-    /// Reads into `buf`: `Ok(Some(n))` bytes, `Ok(Some(0))` at end of stream (or for an
-    /// empty `buf`), `Ok(None)` when nothing is available yet (`recv`).
-    ///
-    /// # Errors
-    /// `ConnectionReset`, `TimedOut` (keep-alive), `NotConnected` (before the connect
-    /// completed on some systems), and what else `recv` refused.
-    #[doc(alias = "recv")]
-    #[inline]
-    pub fn try_read(&self, buf: &mut [u8]) -> Result<Option<usize>> {
-        socket::recv(&self.fd, buf)
-    }
-
-    /// Writes from `buf`: `Ok(Some(n))` bytes taken (possibly fewer than `buf.len()`),
-    /// `Ok(None)` when the send buffer is full (`send` with `MSG_NOSIGNAL`).
-    ///
-    /// # Errors
-    /// `BrokenPipe` (`EPIPE`) after the peer reset or this side shut down writing,
-    /// `ConnectionReset`, and what else `send` refused. Never raises `SIGPIPE`.
-    #[doc(alias = "send")]
-    #[inline]
-    pub fn try_write(&self, buf: &[u8]) -> Result<Option<usize>> {
-        socket::send(&self.fd, buf)
-    }
-
-    /// Reads straight into `buf`'s free space and commits what arrived: `Ok(Some(n))`
-    /// bytes, `Ok(Some(0))` at end of stream or when `buf` is full (no call is made
-    /// then: check [`MutBuf::has_remaining_mut`] first), `Ok(None)` when nothing is
-    /// available yet (`read`, or `readv` when a ring's free space wraps).
-    ///
-    /// # Errors
-    /// As [`try_read`](Self::try_read).
-    #[doc(alias = "readv")]
-    pub fn try_read_buf<B: MutBuf + ?Sized>(&self, buf: &mut B) -> Result<Option<usize>> {
-        bufio::read_buf(&self.fd, buf)
-    }
-
-    /// Writes straight from `buf`'s filled space and consumes what was taken:
-    /// `Ok(Some(n))`, `Ok(Some(0))` for an empty `buf` (no call is made), `Ok(None)`
-    /// when the send buffer is full (`sendmsg` with `MSG_NOSIGNAL`, two `iovec`s when a
-    /// ring's filled space wraps).
-    ///
-    /// # Errors
-    /// As [`try_write`](Self::try_write); never raises `SIGPIPE`.
-    #[doc(alias = "sendmsg")]
-    pub fn try_write_buf<B: Buf + ?Sized>(&self, buf: &mut B) -> Result<Option<usize>> {
-        bufio::send_buf(&self.fd, buf)
-    }
-
-    /// Shuts down reading, writing or both (`shutdown`); after [`Shutdown::Write`] the
-    /// peer reads end of stream once it has read everything sent before.
-    ///
-    /// # Errors
-    /// `NotConnected` (`ENOTCONN`) on a stream that is not (or no longer) connected.
-    pub fn shutdown(&self, how: Shutdown) -> Result<()> {
-        socket::shutdown(&self.fd, how)
     }
 
     /// Disables (`true`) or enables Nagle's algorithm (`TCP_NODELAY`).
@@ -281,29 +223,6 @@ impl TcpStream {
         socket::get_flag(&self.fd, libc::IPPROTO_TCP, libc::TCP_NODELAY)
     }
 
-    /// Sets what `close` does with unsent data (`SO_LINGER`): `None`, the default,
-    /// sends it in the background; `Some(0)` discards it and resets the connection
-    /// (the peer sees `ECONNRESET`); `Some(secs)` is for blocking sockets only, where
-    /// `close` waits up to `secs` seconds.
-    ///
-    /// Platform notes: macOS/iOS use `SO_LINGER_SEC`, as their `SO_LINGER` counts in
-    /// clock ticks.
-    ///
-    /// # Errors
-    /// `InvalidInput` (`EINVAL`) above `i32::MAX` seconds; what `setsockopt` refused.
-    #[doc(alias = "SO_LINGER")]
-    pub fn set_linger(&self, linger: Option<u32>) -> Result<()> {
-        let value = libc::linger {
-            l_onoff: libc::c_int::from(linger.is_some()),
-            l_linger: c_int_of(linger.unwrap_or(0))?,
-        };
-        #[cfg(any(target_os = "macos", target_os = "ios"))]
-        let name = libc::SO_LINGER_SEC;
-        #[cfg(not(any(target_os = "macos", target_os = "ios")))]
-        let name = libc::SO_LINGER;
-        set_opt(&self.fd, libc::SOL_SOCKET, name, value)
-    }
-
     /// The address of the connected peer (`getpeername`).
     ///
     /// # Errors
@@ -319,19 +238,10 @@ impl TcpStream {
     pub fn local_addr(&self) -> Result<SocketAddr> {
         socket::local_addr_inet(&self.fd)
     }
-
-    /// Takes the pending socket error (`SO_ERROR`), clearing it: after a non-blocking
-    /// connect turned writable, `Some(ECONNREFUSED)` and the like mean it failed.
-    ///
-    /// # Errors
-    /// What `getsockopt` refused (not the pending error: that is the `Ok` value).
-    #[doc(alias = "SO_ERROR")]
-    pub fn take_error(&self) -> Result<Option<OsError>> {
-        socket::take_error(&self.fd)
-    }
 }
 
 fd_type!(TcpStream);
+stream::socket_stream!(TcpStream);
 
 #[cfg(test)]
 mod tests {
@@ -340,6 +250,8 @@ mod tests {
     use embedded_io::ErrorKind;
 
     use super::*;
+    use crate::RawFd;
+    use crate::net::Shutdown;
     use crate::net::test_util::*;
 
     fn localhost() -> SocketAddr {
@@ -496,16 +408,31 @@ mod tests {
         assert!(!pending, "a send raised SIGPIPE");
     }
 
+    fn int_opt(fd: RawFd, level: libc::c_int, name: libc::c_int) -> libc::c_int {
+        // SAFETY: the test's own descriptor, an int option.
+        let fd = core::mem::ManuallyDrop::new(unsafe { Fd::from_raw(fd) });
+        socket::get_int(&fd, level, name).unwrap()
+    }
+
+    /// Issue 14, item 1: the builder's options reach the socket, and the stream or
+    /// listener it becomes.
     #[test]
-    fn builder_options() {
+    fn builder_options_reach_the_socket() {
         let socket = TcpSocket::v4().unwrap();
         socket.set_reuseaddr(true).unwrap();
         socket.set_reuseport(true).unwrap();
         socket.set_nodelay(true).unwrap();
+        socket.set_keepalive(true).unwrap();
         socket.set_send_buffer_size(64 * 1024).unwrap();
         socket.set_recv_buffer_size(64 * 1024).unwrap();
         let too_big = socket.set_send_buffer_size(u32::MAX).unwrap_err();
         assert_eq!(too_big.kind(), ErrorKind::InvalidInput);
+        let fd = socket.as_raw_fd();
+        assert_eq!(int_opt(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR), 1);
+        assert_eq!(int_opt(fd, libc::SOL_SOCKET, libc::SO_REUSEPORT), 1);
+        assert_eq!(int_opt(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY), 1);
+        assert_eq!(int_opt(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE), 1);
+        assert!(int_opt(fd, libc::SOL_SOCKET, libc::SO_SNDBUF) >= 64 * 1024);
         socket.bind(localhost()).unwrap();
         let addr = socket.local_addr().unwrap();
         assert_ne!(addr.port(), 0);
@@ -513,15 +440,104 @@ mod tests {
         assert_eq!(listener.local_addr().unwrap(), addr);
         assert_eq!(listener.take_error().unwrap(), None);
 
-        let client = TcpSocket::v4().unwrap().connect(addr).unwrap();
-        let (server, _) = when_readable(listener.as_raw_fd(), || listener.accept());
+        let client = TcpSocket::v4().unwrap();
+        client.set_keepalive(true).unwrap();
         client.set_nodelay(true).unwrap();
+        let client = client.connect(addr).unwrap();
         assert!(client.nodelay().unwrap());
+        assert_eq!(
+            int_opt(client.as_raw_fd(), libc::SOL_SOCKET, libc::SO_KEEPALIVE),
+            1
+        );
         client.set_nodelay(false).unwrap();
         assert!(!client.nodelay().unwrap());
-        server.set_linger(None).unwrap();
+        let (server, _) = when_readable(listener.as_raw_fd(), || listener.accept());
+        assert_eq!(server.peer_addr().unwrap(), client.local_addr().unwrap());
+    }
+
+    #[test]
+    fn reuseport_lets_two_listeners_share_a_port() {
+        let first = TcpSocket::v4().unwrap();
+        first.set_reuseport(true).unwrap();
+        first.bind(localhost()).unwrap();
+        let addr = first.local_addr().unwrap();
+        let _first = first.listen(8).unwrap();
+        let second = TcpSocket::v4().unwrap();
+        second.set_reuseport(true).unwrap();
+        second.bind(addr).unwrap();
+        let _second = second.listen(8).unwrap();
+        let third = TcpSocket::v4().unwrap();
+        assert_eq!(third.bind(addr).unwrap_err().kind(), ErrorKind::AddrInUse);
+    }
+
+    #[test]
+    fn only_v6_frees_the_v4_port() {
+        let Ok(v6) = TcpSocket::v6() else {
+            std::eprintln!("no IPv6 here: skipped");
+            return;
+        };
+        v6.set_only_v6(true).unwrap();
         assert_eq!(
-            server.set_linger(Some(u32::MAX)).unwrap_err().kind(),
+            int_opt(v6.as_raw_fd(), libc::IPPROTO_IPV6, libc::IPV6_V6ONLY),
+            1
+        );
+        if v6.bind("[::]:0".parse().unwrap()).is_err() {
+            std::eprintln!("no IPv6 address to bind here: skipped");
+            return;
+        }
+        let port = v6.local_addr().unwrap().port();
+        let _listener = v6.listen(8).unwrap();
+        let v4 = TcpSocket::v4().unwrap();
+        v4.bind(SocketAddr::from(([0, 0, 0, 0], port))).unwrap();
+        // An IPv4 socket has no IPv6 options: a typed error, not a panic.
+        assert!(TcpSocket::v4().unwrap().set_only_v6(true).is_err());
+    }
+
+    /// Linux reports a listener's backlog as `tcpi_sacked` (tcp_get_info).
+    #[cfg(target_os = "linux")]
+    fn backlog_of(listener: &TcpListener) -> u32 {
+        // SAFETY: tcp_info is plain integers: all-zero is valid; getsockopt writes at
+        // most `len` bytes into it.
+        unsafe {
+            let mut info: libc::tcp_info = core::mem::zeroed();
+            let mut len = crate::net::addr::socklen_of::<libc::tcp_info>();
+            let info_ptr = (&mut info as *mut libc::tcp_info).cast();
+            let ret = libc::getsockopt(
+                listener.as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_INFO,
+                info_ptr,
+                &mut len,
+            );
+            assert_eq!(ret, 0, "TCP_INFO: {:?}", crate::error::last_error());
+            info.tcpi_sacked
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn listen_takes_the_backlog_given() {
+        let socket = TcpSocket::v4().unwrap();
+        socket.bind(localhost()).unwrap();
+        assert_eq!(backlog_of(&socket.listen(7).unwrap()), 7);
+        let default = TcpListener::bind(localhost()).unwrap();
+        let somaxconn = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .map_or(1024, |s| s.trim().parse().unwrap());
+        assert_eq!(backlog_of(&default), 1024.min(somaxconn));
+    }
+
+    #[test]
+    fn linger_round_trips() {
+        let (_listener, client, _server) = connected(localhost());
+        assert_eq!(client.linger().unwrap(), None);
+        client.set_linger(Some(3)).unwrap();
+        assert_eq!(client.linger().unwrap(), Some(3));
+        client.set_linger(Some(0)).unwrap();
+        assert_eq!(client.linger().unwrap(), Some(0));
+        client.set_linger(None).unwrap();
+        assert_eq!(client.linger().unwrap(), None);
+        assert_eq!(
+            client.set_linger(Some(u32::MAX)).unwrap_err().kind(),
             ErrorKind::InvalidInput
         );
     }

@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use std::vec::Vec;
 
+use statio_core::buf::{Buf, MutBuf, RingBuf};
+
 use crate::{Fd, RawFd};
 
 use super::Result;
@@ -128,4 +130,24 @@ pub fn abstract_name(tag: &str) -> Vec<u8> {
     // Relaxed: as for TempPath.
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     format!("statio-{}-{tag}-{n}", std::process::id()).into_bytes()
+}
+
+/// A ring of 8 holding "ef" at offsets 4..6: its free space wraps (6..8, then 0..4).
+pub fn ring_with_wrapped_room() -> RingBuf<8> {
+    let mut ring = RingBuf::new();
+    ring.write_slice(b"abcdef");
+    ring.advance(4);
+    let (first, second) = ring.chunks_mut();
+    assert_eq!((first.len(), second.len()), (2, 4));
+    ring
+}
+
+/// A ring of 8 holding "efghij" from offset 4: its filled space wraps ("efgh", "ij").
+pub fn ring_with_wrapped_data() -> RingBuf<8> {
+    let mut ring = RingBuf::new();
+    ring.write_slice(b"abcdefgh");
+    ring.advance(4);
+    ring.write_slice(b"ij");
+    assert_eq!(ring.chunks(), (&b"efgh"[..], &b"ij"[..]));
+    ring
 }

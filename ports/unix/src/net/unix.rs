@@ -1,34 +1,38 @@
-//! Unix domain sockets: [`UnixListener`], [`UnixStream`] and [`UnixDatagram`], named by
-//! filesystem path (bytes, as the kernel sees them) or, on Linux and Android, by
-//! abstract name.
+//! Unix domain stream sockets: the [`UnixSocket`] builder, [`UnixListener`] and
+//! [`UnixStream`], named by filesystem path (bytes, as the kernel sees them) or, on
+//! Linux and Android, by abstract name through [`UnixAddr::from_abstract_name`] and the
+//! `*_abstract` calls only: an empty path is refused, never taken for the abstract name
+//! "" (see [`UnixAddr::from_pathname`]).
 //!
 //! Binding a path creates a socket file that outlives the socket: remove it (`unlink`)
 //! when done; binding fails with `AddrInUse` while it exists.
 
 use statio_core::OsError;
-use statio_core::buf::{Buf, MutBuf};
 
 use crate::Fd;
 use crate::error::check;
 use crate::net::addr::UnixAddr;
+use crate::net::options::buffer_options;
 use crate::net::socket::{self, would_block};
-use crate::net::{Result, Shutdown, bufio, fd_type};
+use crate::net::stream::{self, Stream};
+use crate::net::{Result, fd_type};
 
-fn bind(ty: libc::c_int, addr: &UnixAddr) -> Result<Fd> {
-    let fd = socket::new_socket(libc::AF_UNIX, ty)?;
+/// Binds `fd` to `addr` (bind(2)).
+pub(crate) fn bind(fd: &Fd, addr: &UnixAddr) -> Result<()> {
     let (ptr, len) = addr.as_raw();
     // SAFETY: `ptr` points at a sockaddr_un of at least `len` bytes, borrowed from `addr`.
-    check(unsafe { libc::bind(fd.raw(), ptr, len) })?;
-    Ok(fd)
+    check(unsafe { libc::bind(fd.raw(), ptr, len) }).map(drop)
 }
 
-fn connect(fd: &Fd, addr: &UnixAddr) -> Result<()> {
+/// Connects `fd` to `addr` (connect(2), non-blocking: see [`socket::connect_raw`]).
+pub(crate) fn connect(fd: &Fd, addr: &UnixAddr) -> Result<()> {
     let (ptr, len) = addr.as_raw();
     // SAFETY: `ptr` points at a sockaddr_un of at least `len` bytes, borrowed from `addr`.
     unsafe { socket::connect_raw(fd, ptr, len) }
 }
 
-fn local_addr(fd: &Fd) -> Result<UnixAddr> {
+/// The socket's own address (getsockname(2)).
+pub(crate) fn local_addr(fd: &Fd) -> Result<UnixAddr> {
     UnixAddr::fill(|ptr, len| {
         // SAFETY: `fill` passes room for `*len` bytes.
         check(unsafe { libc::getsockname(fd.raw(), ptr, len) }).map(drop)
@@ -36,13 +40,117 @@ fn local_addr(fd: &Fd) -> Result<UnixAddr> {
     .map(|((), addr)| addr)
 }
 
-fn peer_addr(fd: &Fd) -> Result<UnixAddr> {
+/// The connected peer's address (getpeername(2)).
+pub(crate) fn peer_addr(fd: &Fd) -> Result<UnixAddr> {
     UnixAddr::fill(|ptr, len| {
         // SAFETY: `fill` passes room for `*len` bytes.
         check(unsafe { libc::getpeername(fd.raw(), ptr, len) }).map(drop)
     })
     .map(|((), addr)| addr)
 }
+
+/// A Unix stream socket not yet listening or connected (mio 0.2's
+/// `UnixSocket::stream()`): options, [`bind`](Self::bind) if needed, then
+/// [`listen`](Self::listen) with a backlog of your choice or [`connect`](Self::connect).
+///
+/// It is a [`Source`](statio_core::Source), so it may be registered before it
+/// connects; [`connect`](Self::connect) keeps its descriptor, and the registration with
+/// it. A Unix connect completes or fails at once on every supported system (Linux
+/// never returns `EINPROGRESS` for it), so the stream is writable as soon as a select
+/// looks; until it connects, the socket reports hang-up (Linux: `EPOLLHUP` for an
+/// unconnected stream socket).
+///
+/// ```no_run
+/// use statio_unix::net::UnixSocket;
+///
+/// let socket = UnixSocket::stream()?;
+/// // ... register `socket` for writability, then:
+/// let stream = socket.connect(b"/run/app.sock")?;
+/// # Ok::<(), statio_core::OsError>(())
+/// ```
+#[derive(Debug)]
+pub struct UnixSocket {
+    fd: Fd,
+}
+
+impl UnixSocket {
+    /// A new Unix stream socket (`socket(AF_UNIX, SOCK_STREAM)`), close-on-exec and
+    /// non-blocking.
+    ///
+    /// # Errors
+    /// What `socket` refused: `EMFILE`/`ENFILE` (out of descriptors).
+    #[doc(alias = "socket")]
+    pub fn stream() -> Result<UnixSocket> {
+        socket::new_socket(libc::AF_UNIX, libc::SOCK_STREAM).map(|fd| UnixSocket { fd })
+    }
+
+    /// Binds to the filesystem `path` (a client bound this way shows as that path to
+    /// its peer).
+    ///
+    /// # Errors
+    /// As [`UnixAddr::from_pathname`] (`InvalidInput` for an empty or too long path);
+    /// `AddrInUse` when the file exists; what else `bind` refused.
+    pub fn bind(&self, path: &[u8]) -> Result<()> {
+        self.bind_addr(&UnixAddr::from_pathname(path)?)
+    }
+
+    /// Binds to `addr` (e.g. an abstract name).
+    ///
+    /// # Errors
+    /// What `bind` refused, e.g. `AddrInUse`.
+    pub fn bind_addr(&self, addr: &UnixAddr) -> Result<()> {
+        bind(&self.fd, addr)
+    }
+
+    /// Starts listening, with room for `backlog` connections waiting for
+    /// [`accept`](UnixListener::accept) (`listen`); the kernel caps it at the system's
+    /// maximum (`net.core.somaxconn` on Linux), which a negative `backlog` also asks
+    /// for. On Linux a connect to a listener whose queue holds more than `backlog`
+    /// fails with `EAGAIN` (unix(7)).
+    ///
+    /// # Errors
+    /// What `listen` refused: `EINVAL` for a socket never bound.
+    pub fn listen(self, backlog: i32) -> Result<UnixListener> {
+        socket::listen(&self.fd, backlog)?;
+        Ok(UnixListener { fd: self.fd })
+    }
+
+    /// Connects to the listener at the filesystem `path` and gives the stream (same
+    /// descriptor).
+    ///
+    /// A connect refused at once closes the socket with the builder: a socket
+    /// registered before `connect` then keeps its token held (see
+    /// [the module notes](crate::net#builders)).
+    ///
+    /// # Errors
+    /// As [`UnixAddr::from_pathname`]; `NotFound` (no such file), `ConnectionRefused`
+    /// (no listener), and on Linux `EAGAIN` as an error when the listener's backlog is
+    /// full (unix(7): not would-block, the connect did not start).
+    pub fn connect(self, path: &[u8]) -> Result<UnixStream> {
+        self.connect_addr(&UnixAddr::from_pathname(path)?)
+    }
+
+    /// Connects to the listener at `addr` (e.g. an abstract name), as
+    /// [`connect`](Self::connect) does.
+    ///
+    /// # Errors
+    /// As [`connect`](Self::connect).
+    pub fn connect_addr(self, addr: &UnixAddr) -> Result<UnixStream> {
+        connect(&self.fd, addr)?;
+        Ok(UnixStream::from(self.fd))
+    }
+
+    /// The address the socket is bound to (`getsockname`): unnamed unless bound.
+    ///
+    /// # Errors
+    /// What `getsockname` refused.
+    pub fn local_addr(&self) -> Result<UnixAddr> {
+        local_addr(&self.fd)
+    }
+}
+
+fd_type!(UnixSocket);
+buffer_options!(UnixSocket);
 
 /// A listening Unix stream socket.
 #[derive(Debug)]
@@ -51,12 +159,13 @@ pub struct UnixListener {
 }
 
 impl UnixListener {
-    /// Binds to the filesystem `path` and listens with a backlog of 1024.
+    /// Binds to the filesystem `path` and listens with a backlog of 1024; a
+    /// [`UnixSocket`] chooses otherwise.
     ///
     /// # Errors
-    /// `InvalidInput` (`ENAMETOOLONG`) when `path` does not fit in `sun_path` (it is
-    /// never truncated); `AddrInUse` when the file exists; what else `socket`, `bind`
-    /// or `listen` refused.
+    /// As [`UnixAddr::from_pathname`] (`InvalidInput` for an empty or too long path: it
+    /// is never truncated); `AddrInUse` when the file exists; what else `socket`,
+    /// `bind` or `listen` refused.
     pub fn bind(path: &[u8]) -> Result<UnixListener> {
         UnixListener::bind_addr(&UnixAddr::from_pathname(path)?)
     }
@@ -77,9 +186,9 @@ impl UnixListener {
     /// # Errors
     /// What `socket`, `bind` or `listen` refused.
     pub fn bind_addr(addr: &UnixAddr) -> Result<UnixListener> {
-        let fd = bind(libc::SOCK_STREAM, addr)?;
-        socket::listen(&fd, 1024)?;
-        Ok(UnixListener { fd })
+        let socket = UnixSocket::stream()?;
+        socket.bind_addr(addr)?;
+        socket.listen(1024)
     }
 
     /// Accepts one pending connection: the new stream (close-on-exec, non-blocking) and
@@ -96,7 +205,7 @@ impl UnixListener {
             // SAFETY: `fill` passes room for `*len` bytes.
             unsafe { socket::accept(&self.fd, ptr, len) }
         });
-        Ok(would_block(accepted)?.map(|(fd, addr)| (UnixStream { fd }, addr)))
+        Ok(would_block(accepted)?.map(|(fd, addr)| (UnixStream::from(fd), addr)))
     }
 
     /// The address the listener is bound to (`getsockname`).
@@ -118,25 +227,20 @@ impl UnixListener {
 
 fd_type!(UnixListener);
 
-/// A Unix stream connection.
+/// A Unix stream connection. Its reads, writes, shutdown, pending error and linger
+/// option are those of every stream here ([the stream table](crate::net#streams)).
 #[derive(Debug)]
 pub struct UnixStream {
-    fd: Fd,
+    fd: Stream<stream::Socket>,
 }
 
 impl UnixStream {
-    /// Connects to the listener at the filesystem `path`.
-    ///
-    /// A Unix connect completes at once or fails at once on most systems; where it
-    /// returns `EINPROGRESS` it is treated as for TCP (writability, then
-    /// [`take_error`](Self::take_error)).
+    /// Connects to the listener at the filesystem `path` (see [`UnixSocket::connect`]).
     ///
     /// # Errors
-    /// `InvalidInput` (`ENAMETOOLONG`) when `path` is too long; `NotFound` (no such
-    /// file), `ConnectionRefused` (no listener), `EAGAIN` as an error on Linux when the
-    /// listener's backlog is full (unix(7): not would-block, the connect did not start).
+    /// As [`UnixSocket::connect`].
     pub fn connect(path: &[u8]) -> Result<UnixStream> {
-        UnixStream::connect_addr(&UnixAddr::from_pathname(path)?)
+        UnixSocket::stream()?.connect(path)
     }
 
     /// Connects to the listener bound to the abstract `name` (Linux and Android).
@@ -153,9 +257,7 @@ impl UnixStream {
     /// # Errors
     /// As [`connect`](Self::connect).
     pub fn connect_addr(addr: &UnixAddr) -> Result<UnixStream> {
-        let fd = socket::new_socket(libc::AF_UNIX, libc::SOCK_STREAM)?;
-        connect(&fd, addr)?;
-        Ok(UnixStream { fd })
+        UnixSocket::stream()?.connect_addr(addr)
     }
 
     /// A pair of connected, unnamed streams (`socketpair`).
@@ -165,60 +267,7 @@ impl UnixStream {
     #[doc(alias = "socketpair")]
     pub fn pair() -> Result<(UnixStream, UnixStream)> {
         let (a, b) = socket::socketpair(libc::SOCK_STREAM)?;
-        Ok((UnixStream { fd: a }, UnixStream { fd: b }))
-    }
-
-    /// Reads into `buf`: `Ok(Some(n))` bytes, `Ok(Some(0))` at end of stream (or for an
-    /// empty `buf`), `Ok(None)` when nothing is available yet (`recv`).
-    ///
-    /// # Errors
-    /// `ConnectionReset` and what else `recv` refused.
-    #[inline]
-    pub fn try_read(&self, buf: &mut [u8]) -> Result<Option<usize>> {
-        socket::recv(&self.fd, buf)
-    }
-
-    /// Writes from `buf`: `Ok(Some(n))` bytes taken, `Ok(None)` when the buffer is full
-    /// (`send` with `MSG_NOSIGNAL`).
-    ///
-    /// # Errors
-    /// `BrokenPipe` (`EPIPE`) once the peer is closed; never raises `SIGPIPE`.
-    #[inline]
-    pub fn try_write(&self, buf: &[u8]) -> Result<Option<usize>> {
-        socket::send(&self.fd, buf)
-    }
-
-    /// Reads straight into `buf`'s free space and commits what arrived: `Ok(Some(n))`
-    /// bytes, `Ok(Some(0))` at end of stream or when `buf` is full (no call is made
-    /// then: check [`MutBuf::has_remaining_mut`] first), `Ok(None)` when nothing is
-    /// available yet (`read`, or `readv` when a ring's free space wraps).
-    ///
-    /// # Errors
-    /// As [`try_read`](Self::try_read).
-    #[doc(alias = "readv")]
-    pub fn try_read_buf<B: MutBuf + ?Sized>(&self, buf: &mut B) -> Result<Option<usize>> {
-        bufio::read_buf(&self.fd, buf)
-    }
-
-    /// Writes straight from `buf`'s filled space and consumes what was taken:
-    /// `Ok(Some(n))`, `Ok(Some(0))` for an empty `buf` (no call is made), `Ok(None)`
-    /// when the send buffer is full (`sendmsg` with `MSG_NOSIGNAL`, two `iovec`s when a
-    /// ring's filled space wraps).
-    ///
-    /// # Errors
-    /// As [`try_write`](Self::try_write); never raises `SIGPIPE`.
-    #[doc(alias = "sendmsg")]
-    pub fn try_write_buf<B: Buf + ?Sized>(&self, buf: &mut B) -> Result<Option<usize>> {
-        bufio::send_buf(&self.fd, buf)
-    }
-
-    /// Shuts down reading, writing or both (`shutdown`); after [`Shutdown::Write`] the
-    /// peer reads end of stream.
-    ///
-    /// # Errors
-    /// `NotConnected` (`ENOTCONN`) when not connected.
-    pub fn shutdown(&self, how: Shutdown) -> Result<()> {
-        socket::shutdown(&self.fd, how)
+        Ok((UnixStream::from(a), UnixStream::from(b)))
     }
 
     /// This end's address (`getsockname`): unnamed unless bound.
@@ -237,173 +286,17 @@ impl UnixStream {
     pub fn peer_addr(&self) -> Result<UnixAddr> {
         peer_addr(&self.fd)
     }
-
-    /// Takes the pending socket error (`SO_ERROR`), clearing it.
-    ///
-    /// # Errors
-    /// What `getsockopt` refused (not the pending error: that is the `Ok` value).
-    pub fn take_error(&self) -> Result<Option<OsError>> {
-        socket::take_error(&self.fd)
-    }
 }
 
 fd_type!(UnixStream);
-
-/// A Unix datagram socket: message boundaries are kept and delivery is reliable.
-#[derive(Debug)]
-pub struct UnixDatagram {
-    fd: Fd,
-}
-
-impl UnixDatagram {
-    /// A socket bound to the filesystem `path`.
-    ///
-    /// # Errors
-    /// `InvalidInput` (`ENAMETOOLONG`) when `path` is too long; `AddrInUse` when the
-    /// file exists; what else `socket` or `bind` refused.
-    pub fn bind(path: &[u8]) -> Result<UnixDatagram> {
-        UnixDatagram::bind_addr(&UnixAddr::from_pathname(path)?)
-    }
-
-    /// A socket bound to the abstract `name` (Linux and Android).
-    ///
-    /// # Errors
-    /// `InvalidInput` (`ENAMETOOLONG`) when `name` is too long; `AddrInUse` when taken.
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    pub fn bind_abstract(name: &[u8]) -> Result<UnixDatagram> {
-        UnixDatagram::bind_addr(&UnixAddr::from_abstract_name(name)?)
-    }
-
-    /// A socket bound to `addr`.
-    ///
-    /// # Errors
-    /// What `socket` or `bind` refused.
-    pub fn bind_addr(addr: &UnixAddr) -> Result<UnixDatagram> {
-        bind(libc::SOCK_DGRAM, addr).map(|fd| UnixDatagram { fd })
-    }
-
-    /// A socket bound to no address: it can send, but only a connected peer (or a
-    /// [`pair`](Self::pair)) can answer it.
-    ///
-    /// # Errors
-    /// What `socket` refused.
-    pub fn unbound() -> Result<UnixDatagram> {
-        socket::new_socket(libc::AF_UNIX, libc::SOCK_DGRAM).map(|fd| UnixDatagram { fd })
-    }
-
-    /// A pair of connected, unnamed datagram sockets (`socketpair`).
-    ///
-    /// # Errors
-    /// What `socketpair` refused: `EMFILE`/`ENFILE`.
-    #[doc(alias = "socketpair")]
-    pub fn pair() -> Result<(UnixDatagram, UnixDatagram)> {
-        let (a, b) = socket::socketpair(libc::SOCK_DGRAM)?;
-        Ok((UnixDatagram { fd: a }, UnixDatagram { fd: b }))
-    }
-
-    /// Sets the default destination for [`send`](Self::send) and keeps only datagrams
-    /// from it for [`recv`](Self::recv) (`connect`).
-    ///
-    /// # Errors
-    /// `InvalidInput` (`ENAMETOOLONG`) when `path` is too long; `NotFound`,
-    /// `ConnectionRefused` when nothing is bound there.
-    pub fn connect(&self, path: &[u8]) -> Result<()> {
-        connect(&self.fd, &UnixAddr::from_pathname(path)?)
-    }
-
-    /// Like [`connect`](Self::connect), to any address (e.g. an abstract name).
-    ///
-    /// # Errors
-    /// As [`connect`](Self::connect).
-    pub fn connect_addr(&self, addr: &UnixAddr) -> Result<()> {
-        connect(&self.fd, addr)
-    }
-
-    /// Sends one datagram to the connected peer; `Ok(None)` when the peer's queue is
-    /// full.
-    ///
-    /// # Errors
-    /// `NotConnected` before [`connect`](Self::connect); `ConnectionRefused` once the
-    /// peer is closed.
-    pub fn send(&self, buf: &[u8]) -> Result<Option<usize>> {
-        socket::send(&self.fd, buf)
-    }
-
-    /// Receives one datagram, truncated to `buf.len()`; `Ok(None)` when none is queued.
-    ///
-    /// # Errors
-    /// What `recv` refused.
-    pub fn recv(&self, buf: &mut [u8]) -> Result<Option<usize>> {
-        socket::recv(&self.fd, buf)
-    }
-
-    /// Sends one datagram to the socket bound at `path`; `Ok(None)` when its queue is
-    /// full.
-    ///
-    /// # Errors
-    /// `InvalidInput` (`ENAMETOOLONG`) when `path` is too long; `NotFound`,
-    /// `ConnectionRefused` when nothing is bound there; `EMSGSIZE`.
-    #[doc(alias = "sendto")]
-    pub fn send_to(&self, buf: &[u8], path: &[u8]) -> Result<Option<usize>> {
-        self.send_to_addr(buf, &UnixAddr::from_pathname(path)?)
-    }
-
-    /// Like [`send_to`](Self::send_to), to any address (e.g. an abstract name, or the
-    /// address [`recv_from`](Self::recv_from) returned).
-    ///
-    /// # Errors
-    /// As [`send_to`](Self::send_to).
-    pub fn send_to_addr(&self, buf: &[u8], addr: &UnixAddr) -> Result<Option<usize>> {
-        let (ptr, len) = addr.as_raw();
-        // SAFETY: `ptr` points at a sockaddr_un of at least `len` bytes, borrowed from `addr`.
-        unsafe { socket::send_to_raw(&self.fd, buf, ptr, len) }
-    }
-
-    /// Receives one datagram, truncated to `buf.len()`, with its sender's address
-    /// (unnamed when the sender is not bound); `Ok(None)` when none is queued.
-    ///
-    /// # Errors
-    /// What `recvfrom` refused.
-    #[doc(alias = "recvfrom")]
-    pub fn recv_from(&self, buf: &mut [u8]) -> Result<Option<(usize, UnixAddr)>> {
-        would_block(UnixAddr::fill(|ptr, len| {
-            // SAFETY: `fill` passes room for `*len` bytes.
-            unsafe { socket::recv_from_raw(&self.fd, buf, ptr, len) }
-        }))
-    }
-
-    /// The address the socket is bound to (`getsockname`).
-    ///
-    /// # Errors
-    /// What `getsockname` refused.
-    pub fn local_addr(&self) -> Result<UnixAddr> {
-        local_addr(&self.fd)
-    }
-
-    /// The connected peer's address (`getpeername`).
-    ///
-    /// # Errors
-    /// `NotConnected` (`ENOTCONN`) when not connected.
-    pub fn peer_addr(&self) -> Result<UnixAddr> {
-        peer_addr(&self.fd)
-    }
-
-    /// Takes the pending socket error (`SO_ERROR`), clearing it.
-    ///
-    /// # Errors
-    /// What `getsockopt` refused (not the pending error: that is the `Ok` value).
-    pub fn take_error(&self) -> Result<Option<OsError>> {
-        socket::take_error(&self.fd)
-    }
-}
-
-fd_type!(UnixDatagram);
+stream::socket_stream!(UnixStream);
 
 #[cfg(test)]
 mod tests {
     use embedded_io::ErrorKind;
 
     use super::*;
+    use crate::net::Shutdown;
     use crate::net::test_util::*;
 
     fn echo(a: &UnixStream, b: &UnixStream) {
@@ -480,11 +373,7 @@ mod tests {
         for err in [
             UnixListener::bind(&long).unwrap_err(),
             UnixStream::connect(&long).unwrap_err(),
-            UnixDatagram::bind(&long).unwrap_err(),
-            UnixDatagram::unbound()
-                .unwrap()
-                .send_to(b"x", &long)
-                .unwrap_err(),
+            UnixSocket::stream().unwrap().bind(&long).unwrap_err(),
         ] {
             assert_eq!(err.code(), libc::ENAMETOOLONG);
             assert_eq!(err.kind(), ErrorKind::InvalidInput);
@@ -496,59 +385,82 @@ mod tests {
         );
     }
 
+    /// Issue 14, item 3: `bind(b"")` bound the abstract name "" on Linux, and
+    /// `connect(b"")` reached whoever held it.
     #[test]
-    fn datagram_by_path() {
-        let (pa, pb) = (TempPath::new("dgram-a"), TempPath::new("dgram-b"));
-        let a = UnixDatagram::bind(&pa.0).unwrap();
-        let b = UnixDatagram::bind(&pb.0).unwrap();
-        let mut buf = [0u8; 16];
-        assert_eq!(b.recv_from(&mut buf).unwrap().map(|_| ()), None);
-        assert_eq!(a.send_to(b"one", &pb.0).unwrap(), Some(3));
-        let (n, from) = when_readable(b.as_raw_fd(), || b.recv_from(&mut buf));
-        assert_eq!(&buf[..n], b"one");
-        assert_eq!(from.as_pathname(), Some(&pa.0[..]));
-        assert_eq!(from, a.local_addr().unwrap());
-        // Reply to the address recv_from returned.
-        b.send_to_addr(b"two", &from).unwrap();
-        let n = when_readable(a.as_raw_fd(), || a.recv(&mut buf));
-        assert_eq!(&buf[..n], b"two");
-
-        let c = UnixDatagram::unbound().unwrap();
-        c.connect(&pb.0).unwrap();
-        assert_eq!(c.peer_addr().unwrap().as_pathname(), Some(&pb.0[..]));
-        assert_eq!(c.send(b"three").unwrap(), Some(5));
-        let (n, from) = when_readable(b.as_raw_fd(), || b.recv_from(&mut buf));
-        assert_eq!(&buf[..n], b"three");
-        assert!(from.is_unnamed());
-        assert_eq!(c.take_error().unwrap(), None);
-    }
-
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    #[test]
-    fn datagram_by_abstract_name() {
-        let name = abstract_name("dgram");
-        let a = UnixDatagram::bind_abstract(&name).unwrap();
-        let b = UnixDatagram::unbound().unwrap();
-        let addr = UnixAddr::from_abstract_name(&name).unwrap();
-        b.connect_addr(&addr).unwrap();
-        b.send(b"abs").unwrap();
-        let mut buf = [0u8; 8];
-        let n = when_readable(a.as_raw_fd(), || a.recv(&mut buf));
-        assert_eq!(&buf[..n], b"abs");
-        assert_eq!(a.local_addr().unwrap(), addr);
+    fn empty_path_is_refused_not_the_abstract_name() {
+        let socket = UnixSocket::stream().unwrap();
+        for err in [
+            UnixListener::bind(b"").unwrap_err(),
+            UnixStream::connect(b"").unwrap_err(),
+            socket.bind(b"").unwrap_err(),
+            UnixSocket::stream().unwrap().connect(b"").unwrap_err(),
+        ] {
+            assert_eq!(
+                (err.code(), err.kind()),
+                (libc::EINVAL, ErrorKind::InvalidInput)
+            );
+        }
+        assert!(socket.local_addr().unwrap().is_unnamed(), "bound anyway");
     }
 
     #[test]
-    fn datagram_pair_keeps_boundaries() {
-        let (a, b) = UnixDatagram::pair().unwrap();
-        a.send(b"first").unwrap();
-        a.send(b"second").unwrap();
-        let mut buf = [0u8; 16];
-        let n = when_readable(b.as_raw_fd(), || b.recv(&mut buf));
-        assert_eq!(&buf[..n], b"first");
-        let n = when_readable(b.as_raw_fd(), || b.recv(&mut buf));
-        assert_eq!(&buf[..n], b"second");
-        assert_eq!(b.recv(&mut buf).unwrap(), None);
+    fn builder_listens_with_the_backlog_given() {
+        let path = TempPath::new("backlog");
+        let socket = UnixSocket::stream().unwrap();
+        socket.set_send_buffer_size(64 * 1024).unwrap();
+        socket.set_recv_buffer_size(64 * 1024).unwrap();
+        socket.bind(&path.0).unwrap();
+        assert_eq!(
+            socket.local_addr().unwrap().as_pathname(),
+            Some(&path.0[..])
+        );
+        let listener = socket.listen(2).unwrap();
+        // Linux refuses a connect once more than `backlog` wait (unix(7)): 3 fit.
+        let mut waiting = std::vec::Vec::new();
+        let refused = (0..64).find_map(|_| match UnixStream::connect(&path.0) {
+            Ok(stream) => {
+                waiting.push(stream);
+                None
+            }
+            Err(err) => Some(err),
+        });
+        if cfg!(any(target_os = "linux", target_os = "android")) {
+            assert_eq!(waiting.len(), 3, "connections queued with a backlog of 2");
+            assert_eq!(refused.map(OsError::code), Some(libc::EAGAIN));
+        }
+        assert!(listener.accept().unwrap().is_some());
+    }
+
+    /// Issue 14, item 1: the builder is an unconnected stream (so it can be registered
+    /// before it connects), and connecting keeps its descriptor (so the registration
+    /// carries over: tests/unix_builders.rs runs it through the loop).
+    #[test]
+    fn unconnected_socket_connects_on_its_own_descriptor() {
+        let path = TempPath::new("unconnected");
+        let listener = UnixListener::bind(&path.0).unwrap();
+        let client = UnixSocket::stream().unwrap();
+        assert_eq!(
+            peer_addr(&client.fd).unwrap_err().kind(),
+            ErrorKind::NotConnected
+        );
+        let watched = client.as_raw_fd();
+        let client = client.connect(&path.0).unwrap();
+        assert_eq!(client.as_raw_fd(), watched, "connect kept the descriptor");
+        wait_writable(watched);
+        assert_eq!(client.take_error().unwrap(), None);
+        let (server, _) = when_readable(listener.as_raw_fd(), || listener.accept());
+        echo(&client, &server);
+    }
+
+    #[test]
+    fn linger_round_trips() {
+        let (a, _b) = UnixStream::pair().unwrap();
+        assert_eq!(a.linger().unwrap(), None);
+        a.set_linger(Some(7)).unwrap();
+        assert_eq!(a.linger().unwrap(), Some(7));
+        a.set_linger(None).unwrap();
+        assert_eq!(a.linger().unwrap(), None);
     }
 
     #[test]
@@ -558,23 +470,20 @@ mod tests {
         let client = UnixStream::connect(&path.0).unwrap();
         let (server, _) = when_readable(listener.as_raw_fd(), || listener.accept());
         let (s1, s2) = UnixStream::pair().unwrap();
-        let (d1, d2) = UnixDatagram::pair().unwrap();
-        let unbound = UnixDatagram::unbound().unwrap();
+        let socket = UnixSocket::stream().unwrap();
         for fd in [
             listener.as_raw_fd(),
             client.as_raw_fd(),
             server.as_raw_fd(),
             s1.as_raw_fd(),
             s2.as_raw_fd(),
-            d1.as_raw_fd(),
-            d2.as_raw_fd(),
-            unbound.as_raw_fd(),
+            socket.as_raw_fd(),
         ] {
             assert_cloexec_nonblocking(fd);
         }
         assert_drop_closes(listener, UnixListener::into_fd);
         assert_drop_closes(server, UnixStream::into_fd);
-        assert_drop_closes(d1, UnixDatagram::into_fd);
+        assert_drop_closes(socket, UnixSocket::into_fd);
     }
 
     #[cfg(feature = "std")]
@@ -586,7 +495,7 @@ mod tests {
         echo(&a, &b);
         let _std: std::os::unix::net::UnixStream = a.into();
         let (d, _e) = std::os::unix::net::UnixDatagram::pair().unwrap();
-        assert_cloexec_nonblocking(UnixDatagram::from(d).as_raw_fd());
+        assert_cloexec_nonblocking(crate::net::UnixDatagram::from(d).as_raw_fd());
         let path = TempPath::new("std");
         let std_listener =
             std::os::unix::net::UnixListener::bind(std::str::from_utf8(&path.0).unwrap()).unwrap();
