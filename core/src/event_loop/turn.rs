@@ -1,0 +1,112 @@
+//! One turn of the loop: select, dispatch, expire timers, deliver messages.
+
+use core::time::Duration;
+
+use super::EventLoop;
+use super::config::current_tick;
+use crate::channel::Receiver;
+use crate::{Clock, Error, Handler, Selector};
+
+impl<H, S, const SOURCES: usize, const TIMERS: usize, const EVENTS: usize>
+    EventLoop<H, S, SOURCES, TIMERS, EVENTS>
+where
+    H: Handler<Loop = Self>,
+    S: Selector,
+{
+    /// Runs turns until [`shutdown`](Self::shutdown) is called.
+    ///
+    /// # Errors
+    /// The first selector error other than `Interrupted` (which goes to
+    /// [`Handler::interrupted`]); the loop is then stopped.
+    pub fn run(&mut self, handler: &mut H) -> Result<(), Error> {
+        self.running = true;
+        while self.running {
+            if let Err(err) = self.run_once(handler, None) {
+                self.running = false;
+                return Err(err);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs one turn: waits up to `timeout` (`None`: until an event), and no longer
+    /// than until the next timer's deadline; dispatches every event returned, then the
+    /// timers that expired, then calls [`Handler::tick`].
+    ///
+    /// # Errors
+    /// A selector error other than `Interrupted`; `Interrupted` calls
+    /// [`Handler::interrupted`] and returns `Ok`.
+    pub fn run_once(&mut self, handler: &mut H, timeout: Option<Duration>) -> Result<(), Error> {
+        let mut timeout = [timeout, self.config.max_sleep, self.time_to_next_timer()]
+            .into_iter()
+            .flatten()
+            .min();
+        // Tell senders the loop may sleep (they will wake it), unless messages wait.
+        let may_sleep = timeout != Some(Duration::ZERO);
+        if let Some(channel) = &self.channel
+            && may_sleep
+            && !channel.prepare_sleep()
+        {
+            timeout = Some(Duration::ZERO);
+        }
+        let selected = self.selector.select(&mut self.events, timeout);
+        if let Some(channel) = &self.channel
+            && may_sleep
+        {
+            channel.finish_sleep();
+        }
+        match selected {
+            Ok(()) => self.dispatch(handler),
+            Err(err) if err.is_interrupted() => handler.interrupted(self),
+            Err(err) => return Err(err.into()),
+        }
+        self.expire_timers(handler);
+        self.deliver_messages(handler);
+        handler.tick(self);
+        Ok(())
+    }
+
+    /// Hands up to `messages_per_tick` channel messages to [`Handler::notify`].
+    fn deliver_messages(&mut self, handler: &mut H) {
+        for _ in 0..self.config.messages_per_tick {
+            let Some(message) = self.channel.as_ref().and_then(Receiver::try_recv) else {
+                return;
+            };
+            handler.notify(self, message);
+        }
+    }
+
+    /// How long until the earliest timer is due; `None` (and no clock read) without one.
+    fn time_to_next_timer(&self) -> Option<Duration> {
+        let deadline = self.timers.next_deadline()?.saturating_mul(self.tick_nanos);
+        let now = self.selector.clock().now().as_nanos();
+        Some(Duration::from_nanos(deadline.saturating_sub(now)))
+    }
+
+    /// Fires the timers due now. Only as many as were pending when it started: a timer
+    /// set by a callback here, due at once, fires next turn, so a handler re-arming a
+    /// zero delay cannot keep the loop from its I/O.
+    fn expire_timers(&mut self, handler: &mut H) {
+        if self.timers.is_empty() {
+            return;
+        }
+        let now = current_tick(&self.selector, self.tick_nanos);
+        for _ in 0..self.timers.len() {
+            match self.timers.poll_expired(now) {
+                Some((_, value)) => handler.timeout(self, value),
+                None => return,
+            }
+        }
+    }
+
+    fn dispatch(&mut self, handler: &mut H) {
+        let mut i = 0;
+        // Indexing (not iterating) lets the handler borrow the loop between events.
+        while let Some(&event) = self.events.get(i) {
+            i += 1;
+            if let Some(token) = self.registry.resolve(S::token(&event)) {
+                handler.ready(self, token, S::ready(&event));
+            }
+        }
+    }
+}
