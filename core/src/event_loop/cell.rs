@@ -1,4 +1,24 @@
-//! [`LoopCell`]: a `static` home for an [`EventLoop`] that builds it in place.
+//! [`LoopCell`], and the one place a loop is built: `EventLoop::init_in_place`.
+//!
+//! # Zero bytes are an empty loop
+//!
+//! Every constructor builds the loop in zeroed memory through `init_in_place`:
+//! [`EventLoop::with_selector`] (and so `new` and `configured`) in a local
+//! `MaybeUninit::zeroed`, [`LoopCell::init`] in the cell's `.bss`. `init_in_place` writes
+//! only the fields whose empty state is not zero bytes; each other part is valid and
+//! empty as zero bytes, so in a cell its pages stay untouched (not resident) until
+//! tokens and timers use them. This is the contract, stated once, that the parts keep:
+//!
+//! | field | how it starts |
+//! |---|---|
+//! | `selector`, `events`, `tick_nanos`, `channel`, `config`, `running`, `handler` | written |
+//! | `registry` | zero bytes: every slot vacant at generation 0, its handle a `MaybeUninit` read only while occupied (`Registry::init_zeroed`) |
+//! | `timers` | `Wheel::init_zeroed` writes the nodes and `now`; the rest is empty as zero bytes: heads stored inverted (an empty list is 0), minima unread while a slot is empty, bitmaps, generations and the free stack |
+//!
+//! A field added to `EventLoop` fails to build until `init_in_place`'s guard names it,
+//! so it cannot be left as zero bytes by accident; a part that changes what its zero
+//! bytes mean must change its `init_zeroed` (their tests run under Miri, which checks
+//! every field's validity).
 
 use core::cell::UnsafeCell;
 use core::marker::PhantomData;
@@ -6,10 +26,13 @@ use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use super::EventLoop;
-use super::config::{current_tick, tick_nanos};
+use super::config::{Config, current_tick, tick_nanos};
+use crate::error::{Error, OsError};
+use crate::event::Events;
+use crate::handler::Handler;
 use crate::registry::Registry;
+use crate::selector::Selector;
 use crate::wheel::Wheel;
-use crate::{Config, Error, Events, Handler, Selector};
 
 /// A `static` home for an [`EventLoop`] that costs memory only where the loop is used.
 ///
@@ -107,39 +130,87 @@ where
     #[allow(clippy::mut_from_ref)]
     fn init_with(
         &'static self,
-        open: impl FnOnce() -> Result<S, crate::OsError>,
+        open: impl FnOnce() -> Result<S, OsError>,
         config: Config,
     ) -> Result<&'static mut EventLoop<H, S, SOURCES, TIMERS, EVENTS>, Error> {
-        // The registry's capacity check, which `Registry::new` makes and this path skips.
-        let () = Registry::<S::Handle, SOURCES>::FITS;
         // Relaxed: the flag only elects the one caller that may write; the loop it
         // builds reaches other threads only through that caller's own synchronisation.
         if self.taken.swap(true, Ordering::Relaxed) {
             return Err(Error::LoopCellTaken);
         }
-        let opened = tick_nanos(&config).and_then(|tick| Ok((tick, open()?)));
-        let (tick_nanos, selector) = match opened {
-            Ok(opened) => opened,
-            Err(err) => {
-                // Nothing was written: the cell is still all zeros, free to try again.
-                self.taken.store(false, Ordering::Relaxed);
-                return Err(err);
-            }
-        };
-        let now = current_tick(&selector, tick_nanos);
         let place = self
             .place
             .get()
             .cast::<EventLoop<H, S, SOURCES, TIMERS, EVENTS>>();
         // SAFETY: `taken` makes this the only access to `place` ever, which is valid,
-        // aligned and all zero bytes (`new`; nothing wrote since). Each field is
-        // written through a raw place (no reference to the not yet valid loop), except
-        // those whose zero bytes are their empty state: the registry (documented on
-        // `Registry`) and the wheel's parts that `Wheel::init_zeroed` leaves (its
-        // contract). So every field is valid after these writes, and `write` drops
-        // nothing.
+        // aligned and all zero bytes (`new`; nothing wrote since). On `Ok` it holds a
+        // loop, handed out once; on an error nothing was written.
+        match unsafe { EventLoop::init_in_place(place, open, config) } {
+            // SAFETY: as above.
+            Ok(()) => Ok(unsafe { &mut *place }),
+            Err(err) => {
+                // Still all zero bytes: free to try again.
+                self.taken.store(false, Ordering::Relaxed);
+                Err(err)
+            }
+        }
+    }
+}
+
+impl<H, S, const SOURCES: usize, const TIMERS: usize, const EVENTS: usize>
+    EventLoop<H, S, SOURCES, TIMERS, EVENTS>
+where
+    H: Handler,
+    S: Selector,
+{
+    /// Builds an empty loop in `place` with `config` over the selector `open` returns,
+    /// writing only what zero bytes do not already make empty (the module's contract).
+    /// The config is checked before `open` runs.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a timer tick `tick_nanos` refuses; what `open`
+    /// returns. Either way nothing was written: `place` is still all zero bytes.
+    ///
+    /// # Safety
+    /// `place` must be valid for writes, aligned, and hold `size_of::<Self>()` zero
+    /// bytes. On `Ok` it holds a valid loop.
+    pub(super) unsafe fn init_in_place(
+        place: *mut Self,
+        open: impl FnOnce() -> Result<S, OsError>,
+        config: Config,
+    ) -> Result<(), Error> {
+        const {
+            assert!(
+                EVENTS > 0,
+                "EVENTS must be at least 1: a turn takes up to EVENTS events"
+            );
+        };
+        // The guard: a field added to `EventLoop` fails to build here until it is
+        // written below or shown empty as zero bytes in the module's table.
+        let _every_field_handled = |event_loop: Self| {
+            let EventLoop {
+                selector: _,
+                registry: _,
+                events: _,
+                timers: _,
+                tick_nanos: _,
+                channel: _,
+                config: _,
+                running: _,
+                handler: _,
+            } = event_loop;
+        };
+        let tick_nanos = tick_nanos(&config)?;
+        let selector = open()?;
+        let now = current_tick(&selector, tick_nanos);
+        // SAFETY: `place` is valid, aligned and all zero bytes (the caller's promise).
+        // Each field is written through a raw place (no reference to the not yet valid
+        // loop), except the registry and the wheel's parts that their `init_zeroed`
+        // leave, whose zero bytes are their empty state. So every field is valid after
+        // these writes, and `write` drops nothing.
         unsafe {
             (&raw mut (*place).selector).write(selector);
+            Registry::init_zeroed(&raw mut (*place).registry);
             (&raw mut (*place).events).write(Events::new());
             Wheel::init_zeroed(&raw mut (*place).timers, now);
             (&raw mut (*place).tick_nanos).write(tick_nanos);
@@ -147,7 +218,7 @@ where
             (&raw mut (*place).config).write(config);
             (&raw mut (*place).running).write(false);
             (&raw mut (*place).handler).write(PhantomData);
-            Ok(&mut *place)
         }
+        Ok(())
     }
 }

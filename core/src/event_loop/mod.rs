@@ -13,6 +13,7 @@
 //! ever) and a timer never fires before its deadline.
 
 use core::marker::PhantomData;
+use core::mem::MaybeUninit;
 use core::time::Duration;
 
 use crate::channel::{ChannelView, Receiver, Sender};
@@ -30,7 +31,6 @@ mod turn;
 
 pub use cell::LoopCell;
 pub use config::Config;
-use config::{current_tick, tick_nanos};
 
 /// The handle of a timer set with [`EventLoop::timeout`], to cancel it with
 /// [`EventLoop::clear_timeout`]; stale once the timer fired or was cleared.
@@ -120,19 +120,13 @@ where
     /// # Errors
     /// [`Error::InvalidConfig`] for a zero timer tick or one of 2^64 ns or more.
     pub fn with_selector(selector: S, config: Config) -> Result<Self, Error> {
-        let tick_nanos = tick_nanos(&config)?;
-        let now = current_tick(&selector, tick_nanos);
-        Ok(EventLoop {
-            selector,
-            registry: Registry::new(),
-            events: Events::new(),
-            timers: Wheel::starting_at(now),
-            tick_nanos,
-            channel: None,
-            config,
-            running: false,
-            handler: PhantomData,
-        })
+        let mut place = MaybeUninit::<Self>::zeroed();
+        // SAFETY: `place` is valid, aligned and all zero bytes; `init_in_place` made it
+        // a loop when it returns `Ok`.
+        unsafe {
+            Self::init_in_place(place.as_mut_ptr(), || Ok(selector), config)?;
+            Ok(place.assume_init())
+        }
     }
 
     /// Watches `io` for readability, level-triggered, under `token`.

@@ -1,5 +1,27 @@
 //! [`Wheel`]: a fixed-capacity hierarchical timing wheel; its documentation is the
 //! datasheet (example, time, costs, failure modes, algorithm).
+//!
+//! # Invariants, for whoever changes it next
+//!
+//! - **Placement.** A pending node sits in the list `place(deadline)` names at the
+//!   current `now`, and stays there until its slot cascades (see `place`): no field
+//!   names a node's list, `remove` recomputes it.
+//! - **Inverted heads.** `heads` holds `!index`, so an empty list (`NIL`) is 0: zero
+//!   bytes are an empty wheel, which the loop's in-place construction relies on (the
+//!   zero-bytes contract, `event_loop/cell.rs`). Touch heads only through
+//!   `head`/`set_head`; a new field must be empty as zero bytes or be written by
+//!   `init_zeroed`.
+//! - **Bitmaps.** Bit `s` of `occupied[l]` is set exactly when list `l * SLOTS + s` is
+//!   not empty, bit `l` of `levels` exactly when `occupied[l] != 0`; `minima[list]` is
+//!   read only while its list is not empty (the first push sets it).
+//! - **Free-stack generations.** A node's generation is odd while it holds a timer.
+//!   `free[..free_len]` are the free nodes, each with the (odd) generation its next
+//!   timer gets, bumped ahead at `remove`, so `insert` reads no node memory; nodes
+//!   `never_used..N` never held a timer and start at generation 1. So
+//!   `len = never_used - free_len`.
+//! - **Prefetch.** `insert` prefetches the node `PREFETCH_AHEAD` entries down the free
+//!   stack. A hint only: it changes nothing observable, and it is the only `unsafe`
+//!   besides `init_zeroed`.
 
 use core::fmt;
 
@@ -201,8 +223,8 @@ struct CacheAligned<A>(A);
 pub struct Wheel<T, const N: usize> {
     nodes: CacheAligned<[Node<T>; N]>,
     /// Head node of each slot's list, stored inverted (`!index`, so an empty list,
-    /// `NIL`, is 0 and a new wheel's heads are zero bytes: untouched `.bss` in a zeroed
-    /// static); indexed `level * SLOTS + slot`. Read through `head`/`set_head`.
+    /// `NIL`, is 0 and a new wheel's heads are zero bytes; see the invariants);
+    /// indexed `level * SLOTS + slot`. Read through `head`/`set_head`.
     heads: [u32; LISTS],
     /// Least deadline pushed onto each slot since it was last empty (a lower bound of
     /// its timers' deadlines, and at least the slot's start); meaningful only while the
@@ -274,7 +296,8 @@ impl<T, const N: usize> Wheel<T, N> {
     /// is not zero in [`starting_at`](Self::starting_at)'s wheel: the `N` nodes (none
     /// for `N = 0`) and `now`. Heads (inverted), minima (unused while empty), bitmaps,
     /// generations and the free stack are valid and right as zero bytes, so a zeroed
-    /// `static`'s pages behind them stay untouched until timers use them.
+    /// `static`'s pages behind them stay untouched until timers use them (the loop's
+    /// zero-bytes contract, stated in `event_loop/cell.rs`).
     ///
     /// # Safety
     /// `place` must be valid for writes and aligned, and point to `size_of::<Self>()`
