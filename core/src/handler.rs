@@ -1,6 +1,8 @@
 //! [`Handler`]: the user's callbacks, called by the loop with the loop itself.
 
-use crate::{Ready, Token};
+use crate::event_loop::Run;
+use crate::ready::Ready;
+use crate::token::Token;
 
 /// What the seed (mio 0.2) passed to `readable`: the readiness of the event, so a reader
 /// can tell data from hang-up or error without another call.
@@ -41,8 +43,29 @@ pub trait Handler: Sized {
     /// The value other threads send to the loop through its
     /// [`Channel`](crate::Channel), received by [`notify`](Self::notify).
     type Message: 'static;
-    /// The loop this handler runs in (an `EventLoop<Self, ...>`).
-    type Loop;
+    /// The loop this handler runs in: an `EventLoop<Self, ...>`, usually named by the
+    /// user's alias. [`Run`] bounds it, so naming another handler's loop, or any other
+    /// type, fails at this impl:
+    ///
+    /// ```compile_fail,E0277
+    /// use statio_core::sim::SimSelector;
+    /// use statio_core::{EventLoop, Handler};
+    ///
+    /// struct App;
+    /// struct Other;
+    ///
+    /// impl Handler for App {
+    ///     type Timeout = ();
+    ///     type Message = ();
+    ///     type Loop = EventLoop<Other, SimSelector, 8, 0, 8>; // not App's loop
+    /// }
+    /// # impl Handler for Other {
+    /// #     type Timeout = ();
+    /// #     type Message = ();
+    /// #     type Loop = EventLoop<Other, SimSelector, 8, 0, 8>;
+    /// # }
+    /// ```
+    type Loop: Run<Self>;
 
     /// A registered source is ready.
     ///

@@ -3,7 +3,7 @@
 //!
 //! | part | what |
 //! |---|---|
-//! | [`EventLoop`], [`Handler`], [`Config`] | the loop and the user's callbacks |
+//! | [`EventLoop`], [`Handler`], [`Run`], [`Config`] | the loop, the user's callbacks, and what ties them |
 //! | [`Selector`], [`Source`], [`Events`] | the trait every port implements, and its buffer |
 //! | [`Token`], [`Interest`], [`PollOpt`], [`Ready`], [`Event`] | registration and readiness |
 //! | [`Slab`], [`Key`] | a fixed arena with generation-checked keys |
@@ -46,7 +46,7 @@ pub use channel::{Channel, ChannelView, NoWake, Receiver, SendError, Sender, Wak
 pub use clock::{Clock, Instant, SimClock};
 pub use error::{Error, OsError};
 pub use event::{Event, Events};
-pub use event_loop::{Config, EventLoop, LoopCell, Timeout, TimerError};
+pub use event_loop::{Config, EventLoop, LoopCell, Run, Timeout, TimerError};
 pub use handler::{Handler, ReadHint};
 pub use interest::{Interest, PollOpt};
 pub use ready::Ready;

@@ -31,6 +31,7 @@ mod turn;
 
 pub use cell::LoopCell;
 pub use config::Config;
+pub use turn::Run;
 
 /// The handle of a timer set with [`EventLoop::timeout`], to cancel it with
 /// [`EventLoop::clear_timeout`]; stale once the timer fired or was cleared.
@@ -73,6 +74,32 @@ pub type TimerError<T> = InsertError<T>;
 /// event_loop.run(&mut counter).unwrap();
 /// assert_eq!(counter.0, 1);
 /// ```
+///
+/// # Capacities
+///
+/// Each is a const generic, checked at compile time where it can be wrong: `SOURCES`
+/// must fit in half a `usize` (tokens carry a generation in the other half), and
+/// `EVENTS` must be at least 1, or no turn could take an event. Either mistake fails
+/// the build where the loop is made:
+///
+/// ```compile_fail,E0080
+/// use statio_core::sim::SimSelector;
+/// use statio_core::{EventLoop, Handler};
+///
+/// type Loop = EventLoop<App, SimSelector, /*sources*/ 8, /*timers*/ 0, /*events*/ 0>;
+///
+/// struct App;
+///
+/// impl Handler for App {
+///     type Timeout = ();
+///     type Message = ();
+///     type Loop = Loop;
+/// }
+///
+/// let event_loop = Loop::new(); // EVENTS must be at least 1
+/// ```
+///
+/// `TIMERS` may be 0: such a loop refuses every timer with [`TimerError::Full`].
 pub struct EventLoop<
     H: Handler,
     S: Selector,
@@ -245,6 +272,21 @@ where
     ///
     /// The channel must be `'static` (a `static`, or a `StaticCell`): senders on other
     /// threads borrow it for as long as they like.
+    ///
+    /// The loop keeps the channel's one [`Receiver`], which is `Send` but not `Sync`:
+    /// the ring has one consumer, so no two threads may receive through one
+    /// `&Receiver` (nor share the loop that holds it):
+    ///
+    /// ```compile_fail,E0277
+    /// use statio_core::{Channel, Receiver};
+    ///
+    /// static CHANNEL: Channel<u32, 4> = Channel::new();
+    ///
+    /// fn shared<T: Sync>(_: &T) {}
+    ///
+    /// let receiver: Receiver<'static, u32> = CHANNEL.receiver().unwrap();
+    /// shared(&receiver); // `Receiver` is not `Sync`
+    /// ```
     ///
     /// # Errors
     /// [`Error::ChannelInUse`] when the channel's receiver was taken already or this

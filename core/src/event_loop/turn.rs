@@ -1,11 +1,80 @@
-//! One turn of the loop: select, dispatch, expire timers, deliver messages.
+//! One turn of the loop (select, dispatch, expire timers, deliver messages), and
+//! [`Run`]: the trait that ties a [`Handler`] to its loop.
 
 use core::time::Duration;
 
 use super::EventLoop;
 use super::config::current_tick;
 use crate::channel::Receiver;
-use crate::{Clock, Error, Handler, Selector};
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::handler::Handler;
+use crate::selector::Selector;
+
+/// What a handler's loop does for it: run turns. [`Handler::Loop`] is bound by it.
+///
+/// Sealed: only [`EventLoop<H, ..>`](EventLoop) implements it, and only for the
+/// handler `H` whose `Loop` it is. So a `type Loop` that names another handler's loop
+/// (or anything else) fails at the handler's impl, and generic code can take
+/// `&mut H::Loop` without repeating the capacities:
+///
+/// ```
+/// use core::time::Duration;
+/// use statio_core::{Error, Handler, Run};
+///
+/// /// Runs `turns` turns that do not sleep.
+/// fn spin<H: Handler>(event_loop: &mut H::Loop, handler: &mut H, turns: usize) -> Result<(), Error> {
+///     for _ in 0..turns {
+///         event_loop.run_once(handler, Some(Duration::ZERO))?;
+///     }
+///     Ok(())
+/// }
+/// ```
+///
+/// The methods are [`EventLoop::run`] and [`EventLoop::run_once`], which need no import.
+pub trait Run<H: Handler>: sealed::Sealed {
+    /// As [`EventLoop::run`].
+    ///
+    /// # Errors
+    /// As [`EventLoop::run`].
+    fn run(&mut self, handler: &mut H) -> Result<(), Error>;
+
+    /// As [`EventLoop::run_once`].
+    ///
+    /// # Errors
+    /// As [`EventLoop::run_once`].
+    fn run_once(&mut self, handler: &mut H, timeout: Option<Duration>) -> Result<(), Error>;
+}
+
+mod sealed {
+    /// Keeps [`Run`](super::Run) to [`EventLoop`](super::EventLoop).
+    pub trait Sealed {}
+}
+
+impl<H, S, const SOURCES: usize, const TIMERS: usize, const EVENTS: usize> sealed::Sealed
+    for EventLoop<H, S, SOURCES, TIMERS, EVENTS>
+where
+    H: Handler,
+    S: Selector,
+{
+}
+
+impl<H, S, const SOURCES: usize, const TIMERS: usize, const EVENTS: usize> Run<H>
+    for EventLoop<H, S, SOURCES, TIMERS, EVENTS>
+where
+    H: Handler<Loop = Self>,
+    S: Selector,
+{
+    #[inline]
+    fn run(&mut self, handler: &mut H) -> Result<(), Error> {
+        EventLoop::run(self, handler)
+    }
+
+    #[inline]
+    fn run_once(&mut self, handler: &mut H, timeout: Option<Duration>) -> Result<(), Error> {
+        EventLoop::run_once(self, handler, timeout)
+    }
+}
 
 impl<H, S, const SOURCES: usize, const TIMERS: usize, const EVENTS: usize>
     EventLoop<H, S, SOURCES, TIMERS, EVENTS>
@@ -99,11 +168,16 @@ where
         }
     }
 
+    /// Hands each event of the current registration of its token to [`Handler::ready`].
     fn dispatch(&mut self, handler: &mut H) {
         let mut i = 0;
         // Indexing (not iterating) lets the handler borrow the loop between events.
         while let Some(&event) = self.events.get(i) {
             i += 1;
+            // `resolve` drops the events of registrations that have ended, and the
+            // waker's (`Token::WAKER`): its index bits are all ones, past every slot
+            // (`Registry::FITS`). The waker event only ended the select; the channel's
+            // messages are taken in `deliver_messages` whatever woke the loop.
             if let Some(token) = self.registry.resolve(S::token(&event)) {
                 handler.ready(self, token, S::ready(&event));
             }
