@@ -14,7 +14,8 @@
 
 use core::mem::MaybeUninit;
 
-use crate::{Error, Token};
+use crate::error::Error;
+use crate::token::Token;
 
 /// Bits of a tagged token that hold the caller's token; the rest hold the generation.
 const INDEX_BITS: u32 = usize::BITS / 2;

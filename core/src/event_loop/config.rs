@@ -3,14 +3,16 @@
 
 use core::time::Duration;
 
-use crate::{Clock, Error, Selector};
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::selector::Selector;
 
 /// The loop's knobs that are not capacities (those are const generics).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     pub(super) max_sleep: Option<Duration>,
     pub(super) timer_tick: Duration,
-    pub(super) messages_per_tick: usize,
+    pub(super) messages_per_turn: usize,
 }
 
 impl Config {
@@ -20,21 +22,21 @@ impl Config {
         Config {
             max_sleep: None,
             timer_tick: Duration::from_millis(1),
-            messages_per_tick: 256,
+            messages_per_turn: 256,
         }
     }
 
     /// Sets how many channel messages one turn delivers at most, so a flood of messages
     /// cannot starve I/O and timers; the rest wait for the next turn (which then does
     /// not sleep). Zero is taken as one, so messages always make progress.
-    pub const fn messages_per_tick(mut self, messages: usize) -> Config {
-        self.messages_per_tick = if messages == 0 { 1 } else { messages };
+    pub const fn messages_per_turn(mut self, messages: usize) -> Config {
+        self.messages_per_turn = if messages == 0 { 1 } else { messages };
         self
     }
 
     /// Sets the timer resolution: deadlines are rounded up to a whole tick, and the
     /// wheel's range is 2^36 ticks (795 days at 1 ms). A zero tick is refused by
-    /// [`EventLoop::configured`].
+    /// [`EventLoop::configured`](super::EventLoop::configured).
     pub const fn timer_tick(mut self, tick: Duration) -> Config {
         self.timer_tick = tick;
         self

@@ -4,22 +4,35 @@
 //! One turn ([`run_once`](EventLoop::run_once)) is: one `select`, then for each event an
 //! O(1) registry lookup (dropping events of registrations that ended earlier in the
 //! batch) and a direct, statically dispatched call of [`Handler::ready`], then the
-//! expired timers ([`Handler::timeout`]), then up to `messages_per_tick` messages of the
+//! expired timers ([`Handler::timeout`]), then up to `messages_per_turn` messages of the
 //! channel ([`Handler::notify`]), then [`Handler::tick`]. With no timer pending and no
 //! channel attached, nothing else: no clock read, no atomic, no syscall, no scan.
 //!
-//! Timers are tickless: the select's timeout is the time to the earliest deadline,
-//! rounded up to the timer tick, so an idle loop sleeps until its next timer (or for
-//! ever) and a timer never fires before its deadline.
+//! Timers are tickless: the select waits until the earliest deadline, rounded up to
+//! the timer tick, so an idle loop sleeps until its next timer (or for ever) and a
+//! timer never fires before its deadline.
+//!
+//! | file | holds |
+//! |---|---|
+//! | `mod.rs` | [`EventLoop`], its constructors, registration, timers, channel, accessors |
+//! | `turn.rs` | [`run`](EventLoop::run), [`run_once`](EventLoop::run_once), dispatch, expiry, messages; [`Run`] |
+//! | `config.rs` | [`Config`] and the timer-tick arithmetic |
+//! | `cell.rs` | [`LoopCell`], the one in-place constructor, and the zero-bytes contract |
 
 use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use core::time::Duration;
 
 use crate::channel::{ChannelView, Receiver, Sender};
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::event::Events;
+use crate::handler::Handler;
+use crate::interest::{Interest, PollOpt};
 use crate::registry::Registry;
-use crate::wheel::{InsertError, TimerKey, Wheel};
-use crate::{Clock, Error, Events, Handler, Interest, PollOpt, Selector, Source, Token};
+use crate::selector::{Selector, Source};
+use crate::token::Token;
+use crate::wheel::{TimerError, TimerKey, Wheel};
 
 mod cell;
 mod config;
@@ -32,13 +45,6 @@ mod turn;
 pub use cell::LoopCell;
 pub use config::Config;
 pub use turn::Run;
-
-/// The handle of a timer set with [`EventLoop::timeout`], to cancel it with
-/// [`EventLoop::clear_timeout`]; stale once the timer fired or was cleared.
-pub type Timeout = TimerKey;
-
-/// Why [`EventLoop::timeout`] refused a timer; the value comes back in it.
-pub type TimerError<T> = InsertError<T>;
 
 /// An event loop for handler `H` over selector `S`, watching up to `SOURCES` sources
 /// (tokens `0..SOURCES`), holding up to `TIMERS` pending timers and taking up to
@@ -249,7 +255,7 @@ where
         &mut self,
         value: H::Timeout,
         delay: Duration,
-    ) -> Result<Timeout, TimerError<H::Timeout>> {
+    ) -> Result<TimerKey, TimerError<H::Timeout>> {
         let now = self.selector.clock().now().as_nanos();
         let Ok(delay) = u64::try_from(delay.as_nanos()) else {
             return Err(TimerError::OutOfRange(value));
@@ -259,10 +265,10 @@ where
         self.timers.insert(deadline, value)
     }
 
-    /// Cancels a pending timer, freeing its slot at once; `false` when it already
-    /// fired or was cleared (a stale handle cancels nothing).
-    pub fn clear_timeout(&mut self, timeout: Timeout) -> bool {
-        self.timers.cancel(timeout).is_some()
+    /// Cancels the pending timer `key` names, freeing its slot at once; `false` when it
+    /// already fired or was cleared (a stale key cancels nothing).
+    pub fn clear_timeout(&mut self, key: TimerKey) -> bool {
+        self.timers.cancel(key).is_some()
     }
 
     /// Makes this loop the receiver of `channel`: from the next turn on, its messages go

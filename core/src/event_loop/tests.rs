@@ -19,7 +19,7 @@ struct Recorder {
     /// Each channel message, in the order delivered.
     notified: Vec<u32, 64>,
     interrupted: usize,
-    ticks: usize,
+    turns: usize,
     /// On any event of `.0`, deregister source `.1` under token `.2`.
     deregister_on: Option<(Token, SimSource, Token)>,
     /// On the first event of `.0`, deregister source `.2` from token `.1` and register
@@ -69,7 +69,7 @@ impl Handler for Recorder {
     }
 
     fn tick(&mut self, _: &mut Loop) {
-        self.ticks += 1;
+        self.turns += 1;
     }
 }
 
@@ -98,7 +98,7 @@ fn dispatches_ready_sources_with_their_tokens() {
         rec.ready.as_slice(),
         &[(Token(3), Ready::READABLE), (Token(5), Ready::WRITABLE)]
     );
-    assert_eq!(rec.ticks, 1);
+    assert_eq!(rec.turns, 1);
 }
 
 #[test]
@@ -235,25 +235,28 @@ fn eintr_reaches_interrupted_and_the_loop_goes_on() {
     el.selector_mut().interrupt_next();
     let mut rec = Recorder::default();
     el.run_once(&mut rec, None).unwrap();
-    assert_eq!((rec.interrupted, rec.ready.len(), rec.ticks), (1, 0, 1));
+    assert_eq!((rec.interrupted, rec.ready.len(), rec.turns), (1, 0, 1));
     el.selector_mut().set_ready(1, Ready::READABLE).unwrap();
     el.run_once(&mut rec, None).unwrap();
     assert_eq!(tokens(&rec), [0]);
 }
 
 #[test]
-fn max_sleep_caps_the_select_timeout() {
+fn max_sleep_caps_the_select_wait() {
     let cap = Duration::from_millis(5);
     let mut el = Loop::configured(Config::new().max_sleep(cap)).unwrap();
     let mut rec = Recorder::default();
     el.run_once(&mut rec, None).unwrap();
-    assert_eq!(el.selector().last_timeout(), Some(cap));
+    assert_eq!(el.selector().last_max_wait(), Some(cap));
     el.run_once(&mut rec, Some(Duration::from_millis(1)))
         .unwrap();
-    assert_eq!(el.selector().last_timeout(), Some(Duration::from_millis(1)));
+    assert_eq!(
+        el.selector().last_max_wait(),
+        Some(Duration::from_millis(1))
+    );
     let mut el = Loop::new().unwrap();
     el.run_once(&mut rec, None).unwrap();
-    assert_eq!(el.selector().last_timeout(), None);
+    assert_eq!(el.selector().last_max_wait(), None);
 }
 
 #[test]
@@ -332,11 +335,11 @@ fn a_timer_fires_once_at_its_deadline_never_before() {
     el.timeout(7, ms(10)).unwrap();
     // The select sleeps exactly until the deadline, then the timer fires.
     el.run_once(&mut rec, None).unwrap();
-    assert_eq!(el.selector().last_timeout(), Some(ms(10)));
+    assert_eq!(el.selector().last_max_wait(), Some(ms(10)));
     assert_eq!(rec.fired.as_slice(), &[(7, ms(10))]);
     // Nothing pending: the next turn may sleep for ever.
     el.run_once(&mut rec, None).unwrap();
-    assert_eq!(el.selector().last_timeout(), None);
+    assert_eq!(el.selector().last_max_wait(), None);
     assert_eq!(rec.fired.len(), 1);
 }
 
@@ -445,7 +448,7 @@ fn a_timer_rearmed_at_zero_delay_cannot_starve_io() {
     // One firing per turn, and the level-triggered source every turn.
     assert_eq!(fired(&rec), [9, 9, 9]);
     assert_eq!(tokens(&rec), [0, 0, 0]);
-    assert_eq!(el.selector().last_timeout(), Some(Duration::ZERO));
+    assert_eq!(el.selector().last_max_wait(), Some(Duration::ZERO));
 }
 
 use crate::channel::{Channel, NoWake, SendError};
@@ -453,7 +456,7 @@ use crate::channel::{Channel, NoWake, SendError};
 #[test]
 fn channel_messages_reach_notify_in_order_a_bounded_number_per_turn() {
     static CHANNEL: Channel<u32, 4, NoWake> = Channel::new();
-    let mut el = Loop::configured(Config::new().messages_per_tick(3)).unwrap();
+    let mut el = Loop::configured(Config::new().messages_per_turn(3)).unwrap();
     assert!(el.sender().is_none());
     let tx = el.attach_channel(&CHANNEL).unwrap();
     for i in 0..4 {
@@ -463,16 +466,16 @@ fn channel_messages_reach_notify_in_order_a_bounded_number_per_turn() {
     let mut rec = Recorder::default();
     el.run_once(&mut rec, None).unwrap();
     // Messages were queued, so the turn did not sleep; three of four were delivered.
-    assert_eq!(el.selector().last_timeout(), Some(Duration::ZERO));
+    assert_eq!(el.selector().last_max_wait(), Some(Duration::ZERO));
     assert_eq!(rec.notified.as_slice(), &[0, 1, 2]);
     el.run_once(&mut rec, None).unwrap();
-    assert_eq!(el.selector().last_timeout(), Some(Duration::ZERO));
+    assert_eq!(el.selector().last_max_wait(), Some(Duration::ZERO));
     assert_eq!(rec.notified.as_slice(), &[0, 1, 2, 3]);
     // Nothing queued: the loop may sleep as long as it was asked to.
     el.sender().unwrap().send(5).unwrap();
     el.run_once(&mut rec, Some(ms(7))).unwrap();
     el.run_once(&mut rec, Some(ms(7))).unwrap();
-    assert_eq!(el.selector().last_timeout(), Some(ms(7)));
+    assert_eq!(el.selector().last_max_wait(), Some(ms(7)));
     assert_eq!(rec.notified.as_slice(), &[0, 1, 2, 3, 5]);
 }
 

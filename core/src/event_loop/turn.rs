@@ -43,7 +43,7 @@ pub trait Run<H: Handler>: sealed::Sealed {
     ///
     /// # Errors
     /// As [`EventLoop::run_once`].
-    fn run_once(&mut self, handler: &mut H, timeout: Option<Duration>) -> Result<(), Error>;
+    fn run_once(&mut self, handler: &mut H, max_wait: Option<Duration>) -> Result<(), Error>;
 }
 
 mod sealed {
@@ -71,8 +71,8 @@ where
     }
 
     #[inline]
-    fn run_once(&mut self, handler: &mut H, timeout: Option<Duration>) -> Result<(), Error> {
-        EventLoop::run_once(self, handler, timeout)
+    fn run_once(&mut self, handler: &mut H, max_wait: Option<Duration>) -> Result<(), Error> {
+        EventLoop::run_once(self, handler, max_wait)
     }
 }
 
@@ -98,27 +98,29 @@ where
         Ok(())
     }
 
-    /// Runs one turn: waits up to `timeout` (`None`: until an event), and no longer
-    /// than until the next timer's deadline; dispatches every event returned, then the
-    /// timers that expired, then calls [`Handler::tick`].
+    /// Runs one turn: selects, waiting up to `max_wait` (`None`: until an event), no
+    /// longer than [`Config::max_sleep`](super::Config::max_sleep) and than until the
+    /// next timer's deadline; dispatches every event returned, then the timers that
+    /// expired, then up to `messages_per_turn` channel messages, then calls
+    /// [`Handler::tick`].
     ///
     /// # Errors
     /// A selector error other than `Interrupted`; `Interrupted` calls
     /// [`Handler::interrupted`] and returns `Ok`.
-    pub fn run_once(&mut self, handler: &mut H, timeout: Option<Duration>) -> Result<(), Error> {
-        let mut timeout = [timeout, self.config.max_sleep, self.time_to_next_timer()]
+    pub fn run_once(&mut self, handler: &mut H, max_wait: Option<Duration>) -> Result<(), Error> {
+        let mut wait = [max_wait, self.config.max_sleep, self.time_to_next_timer()]
             .into_iter()
             .flatten()
             .min();
         // Tell senders the loop may sleep (they will wake it), unless messages wait.
-        let may_sleep = timeout != Some(Duration::ZERO);
+        let may_sleep = wait != Some(Duration::ZERO);
         if let Some(channel) = &self.channel
             && may_sleep
             && !channel.prepare_sleep()
         {
-            timeout = Some(Duration::ZERO);
+            wait = Some(Duration::ZERO);
         }
-        let selected = self.selector.select(&mut self.events, timeout);
+        let selected = self.selector.select(&mut self.events, wait);
         if let Some(channel) = &self.channel
             && may_sleep
         {
@@ -135,9 +137,9 @@ where
         Ok(())
     }
 
-    /// Hands up to `messages_per_tick` channel messages to [`Handler::notify`].
+    /// Hands up to `messages_per_turn` channel messages to [`Handler::notify`].
     fn deliver_messages(&mut self, handler: &mut H) {
-        for _ in 0..self.config.messages_per_tick {
+        for _ in 0..self.config.messages_per_turn {
             let Some(message) = self.channel.as_ref().and_then(Receiver::try_recv) else {
                 return;
             };

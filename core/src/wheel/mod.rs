@@ -26,9 +26,14 @@
 use core::fmt;
 
 /// Names one timer in a [`Wheel`]: its node and the node's generation at insertion.
+/// It is also the handle [`EventLoop::timeout`](crate::EventLoop::timeout) returns, to
+/// cancel the timer with [`clear_timeout`](crate::EventLoop::clear_timeout) (mio 0.2's
+/// `Timeout`).
 ///
 /// A node's generation counts its insertions and removals: it is odd while the node
-/// holds a pending timer, and a key matches only the timer it was issued for.
+/// holds a pending timer, and a key matches only the timer it was issued for: a key
+/// kept after its timer fired or was cancelled is stale and reaches nothing.
+#[doc(alias = "Timeout")]
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TimerKey {
     index: u32,
@@ -48,29 +53,31 @@ impl TimerKey {
     }
 }
 
-/// Why [`Wheel::insert`] refused a timer; each variant gives the value back.
+/// Why [`Wheel::insert`] (and so [`EventLoop::timeout`](crate::EventLoop::timeout))
+/// refused a timer; each variant gives the value back.
+#[doc(alias = "InsertError")]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum InsertError<T> {
+pub enum TimerError<T> {
     /// All `N` nodes hold pending timers.
     Full(T),
     /// The deadline is [`Wheel::RANGE`] or more ticks after [`Wheel::now`].
     OutOfRange(T),
 }
 
-impl<T> InsertError<T> {
+impl<T> TimerError<T> {
     /// The value that was not inserted.
     pub fn into_inner(self) -> T {
         match self {
-            InsertError::Full(value) | InsertError::OutOfRange(value) => value,
+            TimerError::Full(value) | TimerError::OutOfRange(value) => value,
         }
     }
 }
 
-impl<T> fmt::Display for InsertError<T> {
+impl<T> fmt::Display for TimerError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            InsertError::Full(_) => f.write_str("timer wheel is full"),
-            InsertError::OutOfRange(_) => write!(
+            TimerError::Full(_) => f.write_str("timer wheel is full"),
+            TimerError::OutOfRange(_) => write!(
                 f,
                 "timer deadline is {} or more ticks away, beyond the wheel's range",
                 RANGE
@@ -79,7 +86,7 @@ impl<T> fmt::Display for InsertError<T> {
     }
 }
 
-impl<T: fmt::Debug> core::error::Error for InsertError<T> {}
+impl<T: fmt::Debug> core::error::Error for TimerError<T> {}
 
 const LEVELS: usize = 6;
 const SLOT_BITS: u32 = 6;
@@ -136,12 +143,12 @@ struct CacheAligned<A>(A);
 /// with generation-checked [`TimerKey`]s, an exact next deadline and in-order expiry.
 ///
 /// ```
-/// use statio_core::{InsertError, Wheel};
+/// use statio_core::{TimerError, Wheel};
 ///
 /// let mut timers: Wheel<&str, 2> = Wheel::new(); // time starts at tick 0
 /// let slow = timers.insert(5_000, "slow").unwrap();
 /// let fast = timers.insert(30, "fast").unwrap();
-/// assert_eq!(timers.insert(40, "third"), Err(InsertError::Full("third")));
+/// assert_eq!(timers.insert(40, "third"), Err(TimerError::Full("third")));
 /// assert_eq!(timers.next_deadline(), Some(30)); // sleep until tick 30, not a tick sooner
 ///
 /// // Tickless: jump straight to the deadline; nothing is visited in between.
@@ -191,8 +198,8 @@ struct CacheAligned<A>(A);
 ///
 /// # Failure modes
 ///
-/// Every limit hands the value back ([`InsertError`]): [`Full`](InsertError::Full) when all
-/// `N` nodes hold timers, [`OutOfRange`](InsertError::OutOfRange) when the deadline is
+/// Every limit hands the value back ([`TimerError`]): [`Full`](TimerError::Full) when all
+/// `N` nodes hold timers, [`OutOfRange`](TimerError::OutOfRange) when the deadline is
 /// `RANGE` or more ticks after `now`. Nothing panics. A [`TimerKey`] kept after its timer
 /// fired or was cancelled reaches nothing, even when its node holds a new timer; the
 /// check wraps after 2^31 timers in one node. `N` must be below `u32::MAX` (checked at
@@ -328,18 +335,18 @@ impl<T, const N: usize> Wheel<T, N> {
     /// [`poll_expired`](Self::poll_expired) returns it, and its deadline reads as `now`.
     ///
     /// # Errors
-    /// [`InsertError::OutOfRange`] when `deadline` is [`RANGE`](Self::RANGE) or more ticks
-    /// after `now` (checked first), [`InsertError::Full`] when `N` timers are pending.
+    /// [`TimerError::OutOfRange`] when `deadline` is [`RANGE`](Self::RANGE) or more ticks
+    /// after `now` (checked first), [`TimerError::Full`] when `N` timers are pending.
     /// Either gives `value` back.
     #[inline]
-    pub fn insert(&mut self, deadline: u64, value: T) -> Result<TimerKey, InsertError<T>> {
+    pub fn insert(&mut self, deadline: u64, value: T) -> Result<TimerKey, TimerError<T>> {
         let deadline = if deadline < self.now {
             self.now
         } else {
             deadline
         };
         if deadline - self.now >= RANGE {
-            return Err(InsertError::OutOfRange(value));
+            return Err(TimerError::OutOfRange(value));
         }
         let (index, generation) = if self.free_len > 0 {
             self.free_len -= 1;
@@ -359,7 +366,7 @@ impl<T, const N: usize> Wheel<T, N> {
             self.never_used += 1;
             (self.never_used - 1, 1)
         } else {
-            return Err(InsertError::Full(value));
+            return Err(TimerError::Full(value));
         };
         self.generations[index as usize] = generation;
         let node = &mut self.nodes.0[index as usize];

@@ -236,20 +236,17 @@ fn full_wheel_returns_the_value() {
         wheel.insert(u64::from(i), i).unwrap();
     }
     assert!(wheel.is_full());
-    assert_eq!(wheel.insert(1, 99), Err(InsertError::Full(99)));
+    assert_eq!(wheel.insert(1, 99), Err(TimerError::Full(99)));
     let mut zero: Wheel<u32, 0> = Wheel::new();
-    assert_eq!(zero.insert(1, 5).map_err(InsertError::into_inner), Err(5));
+    assert_eq!(zero.insert(1, 5).map_err(TimerError::into_inner), Err(5));
     assert_eq!(zero.poll_expired(u64::MAX), None);
 }
 
 #[test]
 fn out_of_range_returns_the_value() {
     let mut wheel: Small = Wheel::starting_at(100);
-    assert_eq!(
-        wheel.insert(100 + RANGE, 1),
-        Err(InsertError::OutOfRange(1))
-    );
-    assert_eq!(wheel.insert(u64::MAX, 2), Err(InsertError::OutOfRange(2)));
+    assert_eq!(wheel.insert(100 + RANGE, 1), Err(TimerError::OutOfRange(1)));
+    assert_eq!(wheel.insert(u64::MAX, 2), Err(TimerError::OutOfRange(2)));
     assert!(wheel.insert(100 + RANGE - 1, 3).is_ok());
     assert_eq!(wheel.len(), 1);
 }
@@ -315,12 +312,12 @@ fn a_wheel_can_be_a_static() {
 #[test]
 fn errors_say_what_went_wrong() {
     use std::string::ToString;
-    assert_eq!(InsertError::Full(()).to_string(), "timer wheel is full");
+    assert_eq!(TimerError::Full(()).to_string(), "timer wheel is full");
     assert_eq!(
-        InsertError::OutOfRange(()).to_string(),
+        TimerError::OutOfRange(()).to_string(),
         "timer deadline is 68719476736 or more ticks away, beyond the wheel's range"
     );
-    let _: &dyn core::error::Error = &InsertError::Full(1u8);
+    let _: &dyn core::error::Error = &TimerError::Full(1u8);
 }
 
 /// A deadline or a time to move to, relative to the wheel's time, weighted towards
@@ -435,9 +432,9 @@ proptest! {
                     let deadline = when.at(model.now).max(model.now);
                     let got = wheel.insert(when.at(model.now), value);
                     if deadline - model.now >= RANGE {
-                        prop_assert_eq!(got, Err(InsertError::OutOfRange(value)));
+                        prop_assert_eq!(got, Err(TimerError::OutOfRange(value)));
                     } else if model.pending.len() == N {
-                        prop_assert_eq!(got, Err(InsertError::Full(value)));
+                        prop_assert_eq!(got, Err(TimerError::Full(value)));
                     } else {
                         let key = got.unwrap();
                         prop_assert_eq!(wheel.deadline(key), Some(deadline));
