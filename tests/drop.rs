@@ -15,7 +15,7 @@ use statio::Fd;
 use statio::net::{
     TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream, pipe,
 };
-use util::{assert_cloexec_nonblocking, poll_one, temp_path};
+use util::{assert_cloexec_nonblocking, temp_path, wait_fd};
 
 /// The longest wait for a peer to see a close, in milliseconds.
 const WAIT_MS: libc::c_int = 10_000;
@@ -28,7 +28,7 @@ fn localhost() -> SocketAddr {
 fn tcp_pair() -> (TcpStream, TcpStream, TcpListener) {
     let listener = TcpListener::bind(localhost()).unwrap();
     let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    let revents = poll_one(listener.as_raw_fd(), libc::POLLIN, WAIT_MS);
+    let revents = wait_fd(listener.as_raw_fd(), libc::POLLIN, WAIT_MS);
     assert_ne!(revents & libc::POLLIN, 0, "no connection to accept");
     let (accepted, _) = listener.accept().unwrap().expect("a pending connection");
     (client, accepted, listener)
@@ -36,7 +36,7 @@ fn tcp_pair() -> (TcpStream, TcpStream, TcpListener) {
 
 /// Waits for `fd` to be readable and asserts a read gives end of stream.
 fn assert_eof(fd: i32, read: impl FnOnce(&mut [u8]) -> statio::net::Result<Option<usize>>) {
-    let revents = poll_one(fd, libc::POLLIN, WAIT_MS);
+    let revents = wait_fd(fd, libc::POLLIN, WAIT_MS);
     assert_ne!(revents, 0, "fd {fd}: no readiness after the peer's drop");
     let mut buf = [0u8; 16];
     assert_eq!(read(&mut buf).unwrap(), Some(0), "fd {fd}: no EOF");
@@ -80,7 +80,7 @@ fn every_descriptor_is_cloexec_and_nonblocking() {
     let path = temp_path("flags");
     let unix_listener = UnixListener::bind(path.bytes()).unwrap();
     let unix_client = UnixStream::connect(path.bytes()).unwrap();
-    let revents = poll_one(unix_listener.as_raw_fd(), libc::POLLIN, WAIT_MS);
+    let revents = wait_fd(unix_listener.as_raw_fd(), libc::POLLIN, WAIT_MS);
     assert_ne!(revents, 0, "no Unix connection to accept");
     let (unix_accepted, _) = unix_listener.accept().unwrap().expect("a connection");
     let (pair_a, pair_b) = UnixStream::pair().unwrap();
@@ -136,7 +136,7 @@ fn unix_streams_close_on_drop() {
     let path = temp_path("drop-stream");
     let listener = UnixListener::bind(path.bytes()).unwrap();
     let client = UnixStream::connect(path.bytes()).unwrap();
-    let revents = poll_one(listener.as_raw_fd(), libc::POLLIN, WAIT_MS);
+    let revents = wait_fd(listener.as_raw_fd(), libc::POLLIN, WAIT_MS);
     assert_ne!(revents, 0, "no Unix connection to accept");
     let (accepted, _) = listener.accept().unwrap().expect("a connection");
     drop(accepted);
@@ -180,9 +180,9 @@ fn pipe_ends_close_on_drop() {
 
     // No write to the orphaned sender (SIGPIPE): poll reports POLLERR instead.
     let (rx, tx) = pipe().unwrap();
-    assert_eq!(poll_one(tx.as_raw_fd(), libc::POLLOUT, 0), libc::POLLOUT);
+    assert_eq!(wait_fd(tx.as_raw_fd(), libc::POLLOUT, 0), libc::POLLOUT);
     drop(rx);
-    let revents = poll_one(tx.as_raw_fd(), libc::POLLOUT, WAIT_MS);
+    let revents = wait_fd(tx.as_raw_fd(), libc::POLLOUT, WAIT_MS);
     assert_ne!(
         revents & libc::POLLERR,
         0,

@@ -160,13 +160,19 @@ fn every_limit_is_a_typed_error() {
     assert!(!el.is_registered(Token(0)));
 }
 
-#[test]
-fn a_source_deregistered_in_the_batch_gets_no_event() {
+/// A loop with sources 10 and 11 under tokens 1 and 2, both readable: one batch.
+fn two_ready() -> Loop {
     let mut el = Loop::new().unwrap();
     el.register(&SimSource(10), Token(1)).unwrap();
     el.register(&SimSource(11), Token(2)).unwrap();
     el.selector_mut().set_ready(10, Ready::READABLE).unwrap();
     el.selector_mut().set_ready(11, Ready::READABLE).unwrap();
+    el
+}
+
+#[test]
+fn a_source_deregistered_in_the_batch_gets_no_event() {
+    let mut el = two_ready();
     let mut rec = Recorder {
         deregister_on: Some((Token(1), SimSource(11), Token(2))),
         ..Recorder::default()
@@ -180,11 +186,7 @@ fn a_handle_reopened_in_the_batch_gets_no_stale_event() {
     // Tokens 1 and 2 are ready in one batch. Handling token 1, the handler closes
     // token 2's source and registers a new source with the same handle number under
     // the same token. The queued event belongs to the old registration: dropped.
-    let mut el = Loop::new().unwrap();
-    el.register(&SimSource(10), Token(1)).unwrap();
-    el.register(&SimSource(11), Token(2)).unwrap();
-    el.selector_mut().set_ready(10, Ready::READABLE).unwrap();
-    el.selector_mut().set_ready(11, Ready::READABLE).unwrap();
+    let mut el = two_ready();
     let mut rec = Recorder {
         replace_on: Some((Token(1), Token(2), SimSource(11))),
         ..Recorder::default()
