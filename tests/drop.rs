@@ -12,26 +12,14 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Mutex;
 
 use statio::Fd;
-use statio::net::{
-    TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream, pipe,
-};
-use util::{assert_cloexec_nonblocking, temp_path, wait_fd};
+use statio::net::{TcpListener, UdpSocket, UnixDatagram, UnixListener, UnixStream, pipe};
+use util::{assert_cloexec_nonblocking, tcp_pair, temp_path, wait_fd};
 
 /// The longest wait for a peer to see a close, in milliseconds.
 const WAIT_MS: libc::c_int = 10_000;
 
 fn localhost() -> SocketAddr {
     SocketAddr::from((Ipv4Addr::LOCALHOST, 0))
-}
-
-/// A connected statio TCP pair: (client, accepted).
-fn tcp_pair() -> (TcpStream, TcpStream, TcpListener) {
-    let listener = TcpListener::bind(localhost()).unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    let revents = wait_fd(listener.as_raw_fd(), libc::POLLIN, WAIT_MS);
-    assert_ne!(revents & libc::POLLIN, 0, "no connection to accept");
-    let (accepted, _) = listener.accept().unwrap().expect("a pending connection");
-    (client, accepted, listener)
 }
 
 /// Waits for `fd` to be readable and asserts a read gives end of stream.
@@ -70,7 +58,8 @@ fn assert_drop_closes<T: From<Fd>>(value: T, into_fd: impl FnOnce(T) -> Fd) {
 
 #[test]
 fn every_descriptor_is_cloexec_and_nonblocking() {
-    let (client, accepted, listener) = tcp_pair();
+    let (client, accepted) = tcp_pair();
+    let listener = TcpListener::bind(localhost()).unwrap();
     assert_cloexec_nonblocking(listener.as_raw_fd(), "TcpListener");
     assert_cloexec_nonblocking(client.as_raw_fd(), "TcpStream (connect)");
     assert_cloexec_nonblocking(accepted.as_raw_fd(), "TcpStream (accept)");
@@ -106,11 +95,11 @@ fn every_descriptor_is_cloexec_and_nonblocking() {
 
 #[test]
 fn tcp_streams_close_on_drop() {
-    let (client, accepted, _listener) = tcp_pair();
+    let (client, accepted) = tcp_pair();
     drop(client);
     assert_eof(accepted.as_raw_fd(), |buf| accepted.try_read(buf));
 
-    let (client, accepted, _listener) = tcp_pair();
+    let (client, accepted) = tcp_pair();
     drop(accepted);
     assert_eof(client.as_raw_fd(), |buf| client.try_read(buf));
 }

@@ -11,7 +11,8 @@
 //!
 //! | field | how it starts |
 //! |---|---|
-//! | `selector`, `events`, `tick_nanos`, `channel`, `config`, `running`, `handler` | written |
+//! | `selector`, `tick_nanos`, `channel`, `config`, `running`, `handler` | written |
+//! | `events` | written: an empty `Events`, whose slots are `MaybeUninit` (in practice only its length is stored) |
 //! | `registry` | zero bytes: every slot vacant at generation 0, its handle a `MaybeUninit` read only while occupied (`Registry::init_zeroed`) |
 //! | `timers` | `Wheel::init_zeroed` writes the nodes and `now`; the rest is empty as zero bytes: heads stored inverted (an empty list is 0), minima unread while a slot is empty, bitmaps, generations and the free stack |
 //!
