@@ -12,7 +12,7 @@ use statio::{EventLoop, Handler};
 
 /// What each timer carries back to the handler.
 #[derive(Debug, Clone, Copy)]
-enum Tick {
+enum Timer {
     /// A one-shot timer.
     Once,
     /// A periodic timer: the round it is in.
@@ -32,24 +32,24 @@ struct Demo {
 }
 
 impl Handler for Demo {
-    type Timeout = Tick;
+    type Timeout = Timer;
     type Message = ();
     type Loop = Loop;
 
-    fn timeout(&mut self, event_loop: &mut Loop, tick: Tick) {
+    fn timeout(&mut self, event_loop: &mut Loop, timer: Timer) {
         let at = self.started.elapsed();
-        println!("{:>6.1} ms  {tick:?}", at.as_secs_f64() * 1e3);
-        match tick {
-            Tick::Every(round) if round < ROUNDS => {
+        println!("{:>6.1} ms  {timer:?}", at.as_secs_f64() * 1e3);
+        match timer {
+            Timer::Every(round) if round < ROUNDS => {
                 // Re-arm from the callback: the next period starts now.
-                if let Err(err) = event_loop.timeout(Tick::Every(round + 1), PERIOD) {
+                if let Err(err) = event_loop.timeout(Timer::Every(round + 1), PERIOD) {
                     eprintln!("timers: cannot re-arm: {err}");
                     event_loop.shutdown();
                 }
             }
-            Tick::Every(_) => event_loop.shutdown(),
-            Tick::Once => {}
-            Tick::Cancelled => unreachable!("a cleared timer never fires"),
+            Timer::Every(_) => event_loop.shutdown(),
+            Timer::Once => {}
+            Timer::Cancelled => unreachable!("a cleared timer never fires"),
         }
     }
 }
@@ -64,9 +64,9 @@ fn main() -> ExitCode {
     };
     let started = Instant::now();
     let armed = [
-        event_loop.timeout(Tick::Once, Duration::from_millis(250)),
-        event_loop.timeout(Tick::Every(1), PERIOD),
-        event_loop.timeout(Tick::Cancelled, Duration::from_millis(150)),
+        event_loop.timeout(Timer::Once, Duration::from_millis(250)),
+        event_loop.timeout(Timer::Every(1), PERIOD),
+        event_loop.timeout(Timer::Cancelled, Duration::from_millis(150)),
     ];
     let [Ok(_), Ok(_), Ok(cancelled)] = armed else {
         eprintln!("timers: cannot set the timers: {armed:?}");

@@ -57,52 +57,17 @@ struct ReadmeDoctests;
 pub use statio_core::buf;
 pub use statio_core::{
     ChannelView, Clock, Config, Error, Event, Events, Handler, Instant, Interest, Key, LoopCell,
-    OsError, PollOpt, ReadHint, Ready, Selector, SendError, Slab, Source, Timeout, TimerError,
-    Token, Wake, Wheel, sim,
+    OsError, PollOpt, Ready, Run, Selector, SendError, Slab, Source, TimerError, TimerKey, Token,
+    Wake, Wheel, sim,
 };
 pub use statio_unix::clock::MonotonicClock;
 pub use statio_unix::{Fd, RawFd, net};
 
-/// The native selector of this target.
-#[cfg(all(
-    not(feature = "force-poll"),
-    any(target_os = "linux", target_os = "android")
-))]
-pub type NativeSelector = statio_epoll::Epoll;
-
-/// The native selector of this target.
-#[cfg(all(
-    not(feature = "force-poll"),
-    any(
-        target_os = "freebsd",
-        target_os = "macos",
-        target_os = "netbsd",
-        target_os = "openbsd",
-        target_os = "dragonfly"
-    )
-))]
-pub type NativeSelector = statio_kqueue::Kqueue;
-
-/// The native selector of this target: the poll(2) port, with its default capacity
-/// (1,024 descriptors, the waker's included), because the `force-poll` feature asks
-/// for it or this Unix has no port of its own. Another capacity:
-/// `GenericEventLoop<H, ports::poll::Poll<N>, ...>`.
-#[cfg(all(
-    unix,
-    any(
-        feature = "force-poll",
-        not(any(
-            target_os = "linux",
-            target_os = "android",
-            target_os = "freebsd",
-            target_os = "macos",
-            target_os = "netbsd",
-            target_os = "openbsd",
-            target_os = "dragonfly"
-        ))
-    )
-))]
-pub type NativeSelector = statio_poll::Poll;
+/// The native selector of this target: epoll on Linux and Android, kqueue on the BSDs
+/// and macOS, and the poll(2) port (with its default capacity, 1,024 descriptors, the
+/// waker's included) on any other Unix or when the `force-poll` feature asks for it.
+/// Another port or capacity: `GenericEventLoop<H, ports::poll::Poll<N>, ...>`.
+pub type NativeSelector = ports::Native;
 
 /// The waker of the [`NativeSelector`]: what a [`Sender`] calls to wake a sleeping loop.
 pub type NativeWaker = <NativeSelector as Selector>::Waker;
@@ -140,19 +105,42 @@ pub type EventLoop<H, const SOURCES: usize, const TIMERS: usize, const EVENTS: u
 pub use statio_core::EventLoop as GenericEventLoop;
 
 /// The ports built for this target, for programs that pick a selector themselves.
+///
+/// The one place the facade names the platforms, as polling's `cfg_if!` chain does: the
+/// port of each system family first, the poll(2) fallback last.
 pub mod ports {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    pub use statio_epoll as epoll;
-    /// The kqueue port (FreeBSD, macOS, NetBSD, OpenBSD, DragonFly).
-    #[cfg(any(
-        target_os = "freebsd",
-        target_os = "macos",
-        target_os = "netbsd",
-        target_os = "openbsd",
-        target_os = "dragonfly"
-    ))]
-    pub use statio_kqueue as kqueue;
+    // `Own`, this family's port, goes unused when `force-poll` picks poll(2).
+    #![cfg_attr(feature = "force-poll", allow(unused_imports))]
+
+    cfg_if::cfg_if! {
+        if #[cfg(any(target_os = "linux", target_os = "android"))] {
+            /// The epoll port (Linux, Android).
+            pub use statio_epoll as epoll;
+            use epoll::Epoll as Own;
+        } else if #[cfg(any(
+            target_os = "freebsd",
+            target_os = "macos",
+            target_os = "netbsd",
+            target_os = "openbsd",
+            target_os = "dragonfly"
+        ))] {
+            /// The kqueue port (FreeBSD, macOS, NetBSD, OpenBSD, DragonFly).
+            pub use statio_kqueue as kqueue;
+            use kqueue::Kqueue as Own;
+        } else if #[cfg(unix)] {
+            use poll::Poll as Own;
+        }
+    }
+
     /// The poll(2) port, on every Unix (the portable fallback).
     #[cfg(unix)]
     pub use statio_poll as poll;
+
+    cfg_if::cfg_if! {
+        if #[cfg(feature = "force-poll")] {
+            pub(crate) type Native = poll::Poll;
+        } else {
+            pub(crate) type Native = Own;
+        }
+    }
 }

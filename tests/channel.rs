@@ -223,9 +223,9 @@ impl Selector for CountingEpoll {
     fn select<const N: usize>(
         &mut self,
         events: &mut Events<Self::Event, N>,
-        timeout: Option<Duration>,
+        max_wait: Option<Duration>,
     ) -> Result<(), OsError> {
-        self.0.select(events, timeout)
+        self.0.select(events, max_wait)
     }
 
     fn waker(&mut self) -> Result<CountingWaker, OsError> {
@@ -386,16 +386,16 @@ impl Handler for Flood {
 }
 
 /// A producer keeps a 64-slot channel full while a pipe with unread data is registered
-/// level-triggered; with `messages_per_tick(8)` every turn still dispatches the pipe,
+/// level-triggered; with `messages_per_turn(8)` every turn still dispatches the pipe,
 /// once, and delivers exactly 8 messages, never more.
 #[test]
 fn a_flood_of_messages_cannot_starve_io() {
-    const PER_TICK: usize = 8;
+    const PER_TURN: usize = 8;
     const TURNS: usize = 1_000;
     static CHANNEL: Channel<u64, FLOOD_CAPACITY> = Channel::new();
     let (rx, tx) = pipe().unwrap();
     assert_eq!(tx.try_write(b"never read").unwrap(), Some(10));
-    let mut event_loop = FloodLoop::configured(Config::new().messages_per_tick(PER_TICK)).unwrap();
+    let mut event_loop = FloodLoop::configured(Config::new().messages_per_turn(PER_TURN)).unwrap();
     event_loop.register(&rx, PIPE).unwrap();
     let sender = event_loop.attach_channel(&CHANNEL).unwrap();
     let stop = AtomicBool::new(false);
@@ -429,7 +429,7 @@ fn a_flood_of_messages_cannot_starve_io() {
     for (turn, &(ready, notified)) in flood.turns.iter().enumerate() {
         assert_eq!(
             (ready, notified),
-            (1, PER_TICK),
+            (1, PER_TURN),
             "turn {turn}: (pipe dispatches, messages)"
         );
     }
@@ -549,7 +549,7 @@ impl Handler for Keep {
 #[test]
 fn messages_left_when_the_loop_drops_are_dropped_exactly_once() {
     static CHANNEL: Channel<Counted, 8> = Channel::new();
-    let mut event_loop = CountedLoop::configured(Config::new().messages_per_tick(2)).unwrap();
+    let mut event_loop = CountedLoop::configured(Config::new().messages_per_turn(2)).unwrap();
     let tx = event_loop.attach_channel(&CHANNEL).unwrap();
     for i in 0..5 {
         tx.send(Counted(i)).unwrap();

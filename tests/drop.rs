@@ -12,10 +12,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Mutex;
 
 use statio::Fd;
-use statio::net::{
-    TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream, pipe,
-};
-use util::{assert_cloexec_nonblocking, poll_one, temp_path};
+use statio::net::{TcpListener, UdpSocket, UnixDatagram, UnixListener, UnixStream, pipe};
+use util::{assert_cloexec_nonblocking, tcp_pair, temp_path, wait_fd};
 
 /// The longest wait for a peer to see a close, in milliseconds.
 const WAIT_MS: libc::c_int = 10_000;
@@ -24,19 +22,9 @@ fn localhost() -> SocketAddr {
     SocketAddr::from((Ipv4Addr::LOCALHOST, 0))
 }
 
-/// A connected statio TCP pair: (client, accepted).
-fn tcp_pair() -> (TcpStream, TcpStream, TcpListener) {
-    let listener = TcpListener::bind(localhost()).unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    let revents = poll_one(listener.as_raw_fd(), libc::POLLIN, WAIT_MS);
-    assert_ne!(revents & libc::POLLIN, 0, "no connection to accept");
-    let (accepted, _) = listener.accept().unwrap().expect("a pending connection");
-    (client, accepted, listener)
-}
-
 /// Waits for `fd` to be readable and asserts a read gives end of stream.
 fn assert_eof(fd: i32, read: impl FnOnce(&mut [u8]) -> statio::net::Result<Option<usize>>) {
-    let revents = poll_one(fd, libc::POLLIN, WAIT_MS);
+    let revents = wait_fd(fd, libc::POLLIN, WAIT_MS);
     assert_ne!(revents, 0, "fd {fd}: no readiness after the peer's drop");
     let mut buf = [0u8; 16];
     assert_eq!(read(&mut buf).unwrap(), Some(0), "fd {fd}: no EOF");
@@ -70,7 +58,8 @@ fn assert_drop_closes<T: From<Fd>>(value: T, into_fd: impl FnOnce(T) -> Fd) {
 
 #[test]
 fn every_descriptor_is_cloexec_and_nonblocking() {
-    let (client, accepted, listener) = tcp_pair();
+    let (client, accepted) = tcp_pair();
+    let listener = TcpListener::bind(localhost()).unwrap();
     assert_cloexec_nonblocking(listener.as_raw_fd(), "TcpListener");
     assert_cloexec_nonblocking(client.as_raw_fd(), "TcpStream (connect)");
     assert_cloexec_nonblocking(accepted.as_raw_fd(), "TcpStream (accept)");
@@ -80,7 +69,7 @@ fn every_descriptor_is_cloexec_and_nonblocking() {
     let path = temp_path("flags");
     let unix_listener = UnixListener::bind(path.bytes()).unwrap();
     let unix_client = UnixStream::connect(path.bytes()).unwrap();
-    let revents = poll_one(unix_listener.as_raw_fd(), libc::POLLIN, WAIT_MS);
+    let revents = wait_fd(unix_listener.as_raw_fd(), libc::POLLIN, WAIT_MS);
     assert_ne!(revents, 0, "no Unix connection to accept");
     let (unix_accepted, _) = unix_listener.accept().unwrap().expect("a connection");
     let (pair_a, pair_b) = UnixStream::pair().unwrap();
@@ -106,11 +95,11 @@ fn every_descriptor_is_cloexec_and_nonblocking() {
 
 #[test]
 fn tcp_streams_close_on_drop() {
-    let (client, accepted, _listener) = tcp_pair();
+    let (client, accepted) = tcp_pair();
     drop(client);
     assert_eof(accepted.as_raw_fd(), |buf| accepted.try_read(buf));
 
-    let (client, accepted, _listener) = tcp_pair();
+    let (client, accepted) = tcp_pair();
     drop(accepted);
     assert_eof(client.as_raw_fd(), |buf| client.try_read(buf));
 }
@@ -136,7 +125,7 @@ fn unix_streams_close_on_drop() {
     let path = temp_path("drop-stream");
     let listener = UnixListener::bind(path.bytes()).unwrap();
     let client = UnixStream::connect(path.bytes()).unwrap();
-    let revents = poll_one(listener.as_raw_fd(), libc::POLLIN, WAIT_MS);
+    let revents = wait_fd(listener.as_raw_fd(), libc::POLLIN, WAIT_MS);
     assert_ne!(revents, 0, "no Unix connection to accept");
     let (accepted, _) = listener.accept().unwrap().expect("a connection");
     drop(accepted);
@@ -180,9 +169,9 @@ fn pipe_ends_close_on_drop() {
 
     // No write to the orphaned sender (SIGPIPE): poll reports POLLERR instead.
     let (rx, tx) = pipe().unwrap();
-    assert_eq!(poll_one(tx.as_raw_fd(), libc::POLLOUT, 0), libc::POLLOUT);
+    assert_eq!(wait_fd(tx.as_raw_fd(), libc::POLLOUT, 0), libc::POLLOUT);
     drop(rx);
-    let revents = poll_one(tx.as_raw_fd(), libc::POLLOUT, WAIT_MS);
+    let revents = wait_fd(tx.as_raw_fd(), libc::POLLOUT, WAIT_MS);
     assert_ne!(
         revents & libc::POLLERR,
         0,

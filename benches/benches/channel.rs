@@ -281,10 +281,10 @@ impl Selector for CountingEpoll {
     fn select<const N: usize>(
         &mut self,
         events: &mut Events<Self::Event, N>,
-        timeout: Option<Duration>,
+        max_wait: Option<Duration>,
     ) -> Result<(), OsError> {
         self.selects += 1;
-        self.epoll.select(events, timeout)
+        self.epoll.select(events, max_wait)
     }
 
     fn waker(&mut self) -> Result<CountingWaker, OsError> {
@@ -384,7 +384,7 @@ fn wakes_under_load() {
     }
     println!(
         "\nthrough a running EventLoop (epoll), 1 producer, {SUSTAINED} u64 per run, \
-         {ROUNDS} rounds, default messages_per_tick (256)"
+         {ROUNDS} rounds, default messages_per_turn (256)"
     );
     println!("| measure | median | min..max |");
     println!("|---|---:|---:|");

@@ -4,7 +4,7 @@ use core::fmt;
 
 use embedded_io::ErrorKind;
 
-use crate::Token;
+use crate::token::Token;
 
 /// An error code from the operating system (an `errno` on Unix), with its portable kind.
 ///
@@ -81,7 +81,8 @@ pub enum Error {
     LoopCellTaken,
     /// A [`Config`](crate::Config) value the loop cannot work with.
     InvalidConfig(&'static str),
-    /// The operating system refused the call.
+    /// The operating system refused a call: the selector's, or any other whose
+    /// [`OsError`] was converted into this one (`?` on a socket call in `main`).
     Os(OsError),
 }
 
@@ -123,7 +124,7 @@ impl fmt::Display for Error {
             ),
             Error::LoopCellTaken => f.write_str("the loop cell holds a loop already"),
             Error::InvalidConfig(why) => write!(f, "invalid loop configuration: {why}"),
-            Error::Os(err) => write!(f, "selector call failed: {err}"),
+            Error::Os(err) => write!(f, "OS error: {err}"),
         }
     }
 }
@@ -177,7 +178,7 @@ mod tests {
         assert!(os.is_interrupted());
         assert_eq!(
             Error::Os(os).to_string(),
-            "selector call failed: Interrupted (os error 4)"
+            "OS error: Interrupted (os error 4)"
         );
         assert_eq!(Error::Os(os).kind(), ErrorKind::Interrupted);
         assert_eq!(

@@ -4,7 +4,8 @@ use core::mem::MaybeUninit;
 
 use heapless::Vec;
 
-use crate::{Ready, Token};
+use crate::ready::Ready;
+use crate::token::Token;
 
 /// One readiness event: which source, and what it is ready for.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

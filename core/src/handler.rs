@@ -1,10 +1,8 @@
 //! [`Handler`]: the user's callbacks, called by the loop with the loop itself.
 
-use crate::{Ready, Token};
-
-/// What the seed (mio 0.2) passed to `readable`: the readiness of the event, so a reader
-/// can tell data from hang-up or error without another call.
-pub type ReadHint = Ready;
+use crate::event_loop::Run;
+use crate::ready::Ready;
+use crate::token::Token;
 
 /// The callbacks an [`EventLoop`](crate::EventLoop) dispatches to; every one defaults to
 /// doing nothing.
@@ -41,8 +39,29 @@ pub trait Handler: Sized {
     /// The value other threads send to the loop through its
     /// [`Channel`](crate::Channel), received by [`notify`](Self::notify).
     type Message: 'static;
-    /// The loop this handler runs in (an `EventLoop<Self, ...>`).
-    type Loop;
+    /// The loop this handler runs in: an `EventLoop<Self, ...>`, usually named by the
+    /// user's alias. [`Run`] bounds it, so naming another handler's loop, or any other
+    /// type, fails at this impl:
+    ///
+    /// ```compile_fail,E0277
+    /// use statio_core::sim::SimSelector;
+    /// use statio_core::{EventLoop, Handler};
+    ///
+    /// struct App;
+    /// struct Other;
+    ///
+    /// impl Handler for App {
+    ///     type Timeout = ();
+    ///     type Message = ();
+    ///     type Loop = EventLoop<Other, SimSelector, 8, 0, 8>; // not App's loop
+    /// }
+    /// # impl Handler for Other {
+    /// #     type Timeout = ();
+    /// #     type Message = ();
+    /// #     type Loop = EventLoop<Other, SimSelector, 8, 0, 8>;
+    /// # }
+    /// ```
+    type Loop: Run<Self>;
 
     /// A registered source is ready.
     ///
@@ -62,8 +81,9 @@ pub trait Handler: Sized {
     }
 
     /// The source under `token` can be read (or has reached EOF, or has an error: see
-    /// `hint`). Called by the default [`ready`](Self::ready).
-    fn readable(&mut self, event_loop: &mut Self::Loop, token: Token, hint: ReadHint) {
+    /// `hint`, the event's whole readiness, mio 0.2's `ReadHint`). Called by the default
+    /// [`ready`](Self::ready).
+    fn readable(&mut self, event_loop: &mut Self::Loop, token: Token, hint: Ready) {
         let _ = (event_loop, token, hint);
     }
 
@@ -74,8 +94,8 @@ pub trait Handler: Sized {
     }
 
     /// A timer set with [`EventLoop::timeout`](crate::EventLoop::timeout) expired.
-    fn timeout(&mut self, event_loop: &mut Self::Loop, timeout: Self::Timeout) {
-        let _ = (event_loop, timeout);
+    fn timeout(&mut self, event_loop: &mut Self::Loop, value: Self::Timeout) {
+        let _ = (event_loop, value);
     }
 
     /// A message arrived through the loop's channel (see
@@ -89,7 +109,8 @@ pub trait Handler: Sized {
         let _ = event_loop;
     }
 
-    /// The end of every turn, after all of its events.
+    /// The end of every turn, after its events, timers and messages (mio 0.2's name:
+    /// it runs once per turn; the timer resolution is [`Config::timer_tick`](crate::Config::timer_tick)).
     fn tick(&mut self, event_loop: &mut Self::Loop) {
         let _ = event_loop;
     }

@@ -3,11 +3,11 @@
 //!
 //! | part | what |
 //! |---|---|
-//! | [`EventLoop`], [`Handler`], [`Config`] | the loop and the user's callbacks |
+//! | [`EventLoop`], [`Handler`], [`Run`], [`Config`] | the loop, the user's callbacks, and what ties them |
 //! | [`Selector`], [`Source`], [`Events`] | the trait every port implements, and its buffer |
 //! | [`Token`], [`Interest`], [`PollOpt`], [`Ready`], [`Event`] | registration and readiness |
 //! | [`Slab`], [`Key`] | a fixed arena with generation-checked keys |
-//! | [`Wheel`], [`TimerKey`], [`InsertError`] | a fixed hierarchical timing wheel |
+//! | [`Wheel`], [`TimerKey`], [`TimerError`] | a fixed hierarchical timing wheel, and the loop's timers |
 //! | [`Clock`], [`Instant`], [`SimClock`] | monotonic time, and a clock tests drive |
 //! | [`Channel`], [`Sender`], [`Receiver`], [`Wake`] | a lock-free MPSC ring into the loop, waking it only when it may sleep |
 //! | [`buf`]: [`Buf`], [`MutBuf`], [`RingBuf`], [`SliceBuf`], [`MutSliceBuf`] | byte buffers sockets read into and write from directly |
@@ -46,11 +46,11 @@ pub use channel::{Channel, ChannelView, NoWake, Receiver, SendError, Sender, Wak
 pub use clock::{Clock, Instant, SimClock};
 pub use error::{Error, OsError};
 pub use event::{Event, Events};
-pub use event_loop::{Config, EventLoop, LoopCell, Timeout, TimerError};
-pub use handler::{Handler, ReadHint};
+pub use event_loop::{Config, EventLoop, LoopCell, Run};
+pub use handler::Handler;
 pub use interest::{Interest, PollOpt};
 pub use ready::Ready;
 pub use selector::{Selector, Source};
 pub use slab::{Key, Slab};
 pub use token::Token;
-pub use wheel::{InsertError, TimerKey, Wheel};
+pub use wheel::{TimerError, TimerKey, Wheel};

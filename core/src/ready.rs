@@ -3,12 +3,14 @@
 use core::fmt;
 use core::ops::{BitOr, BitOrAssign};
 
-/// The set of conditions one event reports for a source.
+/// The set of conditions one event reports for a source; also the hint
+/// [`Handler::readable`](crate::Handler::readable) receives (mio 0.2's `ReadHint`).
 ///
 /// `read_closed` and `write_closed` may have false negatives (not every kernel
 /// reports a half-close) but never false positives: when set, the peer really shut
 /// that direction down. `hup` means both directions are closed; `error` means a
 /// pending socket error (read it with `take_error`).
+#[doc(alias = "ReadHint")]
 #[derive(Copy, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Ready(u8);
 

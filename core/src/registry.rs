@@ -14,7 +14,8 @@
 
 use core::mem::MaybeUninit;
 
-use crate::{Error, Token};
+use crate::error::Error;
+use crate::token::Token;
 
 /// Bits of a tagged token that hold the caller's token; the rest hold the generation.
 const INDEX_BITS: u32 = usize::BITS / 2;
@@ -27,7 +28,8 @@ struct Slot<H> {
     /// Odd while a registration holds the slot; bumped on claim and on release.
     generation: u32,
     /// The registered handle; initialised by the first claim, read only while
-    /// `generation` is odd (so a slot of zero bytes is valid whatever `H` is).
+    /// `generation` is odd (so a slot of zero bytes is valid whatever `H` is: the
+    /// zero-bytes contract of `event_loop/cell.rs`).
     handle: MaybeUninit<H>,
 }
 
@@ -54,8 +56,8 @@ impl<H: Copy + Eq> Slot<H> {
 
 /// What is registered under each token `0..N`.
 ///
-/// All zero bytes are a valid, empty registry (every generation 0: vacant), the same as
-/// [`new`](Self::new); [`EventLoop`](crate::EventLoop)'s in-place start relies on it.
+/// All zero bytes are a valid, empty registry (every generation 0: vacant): the loop
+/// starts one with [`init_zeroed`](Self::init_zeroed).
 pub(crate) struct Registry<H, const N: usize> {
     slots: [Slot<H>; N],
 }
@@ -63,11 +65,23 @@ pub(crate) struct Registry<H, const N: usize> {
 impl<H: Copy + Eq, const N: usize> Registry<H, N> {
     // Below the mask, not up to it: the all-ones index (that of `Token::WAKER`, whatever
     // its generation bits) must never name a slot.
-    pub(crate) const FITS: () = assert!(
+    const FITS: () = assert!(
         N <= INDEX_MASK,
         "SOURCES must fit in half a usize (65,535 on 32-bit targets)"
     );
 
+    /// Makes `place`, all zero bytes, an empty registry: it writes nothing, since zero
+    /// bytes are one, and checks `N` at compile time.
+    ///
+    /// # Safety
+    /// `place` must point to `size_of::<Self>()` zero bytes.
+    pub(crate) unsafe fn init_zeroed(place: *mut Self) {
+        let () = Self::FITS;
+        let _ = place;
+    }
+
+    /// An empty registry: what `init_zeroed` makes of zero bytes.
+    #[cfg(test)]
     pub(crate) const fn new() -> Self {
         let () = Self::FITS;
         Registry {

@@ -2,7 +2,13 @@
 
 use core::time::Duration;
 
-use crate::{Clock, Events, Interest, OsError, PollOpt, Ready, Token, Wake};
+use crate::channel::Wake;
+use crate::clock::Clock;
+use crate::error::OsError;
+use crate::event::Events;
+use crate::interest::{Interest, PollOpt};
+use crate::ready::Ready;
+use crate::token::Token;
 
 /// Anything a selector can watch: it names its OS handle (a file descriptor on Unix).
 ///
@@ -30,7 +36,7 @@ pub trait Selector: Sized {
     type Handle: Copy + Eq;
     /// One event as the OS writes it (`epoll_event`, `kevent`, ...).
     type Event: Copy;
-    /// The monotonic clock that [`select`](Self::select)'s timeouts are measured on.
+    /// The monotonic clock that [`select`](Self::select)'s waits are measured on.
     type Clock: Clock;
     /// What another thread calls to make [`select`](Self::select) return (an `eventfd`
     /// on epoll); owned by the [`Channel`](crate::Channel) it is attached to.
@@ -72,10 +78,10 @@ pub trait Selector: Sized {
     /// `NotFound` when the handle is not registered; what else the OS refused.
     fn deregister(&mut self, handle: Self::Handle) -> Result<(), OsError>;
 
-    /// Waits until a source is ready or `timeout` passes (`None`: no limit), then fills
-    /// `events` with what is ready, at most `N`; the rest wait for the next call.
+    /// Waits until a source is ready or `max_wait` passes (`None`: no limit), then
+    /// fills `events` with what is ready, at most `N`; the rest wait for the next call.
     ///
-    /// A timeout is rounded up to the OS's resolution, never down, so a positive timeout
+    /// The wait is rounded up to the OS's resolution, never down, so a positive wait
     /// never turns into a busy poll.
     ///
     /// # Errors
@@ -84,7 +90,7 @@ pub trait Selector: Sized {
     fn select<const N: usize>(
         &mut self,
         events: &mut Events<Self::Event, N>,
-        timeout: Option<Duration>,
+        max_wait: Option<Duration>,
     ) -> Result<(), OsError>;
 
     /// Creates a waker watched by this selector: each [`Wake::wake`] makes the current

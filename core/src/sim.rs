@@ -20,9 +20,9 @@
 //!
 //! Readiness is whatever [`set_ready`](SimSelector::set_ready) last said. Level
 //! registrations report it every call, edge ones once per `set_ready`, oneshot ones
-//! once until reregistered. `select` never blocks; it records the timeout it was given
-//! and, when it reports nothing, moves its [`SimClock`] forward by that timeout, as if
-//! it had slept that long (a `None` timeout leaves the clock where it is).
+//! once until reregistered. `select` never blocks; it records the wait it was given
+//! and, when it reports nothing, moves its [`SimClock`] forward by that wait, as if
+//! it had slept that long (`None`, no limit, leaves the clock where it is).
 //! When more handles are ready than the buffer holds, the next call resumes after the
 //! last one reported. Errors carry Linux `errno` numbers. As with the epoll port,
 //! `PRIORITY` is not reported: no [`Interest`] asks for it.
@@ -32,9 +32,14 @@ use core::time::Duration;
 use embedded_io::ErrorKind;
 use heapless::Vec;
 
-use crate::{
-    Event, Events, Interest, NoWake, OsError, PollOpt, Ready, Selector, SimClock, Source, Token,
-};
+use crate::channel::NoWake;
+use crate::clock::SimClock;
+use crate::error::OsError;
+use crate::event::{Event, Events};
+use crate::interest::{Interest, PollOpt};
+use crate::ready::Ready;
+use crate::selector::{Selector, Source};
+use crate::token::Token;
 
 /// A stand-in source for the [`SimSelector`]: just a handle number.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -83,7 +88,7 @@ pub struct SimSelector<const N: usize = 64> {
     cursor: usize,
     interrupt_next: bool,
     select_calls: usize,
-    last_timeout: Option<Duration>,
+    last_max_wait: Option<Duration>,
     clock: SimClock,
     refuse_waker: bool,
 }
@@ -129,9 +134,9 @@ impl<const N: usize> SimSelector<N> {
         self.select_calls
     }
 
-    /// The timeout the last `select` was given.
-    pub fn last_timeout(&self) -> Option<Duration> {
-        self.last_timeout
+    /// The `max_wait` the last `select` was given.
+    pub fn last_max_wait(&self) -> Option<Duration> {
+        self.last_max_wait
     }
 }
 
@@ -147,7 +152,7 @@ impl<const N: usize> Selector for SimSelector<N> {
             cursor: 0,
             interrupt_next: false,
             select_calls: 0,
-            last_timeout: None,
+            last_max_wait: None,
             clock: SimClock::new(),
             refuse_waker: false,
         })
@@ -205,11 +210,11 @@ impl<const N: usize> Selector for SimSelector<N> {
     fn select<const E: usize>(
         &mut self,
         events: &mut Events<Event, E>,
-        timeout: Option<Duration>,
+        max_wait: Option<Duration>,
     ) -> Result<(), OsError> {
         events.clear();
         self.select_calls += 1;
-        self.last_timeout = timeout;
+        self.last_max_wait = max_wait;
         if core::mem::take(&mut self.interrupt_next) {
             return Err(EINTR);
         }
@@ -229,7 +234,7 @@ impl<const N: usize> Selector for SimSelector<N> {
             }
         }
         self.cursor = 0;
-        if let (true, Some(slept)) = (events.is_empty(), timeout) {
+        if let (true, Some(slept)) = (events.is_empty(), max_wait) {
             self.clock.advance(slept);
         }
         Ok(())

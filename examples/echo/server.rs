@@ -20,7 +20,7 @@ use core::net::SocketAddr;
 use core::time::Duration;
 
 use statio::net::{TcpListener, TcpStream};
-use statio::{EventLoop, Handler, Interest, Key, OsError, PollOpt, Ready, Slab, Timeout, Token};
+use statio::{EventLoop, Handler, Interest, Key, OsError, PollOpt, Ready, Slab, TimerKey, Token};
 
 /// How many events one turn takes.
 pub const EVENTS: usize = 256;
@@ -44,7 +44,7 @@ struct Conn<const BUF: usize> {
     written: usize,
     filled: usize,
     /// The idle timer, re-armed on each read.
-    idle: Option<Timeout>,
+    idle: Option<TimerKey>,
 }
 
 /// What a connection wants next.

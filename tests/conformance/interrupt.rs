@@ -1,5 +1,5 @@
 //! A signal during the wait (`EINTR`) reaches `Handler::interrupted`, and the loop goes
-//! on working afterwards.
+//! on working afterwards; the signal helpers serve the bare selector's case too.
 
 use core::time::Duration;
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use statio::{RawFd, Selector, Token};
 use crate::util::*;
 
 /// How long the loop's turn may block: far longer than the signaller needs.
-const LONG_WAIT: Duration = Duration::from_secs(5);
+pub const LONG_WAIT: Duration = Duration::from_secs(5);
 /// Turns of [`LONG_WAIT`] before the case gives up.
 const LONG_TURNS: usize = 3;
 /// Signals the helper sends at most, one per [`SIGNAL_GAP`].
@@ -22,7 +22,7 @@ extern "C" fn ignore(_: libc::c_int) {}
 
 /// Installs a handler for SIGUSR1 that does nothing, without `SA_RESTART`, and
 /// unblocks the signal on this thread.
-fn catch_sigusr1() {
+pub fn catch_sigusr1() {
     // SAFETY: an all-zero sigaction is a valid start (flags 0: no SA_RESTART); the
     // mask is emptied before use; the handler is async-signal-safe (it does nothing).
     // pthread_sigmask only reads the set it is given.
@@ -47,14 +47,14 @@ fn catch_sigusr1() {
 /// A thread that sends SIGUSR1 to a target thread until stopped or out of signals.
 /// Dropping it stops and joins it, so no signal targets a thread that has ended,
 /// even when the case panics.
-struct Signaller {
+pub struct Signaller {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<usize>>,
 }
 
 impl Signaller {
     /// Starts signalling the calling thread.
-    fn at_me() -> Signaller {
+    pub fn at_me() -> Signaller {
         // SAFETY: pthread_self has no preconditions.
         // Carried as an integer: musl's pthread_t is a pointer, which is not Send.
         let target = unsafe { libc::pthread_self() } as usize;
@@ -80,7 +80,7 @@ impl Signaller {
     }
 
     /// Stops the thread; returns how many signals it sent.
-    fn stop(mut self) -> usize {
+    pub fn stop(mut self) -> usize {
         self.halt()
     }
 
@@ -122,7 +122,7 @@ pub fn signal_reaches_interrupted_and_the_loop_continues<S: Selector<Handle = Ra
     );
     assert!(h.events.is_empty(), "nothing was ready: {:?}", h.events);
     assert_eq!(
-        h.ticks, turns,
+        h.turns, turns,
         "every turn ends with tick, interrupted or not"
     );
 

@@ -1,5 +1,8 @@
-//! The selector conformance suite: every behaviour a port's `Selector` must show
-//! through the event loop, written once and run for every port built on this OS.
+//! The selector conformance suite: every behaviour a port's `Selector` must show,
+//! written once and run for every port built on this OS. Two halves: the loop-level
+//! subjects drive the port through the event loop; `selector` drives a bare selector
+//! (`EINTR`, whole tokens, `NotFound`, short waits), so the ports' own unit tests keep
+//! only what is theirs.
 //!
 //! Each subject module holds generic cases, `fn case<S: Selector<Handle = RawFd>>()`;
 //! [`conformance!`] instantiates all of them as `#[test]`s for one port, as
@@ -13,7 +16,9 @@ mod interrupt;
 mod modes;
 mod overflow;
 mod registration;
+mod selector;
 mod stale;
+#[path = "../util/mod.rs"]
 mod util;
 
 /// Instantiates every case of every subject as a `#[test]` for the selector `$selector`,
@@ -65,6 +70,12 @@ macro_rules! conformance {
             });
             conformance!(@subject $selector, interrupt {
                 signal_reaches_interrupted_and_the_loop_continues,
+            });
+            conformance!(@subject $selector, selector {
+                select_is_interrupted_and_not_retried,
+                tokens_round_trip_whole,
+                unknown_handles_are_not_found,
+                a_one_microsecond_wait_returns_without_events,
             });
         }
     };

@@ -37,7 +37,7 @@ fn all_ready<S: Selector<Handle = RawFd>>(opt: PollOpt) -> BTreeMap<usize, usize
         if count.len() == READY {
             if opt.is_edge() || opt.is_oneshot() {
                 h.take();
-                expect_quiet(&mut el, &mut h, 2, "every source reported once");
+                expect_no_events(&mut el, &mut h, 2, "every source reported once");
             }
             return count;
         }

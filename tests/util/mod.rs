@@ -1,19 +1,31 @@
-//! Shared helpers of the integration tests: bounded loop turns (no test may hang),
-//! an event recorder, blocking std clients with timeouts, test data that shows
-//! reordering, unique socket paths, descriptor flag checks.
+//! Shared helpers of the integration tests, on the model of mio's `tests/util`: bounded
+//! loop turns ([`run_until`], [`expect_event`], [`expect_no_events`]; no test may
+//! hang), the one event [`Recorder`], loopback pairs, blocking std clients with
+//! timeouts, test data that shows reordering. What the ports' unit tests share too
+//! (descriptor waits and flags, socket names, would-block, bare-selector helpers)
+//! comes from the `statio-test-support` crate and is re-exported here.
 //!
-//! Each test file includes this with `mod util;` and uses a part of it.
-#![allow(dead_code)]
+//! Each test file includes this with `mod util;` (the conformance suite with
+//! `#[path]`) and uses a part of it.
+#![allow(dead_code, unused_imports)]
 
+use std::marker::PhantomData;
 use std::net::SocketAddr;
-use std::os::fd::RawFd;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use statio::{EventLoop, Handler, Ready, Token};
+use statio::net::{TcpListener, TcpStream, TryRead, TryWrite, UnixStream};
+use statio::{GenericEventLoop, Handler, NativeSelector, RawFd, Ready, Run, Selector, Token};
+pub use statio_test_support::fd::{assert_cloexec_nonblocking, wait_fd};
+pub use statio_test_support::names::{TempPath, abstract_name, temp_path};
+pub use statio_test_support::{assert_would_block, selector};
 
-/// The longest one `run_once` of [`run_until`] may sleep.
+/// The longest one turn of [`run_until`] may sleep.
 pub const TURN: Duration = Duration::from_millis(50);
+/// How long one turn of [`expect_no_events`] waits for an event that must not come.
+pub const QUIET_TURN: Duration = Duration::from_millis(10);
+/// How many turns [`run_until`] runs, unless told otherwise, before it fails (at least
+/// 5 s of waiting).
+pub const MAX_TURNS: usize = 100;
 
 /// Read and write timeout of every blocking client socket: a test that would hang
 /// fails with `WouldBlock`/`TimedOut` instead.
@@ -22,29 +34,38 @@ pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long [`wait_for`] waits for a condition set by another thread.
 pub const WAIT: Duration = Duration::from_secs(10);
 
-/// Runs turns of at most [`TURN`] until `done(handler)` holds, at most `max_turns`
-/// turns; panics naming `what` if it never held.
-pub fn run_until<H, const N: usize, const T: usize, const E: usize>(
-    event_loop: &mut EventLoop<H, N, T, E>,
+/// Runs turns of at most [`TURN`] until `done(handler)` holds (checked before the first
+/// turn and after each), at most `max_turns` turns; returns how many it ran, or `None`
+/// when `done` never held.
+pub fn turns_until<H: Handler>(
+    event_loop: &mut H::Loop,
     handler: &mut H,
-    what: &str,
     max_turns: usize,
     mut done: impl FnMut(&H) -> bool,
-) where
-    H: Handler<Loop = EventLoop<H, N, T, E>>,
-{
-    for _ in 0..max_turns {
+) -> Option<usize> {
+    for turns in 0..max_turns {
         if done(handler) {
-            return;
+            return Some(turns);
         }
         event_loop
             .run_once(handler, Some(TURN))
             .expect("run_once failed");
     }
-    assert!(
-        done(handler),
-        "{what}: not reached within {max_turns} turns of at most {TURN:?}"
-    );
+    done(handler).then_some(max_turns)
+}
+
+/// [`turns_until`], failing the test with `what` when `done` never held.
+#[track_caller]
+pub fn run_until<H: Handler>(
+    event_loop: &mut H::Loop,
+    handler: &mut H,
+    what: &str,
+    max_turns: usize,
+    done: impl FnMut(&H) -> bool,
+) -> usize {
+    turns_until(event_loop, handler, max_turns, done).unwrap_or_else(|| {
+        panic!("{what}: not reached within {max_turns} turns of at most {TURN:?}")
+    })
 }
 
 /// Polls `cond` (another thread makes it true) every few milliseconds for at most
@@ -60,49 +81,237 @@ pub fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
-/// A handler that records every event it is given.
-#[derive(Default)]
-pub struct Recorder {
-    /// Every `(token, readiness)` dispatched, in order.
+/// The loop a [`Recorder`] runs in: over selector `S`, no timers. The defaults are the
+/// native selector and tokens `0..16`.
+pub type RecLoop<S = NativeSelector, T = (), const SOURCES: usize = 16, const EVENTS: usize = 16> =
+    GenericEventLoop<Recorder<S, T, SOURCES, EVENTS>, S, SOURCES, 0, EVENTS>;
+
+/// What a test does on each event, after it is recorded.
+pub type Hook<S, T, const SOURCES: usize, const EVENTS: usize> =
+    fn(&mut Recorder<S, T, SOURCES, EVENTS>, &mut RecLoop<S, T, SOURCES, EVENTS>, Token, Ready);
+
+/// A handler that records every callback; a test may act on events through its hook
+/// and its own state `T`. Generic over the selector for the conformance suite.
+pub struct Recorder<
+    S: Selector = NativeSelector,
+    T = (),
+    const SOURCES: usize = 16,
+    const EVENTS: usize = 16,
+> {
+    /// Every `ready` call, in order.
     pub events: Vec<(Token, Ready)>,
+    /// How many times `interrupted` was called.
+    pub interrupted: usize,
+    /// How many turns ended (`Handler::tick`).
+    pub turns: usize,
+    /// The test's own state, for the hook.
+    pub state: T,
+    hook: Hook<S, T, SOURCES, EVENTS>,
+    selector: PhantomData<fn() -> S>,
 }
 
-/// The loop a [`Recorder`] runs in: tokens `0..16`.
-pub type RecLoop = EventLoop<Recorder, 16, 0, 16>;
-
-impl Handler for Recorder {
-    type Timeout = ();
-    type Message = ();
-    type Loop = RecLoop;
-
-    fn ready(&mut self, _: &mut RecLoop, token: Token, ready: Ready) {
-        self.events.push((token, ready));
-    }
-}
-
-impl Recorder {
-    /// The union of every readiness recorded for `token`.
-    pub fn ready_of(&self, token: Token) -> Ready {
-        self.events
-            .iter()
-            .filter(|(t, _)| *t == token)
-            .fold(Ready::EMPTY, |acc, (_, r)| acc | *r)
+impl<S: Selector, T, const SOURCES: usize, const EVENTS: usize> Recorder<S, T, SOURCES, EVENTS> {
+    /// A recorder that calls `hook` after recording each event.
+    pub fn with_hook(state: T, hook: Hook<S, T, SOURCES, EVENTS>) -> Self {
+        Recorder {
+            events: Vec::new(),
+            interrupted: 0,
+            turns: 0,
+            state,
+            hook,
+            selector: PhantomData,
+        }
     }
 
-    /// Whether some event of `token` had any condition of `ready`.
-    pub fn saw(&self, token: Token, ready: Ready) -> bool {
-        self.ready_of(token).intersects(ready)
+    /// The events recorded so far, leaving the record empty.
+    pub fn take(&mut self) -> Vec<(Token, Ready)> {
+        std::mem::take(&mut self.events)
     }
 
     /// Forgets what was recorded.
     pub fn clear(&mut self) {
         self.events.clear();
     }
+
+    /// Each readiness recorded under `token`, in order.
+    pub fn of(&self, token: Token) -> Vec<Ready> {
+        self.events
+            .iter()
+            .filter(|(t, _)| *t == token)
+            .map(|&(_, r)| r)
+            .collect()
+    }
+
+    /// The union of every readiness recorded under `token`.
+    pub fn ready_of(&self, token: Token) -> Ready {
+        self.of(token)
+            .into_iter()
+            .fold(Ready::EMPTY, |acc, r| acc | r)
+    }
+
+    /// Whether some event of `token` had any condition of `ready`.
+    pub fn saw(&self, token: Token, ready: Ready) -> bool {
+        self.ready_of(token).intersects(ready)
+    }
 }
 
-/// A new loop for a [`Recorder`].
+impl<S: Selector, const SOURCES: usize, const EVENTS: usize> Recorder<S, (), SOURCES, EVENTS> {
+    /// A recorder that only records.
+    pub fn new() -> Self {
+        Self::with_hook((), |_, _, _, _| {})
+    }
+}
+
+impl<S: Selector, T, const SOURCES: usize, const EVENTS: usize> Handler
+    for Recorder<S, T, SOURCES, EVENTS>
+{
+    type Timeout = ();
+    type Message = ();
+    type Loop = RecLoop<S, T, SOURCES, EVENTS>;
+
+    fn ready(&mut self, event_loop: &mut Self::Loop, token: Token, ready: Ready) {
+        assert!(
+            token.0 < SOURCES,
+            "dispatched token {token:?} is not below SOURCES = {SOURCES}"
+        );
+        self.events.push((token, ready));
+        let hook = self.hook;
+        hook(self, event_loop, token, ready);
+    }
+
+    fn interrupted(&mut self, _: &mut Self::Loop) {
+        self.interrupted += 1;
+    }
+
+    fn tick(&mut self, _: &mut Self::Loop) {
+        self.turns += 1;
+    }
+}
+
+/// A new native loop and a [`Recorder`] for it.
 pub fn rec_loop() -> (RecLoop, Recorder) {
-    (RecLoop::new().expect("EventLoop::new"), Recorder::default())
+    (new_loop(), Recorder::new())
+}
+
+/// A new [`RecLoop`] over a new `S`, failing the test with the OS error if it cannot
+/// open.
+pub fn new_loop<S, T, const SOURCES: usize, const EVENTS: usize>() -> RecLoop<S, T, SOURCES, EVENTS>
+where
+    S: Selector<Handle = RawFd>,
+{
+    RecLoop::new().expect("the selector opens")
+}
+
+/// What the recording helpers read from a handler: the events it recorded, in order.
+/// The [`Recorder`] is the one implementation; the trait lets the helpers take
+/// `&mut H::Loop` without the capacities.
+pub trait Records: Handler {
+    /// Every event recorded so far.
+    fn recorded(&self) -> &[(Token, Ready)];
+}
+
+impl<S: Selector, T, const SOURCES: usize, const EVENTS: usize> Records
+    for Recorder<S, T, SOURCES, EVENTS>
+{
+    fn recorded(&self) -> &[(Token, Ready)] {
+        &self.events
+    }
+}
+
+/// Runs one turn that waits at most `max_wait`; returns the events it dispatched.
+pub fn turn<H: Records>(
+    event_loop: &mut H::Loop,
+    handler: &mut H,
+    max_wait: Duration,
+) -> Vec<(Token, Ready)> {
+    let before = handler.recorded().len();
+    event_loop
+        .run_once(handler, Some(max_wait))
+        .expect("run_once succeeds");
+    handler.recorded()[before..].to_vec()
+}
+
+/// Runs turns until an event arrives under `token` (at most [`MAX_TURNS`]); returns
+/// the first such readiness. Fails naming the events recorded meanwhile.
+#[track_caller]
+pub fn expect_event<H: Records>(event_loop: &mut H::Loop, handler: &mut H, token: Token) -> Ready {
+    let before = handler.recorded().len();
+    let of_token = |h: &H| {
+        h.recorded()[before..]
+            .iter()
+            .find(|(t, _)| *t == token)
+            .map(|&(_, r)| r)
+    };
+    turns_until(event_loop, handler, MAX_TURNS, |h| of_token(h).is_some());
+    of_token(handler).unwrap_or_else(|| {
+        panic!(
+            "no event under {token:?} within {MAX_TURNS} turns of at most {TURN:?}; events \
+             recorded: {:?}",
+            &handler.recorded()[before..]
+        )
+    })
+}
+
+/// Runs `turns` turns of [`QUIET_TURN`] and fails, with `why`, if any dispatches an
+/// event.
+#[track_caller]
+pub fn expect_no_events<H: Records>(
+    event_loop: &mut H::Loop,
+    handler: &mut H,
+    turns: usize,
+    why: &str,
+) {
+    for i in 0..turns {
+        let got = turn(event_loop, handler, QUIET_TURN);
+        assert!(got.is_empty(), "{why}: turn {i} dispatched {got:?}");
+    }
+}
+
+/// Writes all of `data`, which must fit the (empty enough) socket or pipe buffer.
+#[track_caller]
+pub fn send(to: &(impl TryWrite + ?Sized), data: &[u8]) {
+    assert_eq!(
+        to.try_write(data).expect("write succeeds"),
+        Some(data.len()),
+        "the buffer takes all {} bytes at once",
+        data.len()
+    );
+}
+
+/// Reads until would-block; returns the bytes read. Fails on EOF or an error.
+#[track_caller]
+pub fn drain(from: &(impl TryRead + ?Sized)) -> usize {
+    let mut buf = [0u8; 4096];
+    let mut total = 0;
+    for _ in 0..10_000 {
+        match from.try_read(&mut buf).expect("read succeeds") {
+            None => return total,
+            Some(0) => panic!("unexpected end of stream after {total} bytes"),
+            Some(n) => total += n,
+        }
+    }
+    panic!("drain: still reading after 10,000 reads ({total} bytes)")
+}
+
+/// A connected pair of Unix stream sockets.
+pub fn socketpair() -> (UnixStream, UnixStream) {
+    UnixStream::pair().expect("socketpair")
+}
+
+/// A connected TCP pair on loopback: (client, accepted server side), both established.
+pub fn tcp_pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).expect("bind loopback");
+    let addr: SocketAddr = listener.local_addr().expect("local_addr");
+    let client = TcpStream::connect(addr).expect("connect loopback");
+    // Bounded: 500 polls of up to 10 ms each.
+    for _ in 0..500 {
+        if let Some((server, _)) = listener.accept().expect("accept") {
+            // Accepted means the handshake's last ACK arrived: the client is connected.
+            return (client, server);
+        }
+        wait_fd(listener.as_raw_fd(), libc::POLLIN, 10);
+    }
+    panic!("no connection accepted on {addr} within 500 polls");
 }
 
 /// A blocking std TCP client connected to `addr`, with [`IO_TIMEOUT`] on reads and
@@ -156,83 +365,4 @@ pub fn assert_same_bytes(got: &[u8], want: &[u8], what: &str) {
         want.len(),
         first
     );
-}
-
-/// A unique socket path in the temporary directory, removed (if created) on drop.
-pub struct TempPath(pub Vec<u8>);
-
-/// A path that no other test (or test run) uses.
-pub fn temp_path(tag: &str) -> TempPath {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    // Relaxed: the counter only needs distinct values; it orders nothing.
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir();
-    let path = dir.join(format!("statio-it-{}-{tag}-{n}.sock", std::process::id()));
-    let _ = std::fs::remove_file(&path);
-    TempPath(path.into_os_string().into_encoded_bytes())
-}
-
-impl TempPath {
-    /// The path as a std path.
-    pub fn path(&self) -> &std::path::Path {
-        std::path::Path::new(std::str::from_utf8(&self.0).expect("temp path is UTF-8"))
-    }
-
-    /// The path as bytes, as statio's Unix sockets take it.
-    pub fn bytes(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl Drop for TempPath {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(self.path());
-    }
-}
-
-/// A unique abstract socket name (Linux).
-pub fn abstract_name(tag: &str) -> Vec<u8> {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    // Relaxed: as in `temp_path`.
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    format!("statio-it-{}-{tag}-{n}", std::process::id()).into_bytes()
-}
-
-/// Asserts the descriptor is close-on-exec (`F_GETFD`) and non-blocking (`F_GETFL`).
-pub fn assert_cloexec_nonblocking(fd: RawFd, what: &str) {
-    // SAFETY: F_GETFD and F_GETFL take no argument and only read the flags.
-    let (fd_flags, status) = unsafe {
-        (
-            libc::fcntl(fd, libc::F_GETFD),
-            libc::fcntl(fd, libc::F_GETFL),
-        )
-    };
-    assert!(
-        fd_flags >= 0 && status >= 0,
-        "{what}: fcntl on fd {fd} failed: {}",
-        std::io::Error::last_os_error()
-    );
-    assert_ne!(
-        fd_flags & libc::FD_CLOEXEC,
-        0,
-        "{what}: fd {fd} lacks FD_CLOEXEC"
-    );
-    assert_ne!(
-        status & libc::O_NONBLOCK,
-        0,
-        "{what}: fd {fd} lacks O_NONBLOCK"
-    );
-}
-
-/// `poll(2)` on one descriptor for at most `timeout_ms`: the `revents` (0 on timeout).
-pub fn poll_one(fd: RawFd, events: libc::c_short, timeout_ms: libc::c_int) -> libc::c_short {
-    let mut pfd = libc::pollfd {
-        fd,
-        events,
-        revents: 0,
-    };
-    // SAFETY: `pfd` is one valid pollfd for the duration of the call.
-    let n = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
-    assert!(n >= 0, "poll failed: {}", std::io::Error::last_os_error());
-    pfd.revents
 }
