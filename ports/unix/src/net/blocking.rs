@@ -83,11 +83,14 @@ pub trait TryRead: Sealed {
     /// `InvalidInput` for an empty `buf`; what the read refused.
     fn try_read(&self, buf: &mut [u8]) -> Result<Option<usize>>;
 
-    /// The stream's non-blocking read into `buf`'s free space.
+    /// The stream's non-blocking read into `buf`'s free space. Generic, so not part of
+    /// `dyn TryRead`, which keeps [`try_read`](Self::try_read) for code that erases the type.
     ///
     /// # Errors
     /// `InvalidInput` for a full `buf`; what the read refused.
-    fn try_read_buf<B: MutBuf + ?Sized>(&self, buf: &mut B) -> Result<Option<usize>>;
+    fn try_read_buf<B: MutBuf + ?Sized>(&self, buf: &mut B) -> Result<Option<usize>>
+    where
+        Self: Sized;
 }
 
 /// A statio stream that writes without blocking: `TcpStream`, `UnixStream`,
@@ -102,11 +105,14 @@ pub trait TryWrite: Sealed {
     /// What the write refused.
     fn try_write(&self, buf: &[u8]) -> Result<Option<usize>>;
 
-    /// The stream's non-blocking write from `buf`'s filled space.
+    /// The stream's non-blocking write from `buf`'s filled space. Generic, so not part
+    /// of `dyn TryWrite`.
     ///
     /// # Errors
     /// What the write refused.
-    fn try_write_buf<B: Buf + ?Sized>(&self, buf: &mut B) -> Result<Option<usize>>;
+    fn try_write_buf<B: Buf + ?Sized>(&self, buf: &mut B) -> Result<Option<usize>>
+    where
+        Self: Sized;
 }
 
 impl<T: Sealed + ?Sized> Sealed for &T {
@@ -115,7 +121,7 @@ impl<T: Sealed + ?Sized> Sealed for &T {
     }
 }
 
-impl<T: TryRead + ?Sized> TryRead for &T {
+impl<T: TryRead> TryRead for &T {
     fn try_read(&self, buf: &mut [u8]) -> Result<Option<usize>> {
         (**self).try_read(buf)
     }
@@ -125,7 +131,7 @@ impl<T: TryRead + ?Sized> TryRead for &T {
     }
 }
 
-impl<T: TryWrite + ?Sized> TryWrite for &T {
+impl<T: TryWrite> TryWrite for &T {
     fn try_write(&self, buf: &[u8]) -> Result<Option<usize>> {
         (**self).try_write(buf)
     }
