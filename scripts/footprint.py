@@ -1,22 +1,31 @@
 #!/usr/bin/env python3
 """Measures what statio costs and writes docs/FOOTPRINT.md: `python3 scripts/footprint.py`.
 
-Builds (x86_64 Linux; needs rustup's x86_64-unknown-linux-musl target, valgrind):
+x86_64 Linux; needs rustup's x86_64-unknown-linux-musl target, musl-gcc (Debian's
+musl-tools; plain `gcc -static` otherwise) and valgrind. Builds and measures, in one run:
 - `size_of` of the native EventLoop for three capacity sets (examples/nostd_echo's
   `loop_sizes`);
-- `nostd_echo`, the std `echo` example and a mio 1.x echo (benches/examples/mio_echo.rs),
-  each static for musl with the `min-size` profile, stripped: file sizes;
-- each server's VmRSS/RssAnon idle, with 1,000 idle loopback connections, and after they
-  close (/proc/PID/status), the median of RUNS runs (the kernel places the stack at a
-  random offset, so a small process's stack spans one page more in some runs than others);
-- heap allocations (valgrind memcheck's summary) of `echo` and `mio_echo` built for glibc
-  (`release`), serving 10 connections with one echo each.
+- four echo servers, each static and stripped: statio's `nostd_echo` and std `echo`
+  (musl, `min-size` profile), a mio 1.x echo (benches/examples/mio_echo.rs, the same
+  way) and a C epoll echo with one shared stack buffer (benches/examples/c_echo.c,
+  `musl-gcc -O2 -static -s`); their file sizes;
+- each server's VmRSS/RssAnon (/proc/PID/status) under two workloads, in this order in
+  each run: 1,000 silent loopback connections (accepted, never sent a byte), then the
+  same 1,000 after each echoed one message and stayed open (the standard one); and at
+  start-up. The median of RUNS runs with the range (the kernel places the stack at a
+  random offset, so a small process's stack spans one page more in some runs);
+- a 10-slot and a 10,000-slot table of 8 KiB slots in a `static`
+  (benches/examples/static_table_*.rs): stripped sizes, and both run to completion;
+- heap allocations (valgrind memcheck's summary) of the std echo, mio's and C's built
+  for glibc, serving 10 connections with one echo each.
 """
 
 import os
 import re
 import resource
+import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -25,11 +34,21 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MUSL = "x86_64-unknown-linux-musl"
 CONNS = 1000
 RUNS = 5
+MESSAGE = b"hello, statio\n"
+C_SOURCE = os.path.join(ROOT, "benches", "examples", "c_echo.c")
+C_DIR = os.path.join(ROOT, "target", "c_echo")
 
-BUILDS = {
+# name: cargo arguments and the binary's path under target/<triple>/<profile>, or None
+# for the C echo, which `build_c` compiles.
+SERVERS = {
     "nostd_echo": (["-p", "nostd-echo", "--bin", "nostd_echo"], "nostd_echo"),
     "echo (std)": (["-p", "statio", "--example", "echo"], "examples/echo"),
     "mio 1.x echo": (["-p", "statio-benches", "--example", "mio_echo"], "examples/mio_echo"),
+    "C epoll echo": None,
+}
+TABLES = {
+    10: "static_table_10",
+    10_000: "static_table_10k",
 }
 
 
@@ -38,11 +57,34 @@ def run(cmd, **kw):
     return subprocess.run(cmd, cwd=ROOT, check=True, **kw)
 
 
-def build(args, profile, target=None):
+def cargo_build(args, profile, target=None):
     cmd = ["cargo", "build", "-q", "--profile", profile] + args
     if target:
         cmd += ["--target", target]
     run(cmd)
+
+
+def build_c(static):
+    """c_echo, static and stripped for musl (as the Rust servers), or for glibc."""
+    os.makedirs(C_DIR, exist_ok=True)
+    if static:
+        out = os.path.join(C_DIR, "c_echo")
+        cc = shutil.which("musl-gcc") or "gcc"
+        run([cc, "-O2", "-static", "-s", "-o", out, C_SOURCE])
+    else:
+        out = os.path.join(C_DIR, "c_echo_glibc")
+        run(["gcc", "-O2", "-o", out, C_SOURCE])
+    return out
+
+
+def server_binary(name, profile, target):
+    spec = SERVERS[name]
+    if spec is None:
+        return build_c(static=target is not None)
+    args, path = spec
+    cargo_build(args, profile, target)
+    parts = ["target"] + ([target] if target else []) + [profile, path]
+    return os.path.join(ROOT, *parts)
 
 
 def status(pid):
@@ -55,9 +97,14 @@ def status(pid):
     return fields
 
 
-def start(binary, port):
+def open_fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def start(binary, port, wrapper=()):
     proc = subprocess.Popen(
-        [binary, f"127.0.0.1:{port}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        list(wrapper) + [binary, f"127.0.0.1:{port}"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     line = proc.stdout.readline().decode()
     if "listening" not in line:
@@ -66,38 +113,54 @@ def start(binary, port):
     return proc
 
 
-def rss(binary, port):
+def settle(pid, want_fds):
+    """Waits (up to 10 s) until the server holds `want_fds` descriptors, then a moment."""
+    deadline = time.monotonic() + 10
+    while open_fds(pid) < want_fds:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"server {pid} holds {open_fds(pid)} descriptors, expected {want_fds}")
+        time.sleep(0.05)
+    time.sleep(0.2)
+
+
+def echo_once(conn):
+    conn.sendall(MESSAGE)
+    got = b""
+    while len(got) < len(MESSAGE):
+        chunk = conn.recv(len(MESSAGE) - len(got))
+        if not chunk:
+            raise SystemExit("the server closed a connection before echoing")
+        got += chunk
+    assert got == MESSAGE, got
+
+
+def measure(binary, port):
+    """One run: VmRSS/RssAnon at start-up, with CONNS silent connections, and after each
+    of them echoed MESSAGE once (all still open)."""
     proc = start(binary, port)
+    conns = []
     try:
         time.sleep(0.2)
-        idle = status(proc.pid)
+        base = open_fds(proc.pid)
+        startup = status(proc.pid)
         conns = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(CONNS)]
-        # One echo on the last connection: every accept has been served by then.
-        conns[-1].sendall(b"x")
-        assert conns[-1].recv(1) == b"x"
+        settle(proc.pid, base + CONNS)
+        silent = status(proc.pid)
+        for conn in conns:
+            echo_once(conn)
         time.sleep(0.2)
-        loaded = status(proc.pid)
-        for c in conns:
-            c.close()
-        time.sleep(0.5)
-        closed = status(proc.pid)
-        return idle, loaded, closed
+        echoed = status(proc.pid)
+        return startup, silent, echoed
     finally:
+        for conn in conns:
+            conn.close()
         proc.kill()
         proc.wait()
 
 
-def median_rss(binary, port):
-    """`rss` RUNS times: per phase and field, the median and the range seen."""
-    runs = [rss(binary, port) for _ in range(RUNS)]
-    phases = []
-    for phase in range(3):
-        fields = {}
-        for key in ("VmRSS", "RssAnon"):
-            values = sorted(run[phase][key] for run in runs)
-            fields[key] = (values[len(values) // 2], values[0], values[-1])
-        phases.append(fields)
-    return phases
+def median_range(values):
+    values = sorted(values)
+    return statistics.median_low(values), values[0], values[-1]
 
 
 def cell(value):
@@ -109,17 +172,11 @@ def cell(value):
 def heap(binary, port):
     """valgrind's `total heap usage` line for the server serving 10 one-echo clients."""
     log = os.path.join(ROOT, "target", f"valgrind-{port}.log")
-    proc = subprocess.Popen(
-        ["valgrind", f"--log-file={log}", binary, f"127.0.0.1:{port}"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
+    proc = start(binary, port, wrapper=["valgrind", f"--log-file={log}"])
     try:
-        line = proc.stdout.readline().decode()
-        assert "listening" in line, line
         for _ in range(10):
-            with socket.create_connection(("127.0.0.1", port), timeout=30) as c:
-                c.sendall(b"hello\n")
-                assert c.recv(16) == b"hello\n"
+            with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+                echo_once(conn)
         time.sleep(0.5)
     finally:
         proc.terminate()
@@ -139,28 +196,44 @@ def main():
         capture_output=True, text=True,
     ).stdout
 
+    binaries = {name: server_binary(name, "min-size", MUSL) for name in SERVERS}
+    runs = {name: [] for name in SERVERS}
+    # Interleaved, so that every server sees the same machine over the whole run.
+    for i in range(RUNS):
+        for port, name in enumerate(SERVERS, start=7900):
+            runs[name].append(measure(binaries[name], port))
     rows = []
-    for port, (name, (args, path)) in enumerate(BUILDS.items(), start=7900):
-        build(args, "min-size", MUSL)
-        binary = os.path.join(ROOT, "target", MUSL, "min-size", path)
-        size = os.path.getsize(binary)
-        idle, loaded, closed = median_rss(binary, port)
-        rows.append((name, size, idle, loaded, closed))
+    for name in SERVERS:
+        phases = []
+        for phase in range(3):
+            phases.append({
+                key: median_range([run_[phase][key] for run_ in runs[name]])
+                for key in ("VmRSS", "RssAnon")
+            })
+        rows.append((name, os.path.getsize(binaries[name]), phases))
+
+    tables = []
+    for slots, example in TABLES.items():
+        cargo_build(["-p", "statio-benches", "--example", example], "min-size", MUSL)
+        binary = os.path.join(ROOT, "target", MUSL, "min-size", "examples", example)
+        out = run([binary], capture_output=True, text=True).stdout.strip()
+        tables.append((slots, os.path.getsize(binary), out))
 
     heaps = []
-    for port, (name, (args, path)) in enumerate(BUILDS.items(), start=7950):
+    for port, name in enumerate(SERVERS, start=7950):
         if name == "nostd_echo":
             heaps.append((name, "none possible: no allocator is linked"))
             continue
-        build(args, "release")
-        heaps.append((name, heap(os.path.join(ROOT, "target", "release", path), port)))
+        heaps.append((name, heap(server_binary(name, "release", None), port)))
 
     kernel = os.uname().release
+    load = os.getloadavg()[0]
     out = [
         "# Footprint",
         "",
         "Written by `python3 scripts/footprint.py` (rerun it to refresh; x86_64 Linux, needs",
-        f"`rustup target add {MUSL}` and valgrind). Kernel {kernel}.",
+        f"`rustup target add {MUSL}`, musl-gcc and valgrind). Kernel {kernel}; load",
+        f"average {load:.1f} when it finished (memory does not depend on it).",
         "",
         "## `size_of` the native `EventLoop`",
         "",
@@ -168,41 +241,69 @@ def main():
         "",
         "## Servers",
         "",
-        "Built static for musl with the `min-size` profile (opt-level z, LTO, one codegen",
-        "unit, panic = abort, stripped), e.g.:",
+        "Four echo servers, each static and stripped: statio's two built for musl with the",
+        "`min-size` profile (opt-level z, LTO, one codegen unit, panic = abort, stripped),",
+        "a mio 1.x echo the same way (benches/examples/mio_echo.rs), and a C epoll echo",
+        "(benches/examples/c_echo.c) with `musl-gcc -O2 -static -s`. The mio and C echoes",
+        "read every connection into one shared 4 KiB buffer and keep, per connection, only",
+        "the tail of a partial write (a `Vec`, a `malloc`'d copy): none in these workloads.",
         "",
         "```sh",
         f"cargo build -p nostd-echo --profile min-size --target {MUSL}",
         f"cargo build --example echo --profile min-size --target {MUSL}",
         f"cargo build -p statio-benches --example mio_echo --profile min-size --target {MUSL}",
+        "musl-gcc -O2 -static -s -o c_echo benches/examples/c_echo.c",
         "```",
         "",
         "`nostd_echo`'s build script also links the static musl build with",
         "`-z noseparate-code -z norelro`, so code, read-only data and writable data need",
         "fewer page-aligned segments (see examples/nostd_echo/build.rs).",
         "",
-        f"Memory in KiB from /proc/PID/status: idle after start-up; with {CONNS:,} idle",
-        f"loopback connections open; after they all closed. Each the median of {RUNS} runs,",
-        "with the range in brackets where runs differed: the kernel starts the stack at a",
-        "random offset, so it spans a page more in some runs.",
+        "Memory in KiB from /proc/PID/status, under two workloads on loopback:",
+        f"**silent**, {CONNS:,} connections accepted that never sent a byte; and **echoed**",
+        f"(the standard comparison), the same {CONNS:,} after each sent one",
+        f"{len(MESSAGE)}-byte message, read its echo and stayed open. Also at start-up.",
+        f"Each the median of {RUNS} runs (the servers interleaved), with the range in",
+        "brackets where runs differed: the kernel starts the stack at a random offset, so",
+        "it spans a page more in some runs.",
         "",
-        "| server | stripped size (bytes) | VmRSS idle | RssAnon idle | VmRSS 1,000 | RssAnon 1,000 | VmRSS closed | RssAnon closed |",
+        "| server | stripped size (bytes) | VmRSS start-up | VmRSS silent | VmRSS echoed | RssAnon start-up | RssAnon silent | RssAnon echoed |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for name, size, idle, loaded, closed in rows:
+    for name, size, phases in rows:
         out.append(
             f"| {name} | {size:,} ({size / 1024:.1f} KiB) "
-            + "".join(f"| {cell(p[k])} " for p in (idle, loaded, closed) for k in ("VmRSS", "RssAnon"))
+            + "".join(f"| {cell(p[key])} " for key in ("VmRSS", "RssAnon") for p in phases)
             + "|"
         )
     out += [
         "",
+        "Today's `echo` and `nostd_echo` give each connection its own buffer, which its",
+        "first message makes resident and which stays so while the connection is open:",
+        "hence their echoed figures. The shared-scratch pattern with a `BufPool`",
+        "(core/src/buf, issue 11) spends memory only on bytes in flight; the examples",
+        "move to it next.",
+        "",
+        "## A table of 10,000 connections in a `static`",
+        "",
+        "A `Slab` of 8 KiB slots in a `ConstStaticCell` (benches/examples/static_table_*.rs),",
+        "filled: `Slab::new()` is all zero bytes, so the table is in `.bss`, costs nothing",
+        "on disk, and is never built on the stack (both programs run to the end).",
+        "",
+        "| slots | table (bytes) | stripped size (bytes) | output |",
+        "|---|---|---|---|",
+    ]
+    out += [
+        f"| {slots:,} | {slots * 8192:,} | {size:,} | {output} |" for slots, size, output in tables
+    ]
+    out += [
+        "",
         "## Heap allocations",
         "",
-        "valgrind memcheck's `total heap usage` over a whole run (glibc `release` build,",
-        "10 connections with one echo each, then SIGTERM). For the std echo these are std's",
-        "runtime start-up (argument parsing, stdout); statio allocates nothing",
-        "(tests/zero_alloc.rs asserts zero on the loop's thread).",
+        "valgrind memcheck's `total heap usage` over a whole run (glibc `release` builds,",
+        "`gcc -O2` for C, 10 connections with one echo each, then SIGTERM). For the std",
+        "echo these are std's runtime start-up (argument parsing, stdout); statio",
+        "allocates nothing (tests/zero_alloc.rs asserts zero on the loop's thread).",
         "",
         "| server | heap allocations |",
         "|---|---|",

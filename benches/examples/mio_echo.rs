@@ -1,7 +1,9 @@
 //! The echo server of `examples/echo`, written on mio 1.x, for the side-by-side
 //! footprint in `docs/FOOTPRINT.md`: `mio_echo [ADDR]`, default 127.0.0.1:7878. Up to
-//! 1,023 connections, a 4 KiB buffer each (allocated per connection, as mio users do);
-//! reads pause while a partial write is pending. Never part of statio's dependencies.
+//! 1,023 connections. Written as the C echo (benches/examples/c_echo.c) is: every
+//! connection is read into one shared 4 KiB buffer and echoed at once; only the tail
+//! of a partial write is kept (a `Vec` per such connection), and reads pause until it
+//! is sent. Never part of statio's dependencies.
 
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
@@ -15,9 +17,8 @@ const MAX_CONNS: usize = 1023;
 
 struct Conn {
     stream: TcpStream,
-    buf: Box<[u8; 4096]>,
-    written: usize,
-    filled: usize,
+    /// The unsent tail of a partial write: empty (unallocated) otherwise.
+    unsent: Vec<u8>,
 }
 
 fn main() -> std::io::Result<()> {
@@ -34,6 +35,7 @@ fn main() -> std::io::Result<()> {
         .register(&mut listener, SERVER, Interest::READABLE)?;
     println!("mio_echo: listening on {}", listener.local_addr()?);
     let mut conns: HashMap<Token, Conn> = HashMap::new();
+    let mut scratch = [0u8; 4096];
     let mut next = 1;
     loop {
         poll.poll(&mut events, None)?;
@@ -52,14 +54,11 @@ fn main() -> std::io::Result<()> {
                     next += 1;
                     poll.registry()
                         .register(&mut stream, token, Interest::READABLE)?;
-                    let buf = Box::new([0; 4096]);
                     conns.insert(
                         token,
                         Conn {
                             stream,
-                            buf,
-                            written: 0,
-                            filled: 0,
+                            unsent: Vec::new(),
                         },
                     );
                 }
@@ -69,21 +68,37 @@ fn main() -> std::io::Result<()> {
             let Some(conn) = conns.get_mut(&token) else {
                 continue;
             };
-            let was_writing = conn.written < conn.filled;
+            let was_writing = !conn.unsent.is_empty();
             let mut close = false;
-            if !was_writing {
-                match conn.stream.read(&mut conn.buf[..]) {
-                    Ok(0) => close = true,
-                    Ok(n) => (conn.written, conn.filled) = (0, n),
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            // mio is edge-triggered: send what is pending, then read until would-block
+            // (or until a write is partial: then wait for writability).
+            while !close && !conn.unsent.is_empty() {
+                match conn.stream.write(&conn.unsent) {
+                    Ok(n) => drop(conn.unsent.drain(..n)),
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                     Err(_) => close = true,
                 }
             }
-            while !close && conn.written < conn.filled {
-                match conn.stream.write(&conn.buf[conn.written..conn.filled]) {
-                    Ok(n) => conn.written += n,
+            if conn.unsent.is_empty() && conn.unsent.capacity() > 0 {
+                conn.unsent = Vec::new(); // give the memory back
+            }
+            while !close && conn.unsent.is_empty() {
+                let n = match conn.stream.read(&mut scratch) {
+                    Ok(n) => n,
                     Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                    Err(_) => close = true,
+                    Err(_) => 0, // closed as at EOF
+                };
+                close = n == 0;
+                let mut written = 0;
+                while !close && written < n {
+                    match conn.stream.write(&scratch[written..n]) {
+                        Ok(k) => written += k,
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                        Err(_) => close = true,
+                    }
+                }
+                if !close && written < n {
+                    conn.unsent = scratch[written..n].to_vec();
                 }
             }
             if close {
@@ -91,7 +106,7 @@ fn main() -> std::io::Result<()> {
                 poll.registry().deregister(&mut conn.stream)?;
                 continue;
             }
-            let writing = conn.written < conn.filled;
+            let writing = !conn.unsent.is_empty();
             if writing != was_writing {
                 let interest = if writing {
                     Interest::WRITABLE

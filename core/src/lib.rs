@@ -10,7 +10,7 @@
 //! | [`Wheel`], [`TimerKey`], [`TimerError`] | a fixed hierarchical timing wheel, and the loop's timers |
 //! | [`Clock`], [`Instant`], [`SimClock`] | monotonic time, and a clock tests drive |
 //! | [`Channel`], [`Sender`], [`Receiver`], [`Wake`] | a lock-free MPSC ring into the loop, waking it only when it may sleep |
-//! | [`buf`]: [`Buf`], [`MutBuf`], [`RingBuf`], [`SliceBuf`], [`MutSliceBuf`] | byte buffers sockets read into and write from directly |
+//! | [`buf`]: [`Buf`], [`MutBuf`], [`RingBuf`], [`LinearBuf`], [`SliceBuf`], [`MutSliceBuf`], [`BufPool`] | byte buffers sockets read into and write from directly, and a pool lending them to connections with bytes in flight |
 //! | [`Error`], [`OsError`] | typed errors |
 //! | [`sim`] | a caller-driven selector for deterministic tests |
 //!
@@ -40,8 +40,11 @@ mod sync;
 mod test_support;
 mod token;
 mod wheel;
+mod zeroed;
 
-pub use buf::{Buf, MutBuf, MutSliceBuf, RingBuf, SliceBuf};
+pub use buf::{
+    Buf, BufPool, LentBuf, LinearBuf, MutBuf, MutSliceBuf, NoRoom, PoolEmpty, RingBuf, SliceBuf,
+};
 pub use channel::{Channel, ChannelView, NoWake, Receiver, SendError, Sender, Wake};
 pub use clock::{Clock, Instant, SimClock};
 pub use error::{Error, OsError};

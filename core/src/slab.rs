@@ -16,65 +16,120 @@
 //! assert_eq!(conns.get(b), Some(&"bob"));
 //! ```
 //!
-//! Insert, lookup and removal are O(1): vacant slots form an intrusive free list, and
-//! slots never used yet are taken in order, so `new` is `const` and touches no slot.
-//! Each slot counts its removals; a [`Key`] holds the count it was issued at, so a key
-//! kept after its value was removed never reaches the slot's next occupant. The count
-//! wraps after 2^32 removals from one slot.
+//! Insert, lookup and removal are O(1): vacated slots form an intrusive free list
+//! (reused last-in, first-out), and slots never used yet are taken in order. Each slot
+//! has a stamp, odd while a value holds it, bumped on insert and on removal; a [`Key`]
+//! holds the stamp its value was inserted under, so a key kept after its value was
+//! removed never reaches the slot's next occupant. A slot's generation (its stamp
+//! halved) wraps after 2^31 removals.
+
+use core::mem::MaybeUninit;
+
+use crate::Token;
+use crate::zeroed::assert_zero_bytes;
 
 /// Names one value in a [`Slab`]: its slot and the slot's generation at insertion.
+///
+/// Convert it to the [`Token`] of the value's source with `Token::from(key)` (the
+/// slot index): the registry checks its own generation on each event, and
+/// [`Slab::key_at`] turns the token of an event back into the key.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Key {
-    index: usize,
-    generation: u32,
+    index: u32,
+    /// The slot's stamp while this value holds it: always odd.
+    stamp: u32,
 }
 
 impl Key {
     /// The slot this key names, `0..N`: stable while the value lives, reused after.
     pub const fn index(self) -> usize {
-        self.index
+        self.index as usize
     }
 
-    /// How many values the slot held before this one.
+    /// How many values the slot held before this one (wrapping after 2^31).
     pub const fn generation(self) -> u32 {
-        self.generation
+        self.stamp >> 1
     }
 }
 
-/// A slot's vacant link: `NONE` ends the free list.
-const NONE: usize = usize::MAX;
-
-enum Entry<T> {
-    Vacant { next_free: usize },
-    Occupied(T),
+impl From<Key> for Token {
+    /// The token of slot `key.index()`.
+    fn from(key: Key) -> Token {
+        Token(key.index())
+    }
 }
 
 struct Slot<T> {
-    generation: u32,
-    entry: Entry<T>,
+    /// Odd while a value holds the slot; bumped on insert and on removal, so a slot of
+    /// zero bytes is vacant and has never been used.
+    stamp: u32,
+    /// While vacant and vacated: the index + 1 of the next vacated slot, 0 for none.
+    next_free: u32,
+    /// Initialised exactly while `stamp` is odd.
+    value: MaybeUninit<T>,
+}
+
+impl<T> Slot<T> {
+    const fn is_occupied(&self) -> bool {
+        self.stamp & 1 == 1
+    }
+
+    /// Whether the value `key` names is here: `key` is odd, so this slot is occupied.
+    fn holds(&self, key: Key) -> bool {
+        self.is_occupied() && self.stamp == key.stamp
+    }
 }
 
 /// A fixed arena of up to `N` values of `T`, addressed by generation-checked [`Key`]s.
+///
+/// # In a `static`
+/// An empty slab is all zero bytes: every stamp even (vacant), the free list's links
+/// stored as index + 1 with 0 for "none", the values uninitialised (the build checks
+/// this). So a table in
+/// `static TABLE: ConstStaticCell<Slab<Conn, 10_000>> = ConstStaticCell::new(Slab::new())`
+/// lands in `.bss`: no bytes in the binary, never built on the stack (`take` hands it
+/// out in place), and only the slots a connection has used become resident, since
+/// [`new`](Slab::new) and [`insert`](Slab::insert) touch no slot past the ones taken.
+/// A `static` that holds a slab together with a field whose empty value is not zero
+/// (a default timeout, ...) goes to `.data` whole: keep such fields apart, as
+/// `examples/nostd_echo` does.
+///
+/// # Capacity
+/// `N` may be up to `u32::MAX` (checked at compile time): indices and links are `u32`.
 pub struct Slab<T, const N: usize> {
     slots: [Slot<T>; N],
-    /// Head of the list of vacated slots, or `NONE`.
-    free_head: usize,
-    /// Slots `never_used..N` have never held a value.
-    never_used: usize,
-    len: usize,
+    /// The index + 1 of the most recently vacated slot, 0 for none.
+    free_head: u32,
+    /// Slots `never_used..N` have never held a value: their bytes are still zero.
+    never_used: u32,
+    len: u32,
 }
 
+assert_zero_bytes!(
+    // `u32` values: the probe has no padding, so every byte is checked.
+    Slab::<u32, 3>::new(),
+    "Slab::new() must be all zero bytes, or a static table lands in .data"
+);
+
 impl<T, const N: usize> Slab<T, N> {
-    /// An empty slab; `const`, so it can be a `static` or live in a `StaticCell`.
+    const FITS: () = assert!(
+        N as u64 <= u32::MAX as u64,
+        "a Slab holds at most u32::MAX values"
+    );
+
+    /// An empty slab: `const` and all zero bytes, so it can be a `static` in `.bss`.
     pub const fn new() -> Self {
+        let () = Self::FITS;
         Slab {
             slots: [const {
                 Slot {
-                    generation: 0,
-                    entry: Entry::Vacant { next_free: NONE },
+                    stamp: 0,
+                    next_free: 0,
+                    // Zeroed, not uninit: the compile-time check reads every byte.
+                    value: MaybeUninit::zeroed(),
                 }
             }; N],
-            free_head: NONE,
+            free_head: 0,
             never_used: 0,
             len: 0,
         }
@@ -104,52 +159,49 @@ impl<T, const N: usize> Slab<T, N> {
 
     /// The key the next insert will return, if there is room.
     pub fn vacant_key(&self) -> Option<Key> {
-        let index = if self.free_head != NONE {
-            self.free_head
-        } else if self.never_used < N {
+        let index = if self.free_head != 0 {
+            self.free_head - 1
+        } else if (self.never_used as usize) < N {
             self.never_used
         } else {
             return None;
         };
         Some(Key {
             index,
-            generation: self.slots[index].generation,
+            // Vacant: even, so the occupant's stamp is odd.
+            stamp: self.slots[index as usize].stamp.wrapping_add(1),
         })
     }
 
+    /// Puts `value` in the slot of `key`, which [`vacant_key`](Self::vacant_key) just gave.
     fn occupy(&mut self, key: Key, value: T) {
-        let slot = &mut self.slots[key.index];
-        if let Entry::Vacant { next_free } = slot.entry {
-            if key.index == self.free_head {
-                self.free_head = next_free;
-            } else {
-                self.never_used += 1;
-            }
+        let slot = &mut self.slots[key.index as usize];
+        if self.free_head == key.index + 1 {
+            self.free_head = slot.next_free;
+        } else {
+            self.never_used += 1;
         }
-        slot.entry = Entry::Occupied(value);
+        slot.value.write(value);
+        slot.stamp = key.stamp;
         self.len += 1;
     }
 
     /// The value under `key`, or `None` if it was removed (or never was).
     pub fn get(&self, key: Key) -> Option<&T> {
-        match self.slots.get(key.index)? {
-            Slot {
-                generation,
-                entry: Entry::Occupied(value),
-            } if *generation == key.generation => Some(value),
-            _ => None,
-        }
+        let slot = self.slots.get(key.index as usize)?;
+        // SAFETY: an occupied slot's value is initialised (`Slot::value`).
+        slot.holds(key)
+            .then(|| unsafe { slot.value.assume_init_ref() })
     }
 
     /// The value under `key`, mutably.
     pub fn get_mut(&mut self, key: Key) -> Option<&mut T> {
-        match self.slots.get_mut(key.index)? {
-            Slot {
-                generation,
-                entry: Entry::Occupied(value),
-            } if *generation == key.generation => Some(value),
-            _ => None,
+        let slot = self.slots.get_mut(key.index as usize)?;
+        if !slot.holds(key) {
+            return None;
         }
+        // SAFETY: as in `get`.
+        Some(unsafe { slot.value.assume_init_mut() })
     }
 
     /// Whether `key` names a live value.
@@ -160,39 +212,33 @@ impl<T, const N: usize> Slab<T, N> {
     /// The key of the value now in slot `index`, if it is occupied: turns a token that
     /// carries only the index back into a key.
     pub fn key_at(&self, index: usize) -> Option<Key> {
-        match self.slots.get(index)? {
-            Slot {
-                generation,
-                entry: Entry::Occupied(_),
-            } => Some(Key {
-                index,
-                generation: *generation,
-            }),
-            _ => None,
-        }
+        let slot = self.slots.get(index)?;
+        slot.is_occupied().then_some(Key {
+            // `index < N <= u32::MAX` (`FITS`).
+            index: index as u32,
+            stamp: slot.stamp,
+        })
     }
 
     /// Removes and returns the value under `key`; the key and its copies go stale.
     pub fn remove(&mut self, key: Key) -> Option<T> {
-        let slot = self.slots.get_mut(key.index)?;
-        if slot.generation != key.generation || matches!(slot.entry, Entry::Vacant { .. }) {
+        let slot = self.slots.get_mut(key.index as usize)?;
+        if !slot.holds(key) {
             return None;
         }
-        let vacant = Entry::Vacant {
-            next_free: self.free_head,
-        };
-        let Entry::Occupied(value) = core::mem::replace(&mut slot.entry, vacant) else {
-            return None;
-        };
-        slot.generation = slot.generation.wrapping_add(1);
-        self.free_head = key.index;
+        // Even: vacant.
+        slot.stamp = slot.stamp.wrapping_add(1);
+        slot.next_free = self.free_head;
+        self.free_head = key.index + 1;
         self.len -= 1;
-        Some(value)
+        // SAFETY: the slot was occupied, so its value is initialised; its stamp is now
+        // even, so nothing reads the value again until an insert writes a new one.
+        Some(unsafe { slot.value.assume_init_read() })
     }
 
     /// How many values are stored.
     pub const fn len(&self) -> usize {
-        self.len
+        self.len as usize
     }
 
     /// Whether no value is stored.
@@ -202,7 +248,7 @@ impl<T, const N: usize> Slab<T, N> {
 
     /// Whether all `N` slots are occupied.
     pub const fn is_full(&self) -> bool {
-        self.len == N
+        self.len as usize == N
     }
 
     /// The most values the slab holds: `N`.
@@ -212,36 +258,45 @@ impl<T, const N: usize> Slab<T, N> {
 
     /// The stored values with their keys, in slot order.
     pub fn iter(&self) -> impl Iterator<Item = (Key, &T)> {
-        self.slots[..self.never_used]
-            .iter()
-            .enumerate()
-            .filter_map(|(index, slot)| match &slot.entry {
-                Entry::Occupied(value) => Some((
-                    Key {
-                        index,
-                        generation: slot.generation,
-                    },
-                    value,
-                )),
-                Entry::Vacant { .. } => None,
-            })
+        let used = &self.slots[..self.never_used as usize];
+        (0..).zip(used).filter_map(|(index, slot)| {
+            let key = Key {
+                index,
+                stamp: slot.stamp,
+            };
+            // SAFETY: as in `get`.
+            slot.is_occupied()
+                .then(|| (key, unsafe { slot.value.assume_init_ref() }))
+        })
     }
 
     /// The stored values with their keys, mutably, in slot order.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (Key, &mut T)> {
-        self.slots[..self.never_used]
-            .iter_mut()
-            .enumerate()
-            .filter_map(|(index, slot)| match &mut slot.entry {
-                Entry::Occupied(value) => Some((
-                    Key {
-                        index,
-                        generation: slot.generation,
-                    },
-                    value,
-                )),
-                Entry::Vacant { .. } => None,
-            })
+        let used = &mut self.slots[..self.never_used as usize];
+        (0..).zip(used).filter_map(|(index, slot)| {
+            let key = Key {
+                index,
+                stamp: slot.stamp,
+            };
+            // SAFETY: as in `get`.
+            slot.is_occupied()
+                .then(|| (key, unsafe { slot.value.assume_init_mut() }))
+        })
+    }
+}
+
+impl<T, const N: usize> Drop for Slab<T, N> {
+    fn drop(&mut self) {
+        if !core::mem::needs_drop::<T>() {
+            return;
+        }
+        for slot in &mut self.slots[..self.never_used as usize] {
+            if slot.is_occupied() {
+                // SAFETY: an occupied slot's value is initialised, and the slab is
+                // going away, so nothing reads it after this drop.
+                unsafe { slot.value.assume_init_drop() };
+            }
+        }
     }
 }
 
@@ -250,12 +305,12 @@ impl<T, const N: usize> Default for Slab<T, N> {
         Self::new()
     }
 }
-
 #[cfg(test)]
 mod tests {
     extern crate std;
     use super::*;
     use proptest::prelude::*;
+    use static_cell::ConstStaticCell;
     use std::collections::BTreeMap;
     use std::vec::Vec;
 
@@ -311,6 +366,45 @@ mod tests {
             assert_eq!(Rc::strong_count(&tracker), 3);
         }
         assert_eq!(Rc::strong_count(&tracker), 1);
+    }
+
+    #[test]
+    fn key_names_its_slot_as_a_token() {
+        let mut slab: Slab<(), 4> = Slab::new();
+        slab.insert(()).unwrap();
+        let key = slab.insert(()).unwrap();
+        assert_eq!(Token::from(key), Token(1));
+        assert_eq!(slab.key_at(Token::from(key).0), Some(key));
+    }
+
+    /// A 10,000-slot table of 8 KiB slots (80 MB) in a `static`: zero bytes, so in
+    /// `.bss`, an anonymous mapping, not in the executable's file (which `.data` would
+    /// be, 80 MB of it). Taken in place: nothing builds it on the stack.
+    #[test]
+    #[cfg_attr(miri, ignore = "reads /proc; Miri would also allocate the 80 MB")]
+    fn a_static_table_of_80_mb_lands_in_bss() {
+        static TABLE: ConstStaticCell<Slab<[u8; 8192], 10_000>> = ConstStaticCell::new(Slab::new());
+        let table = TABLE.take();
+        let key = table.insert([7; 8192]).unwrap();
+        assert_eq!(table.get(key).map(|slot| slot[8191]), Some(7));
+        let middle = core::ptr::from_ref(table).addr() + size_of_val(table) / 2;
+        let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+            std::eprintln!("no /proc/self/maps: nothing to check on this system");
+            return;
+        };
+        let mapping = maps
+            .lines()
+            .find(|line| {
+                let range = line.split(' ').next().unwrap();
+                let (start, end) = range.split_once('-').unwrap();
+                let start = usize::from_str_radix(start, 16).unwrap();
+                let end = usize::from_str_radix(end, 16).unwrap();
+                (start..end).contains(&middle)
+            })
+            .expect("the static is mapped");
+        // Fields: range, perms, offset, device, inode, then the path (absent: anonymous).
+        let path = mapping.split_whitespace().nth(5);
+        assert_eq!(path, None, "the table is file-backed (.data): {mapping}");
     }
 
     #[derive(Debug, Clone)]

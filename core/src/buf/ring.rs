@@ -1,6 +1,7 @@
 //! [`RingBuf<N>`]: a fixed ring of `N` bytes.
 
 use super::{Buf, MutBuf};
+use crate::zeroed::assert_zero_bytes;
 
 /// A ring of `N` bytes: what is written with [`MutBuf`] is read back in order with
 /// [`Buf`]. Both sides are at most two contiguous regions (see the
@@ -10,7 +11,7 @@ use super::{Buf, MutBuf};
 /// use statio_core::buf::{Buf, MutBuf, RingBuf};
 ///
 /// let mut ring: RingBuf<4> = RingBuf::new();
-/// assert_eq!(ring.write_slice(b"abcdef"), 4); // full: the rest does not fit
+/// assert_eq!(ring.write_truncating(b"abcdef"), 4); // full: the rest does not fit
 /// assert!(ring.is_full());
 /// assert_eq!(ring.advance(9), 4); // never past what there is
 /// assert!(ring.is_empty());
@@ -23,6 +24,11 @@ pub struct RingBuf<const N: usize> {
     /// Filled bytes, `<= N`.
     len: usize,
 }
+
+assert_zero_bytes!(
+    RingBuf::<8>::new(),
+    "RingBuf::new() must be all zero bytes, or a static ring lands in .data"
+);
 
 impl<const N: usize> RingBuf<N> {
     /// An empty ring; `const`, and all zeros, so a `static` one lives in `.bss`.

@@ -59,7 +59,7 @@ impl Buf for SliceBuf<'_> {
 ///
 /// let mut storage = [0u8; 16];
 /// let mut buf = MutSliceBuf::new(&mut storage);
-/// buf.write_slice(b"GET /");
+/// buf.try_write_all(b"GET /").unwrap();
 /// assert_eq!(buf.filled(), b"GET /");
 /// assert_eq!(buf.remaining_mut(), 11);
 /// ```

@@ -125,7 +125,7 @@ pub(crate) fn writev(fd: &Fd, first: &[u8], second: &[u8]) -> Result<Option<usiz
 
 #[cfg(test)]
 mod tests {
-    use statio_core::buf::{Buf, MutSliceBuf, SliceBuf};
+    use statio_core::buf::{Buf, BufPool, LinearBuf, MutBuf, MutSliceBuf, RingBuf, SliceBuf};
 
     use crate::net::test_util::*;
     use crate::net::{UnixStream, pipe};
@@ -186,5 +186,36 @@ mod tests {
         let n = when_readable(rx.as_raw_fd(), || rx.try_read_buf(&mut out));
         assert_eq!(n, 12);
         assert_eq!(out.filled(), b"6789ef012345");
+    }
+
+    #[test]
+    fn lent_buffers_read_and_write_both_regions() {
+        let pool: BufPool<RingBuf<8>, 1> = BufPool::new();
+        let mut lent = pool.lend().unwrap();
+        lent.try_write_all(b"abcdef").unwrap();
+        lent.advance(4);
+        let (a, b) = UnixStream::pair().unwrap();
+        assert_eq!(a.try_write(b"0123456789").unwrap(), Some(10));
+        let n = when_readable(b.as_raw_fd(), || b.try_read_buf(&mut lent));
+        assert_eq!(n, 6, "one readv fills both free regions");
+        assert_eq!(lent.chunks(), (&b"ef01"[..], &b"2345"[..]));
+        assert_eq!(b.try_write_buf(&mut lent).unwrap(), Some(8));
+        let mut out = [0u8; 16];
+        let n = when_readable(a.as_raw_fd(), || a.try_read(&mut out));
+        assert_eq!(&out[..n], b"ef012345");
+        drop(lent);
+        assert_eq!(pool.lent(), 0);
+    }
+
+    #[test]
+    fn linear_buf_reads_after_its_head_was_consumed() {
+        let (a, b) = UnixStream::pair().unwrap();
+        let mut input: LinearBuf<8> = LinearBuf::new();
+        input.try_write_all(b"GET /\nG").unwrap();
+        input.advance(6); // parsed one line; "G" waits for the rest
+        assert_eq!(a.try_write(b"ET /xy\n").unwrap(), Some(7));
+        let n = when_readable(b.as_raw_fd(), || b.try_read_buf(&mut input));
+        assert_eq!(n, 7, "all 7 free bytes, in one slice after compaction");
+        assert_eq!(input.filled(), b"GET /xy\n");
     }
 }

@@ -364,7 +364,7 @@ mod tests {
             (libc::EINVAL, ErrorKind::InvalidInput)
         );
         let mut full: RingBuf<2> = RingBuf::new();
-        full.write_slice(b"xx");
+        full.write_truncating(b"xx");
         let err = reader.try_read_buf(&mut full).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
         assert_eq!(

@@ -135,7 +135,7 @@ pub fn abstract_name(tag: &str) -> Vec<u8> {
 /// A ring of 8 holding "ef" at offsets 4..6: its free space wraps (6..8, then 0..4).
 pub fn ring_with_wrapped_room() -> RingBuf<8> {
     let mut ring = RingBuf::new();
-    ring.write_slice(b"abcdef");
+    ring.write_truncating(b"abcdef");
     ring.advance(4);
     let (first, second) = ring.chunks_mut();
     assert_eq!((first.len(), second.len()), (2, 4));
@@ -145,9 +145,9 @@ pub fn ring_with_wrapped_room() -> RingBuf<8> {
 /// A ring of 8 holding "efghij" from offset 4: its filled space wraps ("efgh", "ij").
 pub fn ring_with_wrapped_data() -> RingBuf<8> {
     let mut ring = RingBuf::new();
-    ring.write_slice(b"abcdefgh");
+    ring.write_truncating(b"abcdefgh");
     ring.advance(4);
-    ring.write_slice(b"ij");
+    ring.write_truncating(b"ij");
     assert_eq!(ring.chunks(), (&b"efgh"[..], &b"ij"[..]));
     ring
 }

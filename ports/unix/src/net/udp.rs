@@ -488,7 +488,7 @@ mod tests {
             (libc::EINVAL, ErrorKind::InvalidInput)
         );
         let mut full: RingBuf<2> = RingBuf::new();
-        full.write_slice(b"xx");
+        full.write_truncating(b"xx");
         let err = b.recv_from_buf(&mut full).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
         let (got, _) = b

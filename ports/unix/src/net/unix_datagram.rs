@@ -273,7 +273,7 @@ mod tests {
             ErrorKind::InvalidInput
         );
         let mut full: RingBuf<4> = RingBuf::new();
-        full.write_slice(b"full");
+        full.write_truncating(b"full");
         assert_eq!(
             b.recv_buf(&mut full).unwrap_err().kind(),
             ErrorKind::InvalidInput
