@@ -80,14 +80,22 @@
 #![warn(missing_docs)]
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
+mod children;
+#[cfg(any(target_os = "linux", target_os = "android"))]
 mod selector;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod signals;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod translate;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod waker;
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
+pub use children::Children;
+#[cfg(any(target_os = "linux", target_os = "android"))]
 pub use selector::Epoll;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub use signals::Signals;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub use waker::EventFdWaker;
 

@@ -182,21 +182,33 @@
 
 // `cfg(kqueue)`: FreeBSD, macOS, NetBSD, OpenBSD and DragonFly, named in build.rs.
 #[cfg(kqueue)]
+mod children;
+#[cfg(kqueue)]
 mod selector;
+#[cfg(kqueue)]
+mod signals;
 #[cfg(kqueue)]
 mod sys;
 #[cfg(kqueue)]
 mod waker;
 #[cfg(kqueue)]
+pub use children::Children;
+#[cfg(kqueue)]
 pub use selector::Kqueue;
+#[cfg(kqueue)]
+pub use signals::Signals;
 #[cfg(kqueue)]
 pub use sys::KEvent;
 #[cfg(kqueue)]
 pub use waker::KqueueWaker;
 
 // Also built for the unit tests on any host: they need no kqueue-only libc item.
+#[cfg(test)]
+mod fake;
 #[cfg(any(test, kqueue))]
 mod registration;
+#[cfg(any(test, kqueue))]
+mod system;
 #[cfg(any(test, kqueue))]
 mod translate;
 

@@ -80,7 +80,7 @@ use crate::signal::SignalError;
 
 pub use sigchld::SigchldChildren;
 pub use status::ExitStatus;
-pub use watched::Watched;
+pub use watched::{State, Watched};
 
 /// A process id.
 pub type Pid = libc::pid_t;

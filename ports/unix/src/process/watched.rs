@@ -7,6 +7,9 @@ use super::{ChildError, ExitStatus, Pid};
 pub enum State {
     /// Running, as far as the watcher knows.
     Running,
+    /// Reported exited by the OS, not reaped yet: `waitpid` did not find it waitable
+    /// (kqueue reports `NOTE_EXIT` in exit1, before the process is a zombie).
+    Exiting,
     /// Reaped already (at `watch`, or by a scan): the status waits for `try_reap`.
     Reaped(ExitStatus),
 }
@@ -95,9 +98,20 @@ impl<const N: usize> Watched<N> {
 
     /// Records that the child in `slot` was reaped with `status`.
     pub fn set_reaped(&mut self, slot: usize, status: ExitStatus) {
+        self.set_state(slot, State::Reaped(status));
+    }
+
+    /// Sets the state of the child in `slot`, if any.
+    pub fn set_state(&mut self, slot: usize, state: State) {
         if let Some(entry) = self.entries.get_mut(slot).filter(|e| e.pid != 0) {
-            entry.state = State::Reaped(status);
+            entry.state = state;
         }
+    }
+
+    /// The first slot, from `start`, whose child is not [`State::Running`].
+    pub fn first_not_running(&self, start: usize) -> Option<usize> {
+        (start..N)
+            .find(|&slot| self.entries[slot].pid != 0 && self.entries[slot].state != State::Running)
     }
 
     /// The slot of `pid`, if watched.
