@@ -210,7 +210,10 @@ impl statio::Handler for Supervisor {
 /// signal is sent to the thread itself (`pthread_kill`), so no other test thread can
 /// take it; the child is spawned before counting (`Command` allocates).
 #[test]
-#[allow(clippy::zombie_processes, reason = "the watcher under test reaps the child")]
+#[allow(
+    clippy::zombie_processes,
+    reason = "the watcher under test reaps the child"
+)]
 fn loop_thread_allocates_nothing_receiving_a_signal_and_reaping_a_child() {
     use statio::signal::{SIGUSR1, SignalSet};
     use std::process::{Command, Stdio};
