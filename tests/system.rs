@@ -18,16 +18,18 @@ mod children;
 #[path = "conformance/signals.rs"]
 mod signals;
 #[path = "conformance/system.rs"]
+#[macro_use]
 mod system;
 mod util;
 
 use std::panic;
 use std::process::ExitCode;
 
-/// The cases of both subjects for the selector `$selector`, named `$port::subject::case`.
+/// Appends to `$all` the cases of both subjects for the selector of
+/// `statio::ports::$port`, named `$port::subject::case`.
 macro_rules! cases {
-    ($port:ident, $selector:ty) => {
-        cases!(@list $port, $selector,
+    ($all:ident ; $port:ident :: $selector:ident, $mechanism:ident) => {
+        $all.extend(cases!(@list $port, statio::ports::$port::$selector,
             signals {
                 a_signal_arrives_as_an_event,
                 a_storm_coalesces_into_one_delivery,
@@ -45,7 +47,7 @@ macro_rules! cases {
                 only_watched_children_are_reaped,
                 limits_are_errors_and_drop_reaps_nothing,
             }
-        )
+        ))
     };
     (@list $port:ident, $selector:ty, $($subject:ident { $($case:ident),* $(,)? })*) => {
         [$($(
@@ -59,18 +61,7 @@ macro_rules! cases {
 
 fn main() -> ExitCode {
     let mut all: Vec<(&str, fn())> = Vec::new();
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    all.extend(cases!(epoll, statio::ports::epoll::Epoll));
-    #[cfg(unix)]
-    all.extend(cases!(poll, statio::ports::poll::Poll));
-    #[cfg(any(
-        target_os = "freebsd",
-        target_os = "macos",
-        target_os = "netbsd",
-        target_os = "openbsd",
-        target_os = "dragonfly"
-    ))]
-    all.extend(cases!(kqueue, statio::ports::kqueue::Kqueue));
+    for_each_system_port!(cases, all);
 
     // Arguments as libtest takes them: flags are ignored, the first word filters.
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));

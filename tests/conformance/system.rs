@@ -47,7 +47,7 @@ pub trait SystemPort: Selector<Handle = RawFd> + 'static {
 /// Implements [`SystemPort`] for the selector of `statio::ports::$port`, with that
 /// module's `Signals` and `Children`.
 macro_rules! system_port {
-    ($port:ident :: $selector:ident, $mechanism:ident) => {
+    (; $port:ident :: $selector:ident, $mechanism:ident) => {
         impl SystemPort for statio::ports::$port::$selector {
             type Signals = statio::ports::$port::Signals;
             type Children<const N: usize> = statio::ports::$port::Children<N>;
@@ -83,15 +83,23 @@ macro_rules! system_port {
     };
 }
 
-#[cfg(any(target_os = "linux", target_os = "android"))]
-system_port!(epoll::Epoll, Blocked);
-#[cfg(unix)]
-system_port!(poll::Poll, Caught);
-#[cfg(any(
-    target_os = "freebsd",
-    target_os = "macos",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "dragonfly"
-))]
-system_port!(kqueue::Kqueue, Ignored);
+/// Calls `$m!($($arg),* ; port::Selector, Mechanism)` for every port built on this OS,
+/// each under its cfg: the one list of the system sources' platforms in the tests.
+macro_rules! for_each_system_port {
+    ($m:ident $(, $arg:tt)*) => {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        $m!($($arg),* ; epoll::Epoll, Blocked);
+        #[cfg(unix)]
+        $m!($($arg),* ; poll::Poll, Caught);
+        #[cfg(any(
+            target_os = "freebsd",
+            target_os = "macos",
+            target_os = "netbsd",
+            target_os = "openbsd",
+            target_os = "dragonfly"
+        ))]
+        $m!($($arg),* ; kqueue::Kqueue, Ignored);
+    };
+}
+
+for_each_system_port!(system_port);
