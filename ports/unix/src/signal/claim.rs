@@ -22,18 +22,27 @@ impl Claim {
     /// [`SignalError::Taken`] naming the lowest signal of `set` that another live claim
     /// holds; nothing is claimed then.
     pub fn take(set: SignalSet) -> Result<Claim, SignalError> {
-        // AcqRel on success, Acquire on failure: claims and releases of one signal form
-        // a single modification order of CLAIMED, so two claims never both succeed.
-        CLAIMED
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
-                (held & set.bits() == 0).then_some(held | set.bits())
-            })
-            .map(|_| Claim(set))
-            .map_err(|held| {
-                let taken = SignalSet::from_bits(held) & set;
-                // Not empty: the update failed because of an overlap.
-                SignalError::Taken(taken.first().unwrap_or(0))
-            })
+        // A compare-exchange loop, not `fetch_update`: nightly renames it, stable
+        // (the crate's rust-version) lacks the new name.
+        let mut held = CLAIMED.load(Ordering::Acquire);
+        loop {
+            let taken = SignalSet::from_bits(held) & set;
+            if let Some(signal) = taken.first() {
+                return Err(SignalError::Taken(signal));
+            }
+            // AcqRel on success, Acquire on failure: claims and releases of one signal
+            // form a single modification order of CLAIMED, so two claims never both
+            // succeed, and a claim sees the teardown of the release before it.
+            match CLAIMED.compare_exchange_weak(
+                held,
+                held | set.bits(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Ok(Claim(set)),
+                Err(now) => held = now,
+            }
+        }
     }
 
     /// The signals claimed.

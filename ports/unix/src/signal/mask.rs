@@ -77,8 +77,8 @@ impl SignalMask {
 impl Drop for SignalMask {
     fn drop(&mut self) {
         if let Ok(added) = self.added.sigset() {
-            // Cannot fail: SIG_UNBLOCK with a valid set. SAFETY: `added` is a valid
-            // sigset_t for the duration of the call.
+            // Cannot fail: SIG_UNBLOCK with a valid set.
+            // SAFETY: `added` is a valid sigset_t for the duration of the call.
             let _ = unsafe {
                 libc::pthread_sigmask(libc::SIG_UNBLOCK, &raw const added, ptr::null_mut())
             };
