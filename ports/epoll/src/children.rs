@@ -103,7 +103,7 @@ impl<const N: usize> Children<N> {
     pub fn raw_fd(&self) -> RawFd {
         match &self.how {
             How::PidFd(p) => p.epoll.raw_fd(),
-            How::Sigchld(s) => s.handle(),
+            How::Sigchld(s) => s.raw_fd(),
         }
     }
 

@@ -101,6 +101,11 @@ impl<const N: usize> SigchldChildren<N> {
         }
     }
 
+    /// The self-pipe's read end, still owned by `self`: to register with a selector.
+    pub fn raw_fd(&self) -> RawFd {
+        self.pipe.raw_fd()
+    }
+
     /// How many children are watched (not reaped yet).
     pub fn len(&self) -> usize {
         self.watched.len()

@@ -285,6 +285,11 @@ impl PipeSignals {
         self.claim.set()
     }
 
+    /// The self-pipe's read end, still owned by `self`: to register with a selector.
+    pub fn raw_fd(&self) -> RawFd {
+        self.pipe.raw_fd()
+    }
+
     /// The signals that arrived at least once since the last call (empty if none).
     ///
     /// # Errors
