@@ -39,7 +39,7 @@
 //! | crate | job |
 //! |---|---|
 //! | `statio-core` | tokens, readiness, slab, registry, timer wheel, clock, `Selector` trait, `EventLoop` (no_std, no libc) |
-//! | `statio-unix` | owned fds, errno, TCP/UDP/Unix sockets, pipes, embedded-io (no_std, libc) |
+//! | `statio-unix` | owned fds, errno, TCP/UDP/Unix sockets, pipes, embedded-io, signal sets, child statuses (no_std, libc) |
 //! | `statio-epoll` | the epoll selector (Linux, Android) |
 //! | `statio-kqueue` | the kqueue selector (FreeBSD, macOS, NetBSD, OpenBSD, DragonFly) |
 //! | `statio-poll` | the poll(2) selector, any POSIX system (feature `force-poll` picks it everywhere) |
@@ -61,13 +61,99 @@ pub use statio_core::{
     Wake, Wheel, sim,
 };
 pub use statio_unix::clock::MonotonicClock;
-pub use statio_unix::{Fd, RawFd, net};
+pub use statio_unix::{Fd, RawFd, net, process, signal};
 
 /// The native selector of this target: epoll on Linux and Android, kqueue on the BSDs
 /// and macOS, and the poll(2) port (with its default capacity, 1,024 descriptors, the
 /// waker's included) on any other Unix or when the `force-poll` feature asks for it.
 /// Another port or capacity: `GenericEventLoop<H, ports::poll::Poll<N>, ...>`.
 pub type NativeSelector = ports::Native;
+
+/// Signals as events, from the [`NativeSelector`]'s port: a signalfd on epoll, an
+/// `EVFILT_SIGNAL` kqueue on kqueue, a self-pipe on poll(2). Register it like a socket;
+/// when readable, `receive()` returns the signals that arrived since the last call.
+/// See [`signal`] for the semantics and the threads' masks (`Signals::block` first
+/// thing in `main`).
+///
+/// ```no_run
+/// use statio::signal::{SignalSet, SIGHUP, SIGINT, SIGTERM};
+/// use statio::{EventLoop, Handler, Ready, Signals, Token};
+///
+/// const SIGNALS: Token = Token(0);
+/// const SET: SignalSet = SignalSet::new().with(SIGTERM).with(SIGINT).with(SIGHUP);
+/// type Loop = EventLoop<Daemon, 16, 0, 16>;
+///
+/// struct Daemon(Signals);
+///
+/// impl Handler for Daemon {
+///     type Timeout = ();
+///     type Message = ();
+///     type Loop = Loop;
+///
+///     fn readable(&mut self, event_loop: &mut Loop, token: Token, _: Ready) {
+///         if token != SIGNALS {
+///             return;
+///         }
+///         for signal in self.0.receive().unwrap_or_default() {
+///             match signal {
+///                 SIGTERM | SIGINT => event_loop.shutdown(),
+///                 _ => println!("SIGHUP: reloading"),
+///             }
+///         }
+///     }
+/// }
+///
+/// fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     // Before any thread is spawned: signalfd needs the signals blocked in each.
+///     let _mask = Signals::block(SET)?;
+///     let signals = Signals::new(SET)?;
+///     let mut event_loop = Loop::new()?;
+///     event_loop.register(&signals, SIGNALS)?;
+///     event_loop.run(&mut Daemon(signals))?;
+///     Ok(())
+/// }
+/// ```
+pub type Signals = ports::NativeSignals;
+
+/// Child exits as events, from the [`NativeSelector`]'s port, for up to `N` children
+/// at once: pidfds on epoll (or `SIGCHLD` before Linux 5.3), `EVFILT_PROC` on kqueue,
+/// `SIGCHLD` on poll(2). `watch(pid)` each child; when readable, `try_reap()` until
+/// `Ok(None)`, each call reaping one child and returning its status. See [`process`].
+///
+/// ```no_run
+/// use statio::process::Pid;
+/// use statio::{Children, EventLoop, Handler, Ready, Token};
+///
+/// type Loop = EventLoop<Supervisor, 16, 0, 16>;
+///
+/// struct Supervisor(Children<64>);
+///
+/// impl Handler for Supervisor {
+///     type Timeout = ();
+///     type Message = ();
+///     type Loop = Loop;
+///
+///     fn readable(&mut self, event_loop: &mut Loop, _: Token, _: Ready) {
+///         while let Ok(Some(exit)) = self.0.try_reap() {
+///             println!("child {} ended: {}", exit.pid, exit.status);
+///         }
+///         if self.0.is_empty() {
+///             event_loop.shutdown();
+///         }
+///     }
+/// }
+///
+/// fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     let mut children = Children::<64>::new()?;
+///     let child = std::process::Command::new("sleep").arg("1").spawn()?;
+///     children.watch(child.id() as Pid)?;
+///     let mut event_loop = Loop::new()?;
+///     event_loop.register(&children, Token(0))?;
+///     event_loop.run(&mut Supervisor(children))?;
+///     Ok(())
+/// }
+/// ```
+pub type Children<const N: usize> = ports::NativeChildren<N>;
 
 /// The waker of the [`NativeSelector`]: what a [`Sender`] calls to wake a sleeping loop.
 pub type NativeWaker = <NativeSelector as Selector>::Waker;
@@ -116,7 +202,7 @@ pub mod ports {
         if #[cfg(any(target_os = "linux", target_os = "android"))] {
             /// The epoll port (Linux, Android).
             pub use statio_epoll as epoll;
-            use epoll::Epoll as Own;
+            use epoll::{Children as OwnChildren, Epoll as Own, Signals as OwnSignals};
         } else if #[cfg(any(
             target_os = "freebsd",
             target_os = "macos",
@@ -126,9 +212,9 @@ pub mod ports {
         ))] {
             /// The kqueue port (FreeBSD, macOS, NetBSD, OpenBSD, DragonFly).
             pub use statio_kqueue as kqueue;
-            use kqueue::Kqueue as Own;
+            use kqueue::{Children as OwnChildren, Kqueue as Own, Signals as OwnSignals};
         } else if #[cfg(unix)] {
-            use poll::Poll as Own;
+            use poll::{Children as OwnChildren, Poll as Own, Signals as OwnSignals};
         }
     }
 
@@ -139,8 +225,12 @@ pub mod ports {
     cfg_if::cfg_if! {
         if #[cfg(feature = "force-poll")] {
             pub(crate) type Native = poll::Poll;
+            pub(crate) type NativeSignals = poll::Signals;
+            pub(crate) type NativeChildren<const N: usize> = poll::Children<N>;
         } else {
             pub(crate) type Native = Own;
+            pub(crate) type NativeSignals = OwnSignals;
+            pub(crate) type NativeChildren<const N: usize> = OwnChildren<N>;
         }
     }
 }

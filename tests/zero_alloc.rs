@@ -1,5 +1,6 @@
 //! Zero heap allocations on the loop's thread, from building the loop to its end,
-//! while the echo server serves 1,000 TCP connections (DESIGN.md, "No heap").
+//! while the echo server serves 1,000 TCP connections (DESIGN.md, "No heap"); and
+//! while a loop receives a signal and reaps a child.
 //!
 //! A counting global allocator counts per thread, and only while that thread's
 //! `COUNTING` flag is on: the client threads and the test harness allocate freely.
@@ -171,5 +172,111 @@ fn loop_thread_allocates_nothing_serving_a_thousand_connections() {
     assert_eq!(
         report.allocations, 0,
         "heap allocations on the loop thread between building the loop and its end"
+    );
+}
+
+/// The loop of the signal and child-process test: a signal source and a child watcher.
+type SupervisorLoop = statio::EventLoop<Supervisor, 4, 0, 8>;
+
+const SIGNALS: statio::Token = statio::Token(0);
+const CHILDREN: statio::Token = statio::Token(1);
+
+/// Receives signals and reaps children into plain fields: no allocation of its own.
+struct Supervisor {
+    signals: statio::Signals,
+    children: statio::Children<4>,
+    received: statio::signal::SignalSet,
+    exit: Option<statio::process::ChildExit>,
+}
+
+impl statio::Handler for Supervisor {
+    type Timeout = ();
+    type Message = ();
+    type Loop = SupervisorLoop;
+
+    fn readable(&mut self, _: &mut SupervisorLoop, token: statio::Token, _: statio::Ready) {
+        if token == SIGNALS {
+            self.received = self.received | self.signals.receive().expect("receive");
+        } else if token == CHILDREN {
+            while let Some(exit) = self.children.try_reap().expect("try_reap") {
+                self.exit = Some(exit);
+            }
+        }
+    }
+}
+
+/// Zero heap allocations on a loop thread from creating a signal source and a child
+/// watcher, through a signal received and a child reaped, to dropping them all. The
+/// signal is sent to the thread itself (`pthread_kill`), so no other test thread can
+/// take it; the child is spawned before counting (`Command` allocates).
+#[test]
+#[allow(
+    clippy::zombie_processes,
+    reason = "the watcher under test reaps the child"
+)]
+fn loop_thread_allocates_nothing_receiving_a_signal_and_reaping_a_child() {
+    use statio::signal::{SIGUSR1, SignalSet};
+    use std::process::{Command, Stdio};
+
+    let worker = thread::spawn(|| {
+        let set = SignalSet::new().with(SIGUSR1);
+        // Blocked in this thread, which is the one the signal is sent to (epoll).
+        let mask = statio::Signals::block(set).expect("block");
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        // Exits when the pipe closes, after the watch: a live child is watched.
+        let child = Command::new("sh")
+            .args(["-c", "read _; exit 4"])
+            .stdin(Stdio::from(reader))
+            .spawn()
+            .expect("spawn sh");
+        let pid = statio::process::Pid::try_from(child.id()).unwrap();
+
+        COUNTING.with(|c| c.set(true));
+        let mut supervisor = Supervisor {
+            signals: statio::Signals::new(set).expect("Signals::new"),
+            children: statio::Children::new().expect("Children::new"),
+            received: SignalSet::new(),
+            exit: None,
+        };
+        let mut event_loop = SupervisorLoop::new().expect("EventLoop::new");
+        event_loop.register(&supervisor.signals, SIGNALS).unwrap();
+        event_loop.register(&supervisor.children, CHILDREN).unwrap();
+        supervisor.children.watch(pid).expect("watch");
+        drop(writer);
+        // SAFETY: pthread_self and pthread_kill have no memory preconditions; the
+        // signal targets this thread, which blocks it (epoll) or catches it (poll).
+        assert_eq!(
+            unsafe { libc::pthread_kill(libc::pthread_self(), SIGUSR1) },
+            0
+        );
+        for _ in 0..500 {
+            if supervisor.received.contains(SIGUSR1) && supervisor.exit.is_some() {
+                break;
+            }
+            event_loop
+                .run_once(&mut supervisor, Some(Duration::from_millis(20)))
+                .expect("run_once");
+        }
+        event_loop.deregister(&supervisor.signals, SIGNALS).unwrap();
+        event_loop
+            .deregister(&supervisor.children, CHILDREN)
+            .unwrap();
+        drop(event_loop);
+        let (received, exit) = (supervisor.received, supervisor.exit);
+        drop(supervisor);
+        drop(mask);
+        COUNTING.with(|c| c.set(false));
+        (ALLOCATIONS.with(Cell::get), received, exit, pid)
+    });
+    let (allocations, received, exit, pid) = worker.join().expect("the loop thread panicked");
+    assert!(
+        received.contains(libc::SIGUSR1),
+        "the signal arrived: {received:?}"
+    );
+    let exit = exit.expect("the child was reaped");
+    assert_eq!((exit.pid, exit.status.code()), (pid, Some(4)));
+    assert_eq!(
+        allocations, 0,
+        "heap allocations on the loop thread, from the sources' creation to their drop"
     );
 }

@@ -64,6 +64,15 @@
 //! the byte is read with `MSG_OOB`, so a level-triggered reader that ignores it would
 //! wake forever. Watching priority data needs an `Interest` of its own in the core.
 //!
+//! # Signals and child processes
+//!
+//! [`Signals`] reads a `signalfd(2)`: its signals must be blocked in every thread
+//! (`Signals::block` first thing in `main`), and then never interrupt a wait.
+//! [`Children`] watches child exits through pidfds (`pidfd_open(2)`, Linux 5.3) in an
+//! epoll instance of its own, falling back to `SIGCHLD` through a self-pipe where
+//! pidfds are missing. Both are sources to register like sockets; the semantics,
+//! shared with the other ports, are in `statio_unix::signal` and `statio_unix::process`.
+//!
 //! # Kernel notes
 //!
 //! - Registrations belong to the open file, not the descriptor number: deregister
@@ -80,14 +89,22 @@
 #![warn(missing_docs)]
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
+mod children;
+#[cfg(any(target_os = "linux", target_os = "android"))]
 mod selector;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod signals;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod translate;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod waker;
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
+pub use children::Children;
+#[cfg(any(target_os = "linux", target_os = "android"))]
 pub use selector::Epoll;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub use signals::Signals;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub use waker::EventFdWaker;
 

@@ -50,8 +50,9 @@
 //!   type-checks and passes clippy for FreeBSD, macOS and NetBSD; for OpenBSD and
 //!   DragonFly (nightly, `-Zbuild-std`) it type-checks, and its libraries pass clippy.
 //!
-//! The syscalls themselves (`sys.rs`), the waker and the readiness of real sources have
-//! only been read against the kernels, never executed. On a BSD or macOS machine,
+//! The syscalls themselves (`sys.rs`), the waker, the readiness of real sources, and
+//! `Signals` and `Children` have only been read against the kernels, never executed
+//! (their filters' changes, receipts and events are tested against the fake). On a BSD or macOS machine,
 //! `cargo test --workspace` runs the conformance suite for this port.
 //!
 //! # Flags
@@ -116,6 +117,21 @@
 //! Edge-triggered reads of a pipe may report again after a partial read with nothing
 //! new written: FreeBSD's pipe_read wakes the reader's own knote (pipeselwakeup). Read
 //! until `WouldBlock`, as with any edge-triggered source.
+//!
+//! # Signals and child processes
+//!
+//! Both are a kqueue of their own, registered in the loop's kqueue for reading (a
+//! kqueue is readable while it holds events), so no core change is needed:
+//!
+//! | source | filters in its kqueue | while it lives |
+//! |---|---|---|
+//! | `Signals` | `EVFILT_SIGNAL` per signal (identifier: the number; implicitly `EV_CLEAR`) | its signals `SIG_IGN` (`SIGCHLD`: `SIG_DFL`), restored on drop: the filter records ignored signals, the default action would end the process |
+//! | `Children<N>` | `EVFILT_PROC` with `NOTE_EXIT` per child (identifier: the pid; `udata`: its slot), and a waker | `SIGCHLD` untouched; each exit reaped with `waitpid(pid, WNOHANG)` |
+//!
+//! `ESRCH` when adding a child's filter (XNU does not attach to a zombie) and a
+//! `NOTE_EXIT` before the child is waitable (FreeBSD posts it in exit1) are both
+//! retried on the watcher's own wake-up. Semantics shared with the other ports:
+//! `statio_unix::signal` and `statio_unix::process`.
 //!
 //! # Two events for one descriptor
 //!
@@ -182,21 +198,33 @@
 
 // `cfg(kqueue)`: FreeBSD, macOS, NetBSD, OpenBSD and DragonFly, named in build.rs.
 #[cfg(kqueue)]
+mod children;
+#[cfg(kqueue)]
 mod selector;
+#[cfg(kqueue)]
+mod signals;
 #[cfg(kqueue)]
 mod sys;
 #[cfg(kqueue)]
 mod waker;
 #[cfg(kqueue)]
+pub use children::Children;
+#[cfg(kqueue)]
 pub use selector::Kqueue;
+#[cfg(kqueue)]
+pub use signals::Signals;
 #[cfg(kqueue)]
 pub use sys::KEvent;
 #[cfg(kqueue)]
 pub use waker::KqueueWaker;
 
 // Also built for the unit tests on any host: they need no kqueue-only libc item.
+#[cfg(test)]
+mod fake;
 #[cfg(any(test, kqueue))]
 mod registration;
+#[cfg(any(test, kqueue))]
+mod system;
 #[cfg(any(test, kqueue))]
 mod translate;
 

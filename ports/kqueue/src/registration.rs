@@ -153,7 +153,12 @@ fn ident(fd: RawFd) -> Result<usize, OsError> {
 /// pipe's write filter are not failures: see `verdict`); `Unsupported` (`ENOSYS`) when
 /// the kernel did not answer each change with a receipt (no `EV_RECEIPT`: NetBSD before
 /// 10); `kevent`'s own failure.
-fn apply(kq: &impl Kevent, ident: usize, token: Token, changes: &Changes) -> Result<(), OsError> {
+pub(crate) fn apply(
+    kq: &impl Kevent,
+    ident: usize,
+    token: Token,
+    changes: &Changes,
+) -> Result<(), OsError> {
     let changes = changes.as_slice();
     let mut list = [Receipt::default(); MAX_CHANGES];
     let receipts = &mut list[..changes.len()];

@@ -86,6 +86,11 @@ impl<const N: usize> Kqueue<N> {
     pub fn raw_fd(&self) -> RawFd {
         self.kq.raw()
     }
+
+    /// The kqueue itself, for the filters of the system sources (`Children`).
+    pub(crate) fn kq(&self) -> &KqueueFd {
+        &self.kq
+    }
 }
 
 impl<const N: usize> Selector for Kqueue<N> {

@@ -16,8 +16,8 @@ use core::time::Duration;
 use statio_core::{Interest, PollOpt, Ready};
 
 pub(crate) use constants::{
-    EV_ADD, EV_CLEAR, EV_DELETE, EV_DISPATCH, EV_ENABLE, EV_EOF, EV_ERROR, EV_RECEIPT, EVFILT_READ,
-    EVFILT_USER, EVFILT_WRITE,
+    EV_ADD, EV_CLEAR, EV_DELETE, EV_DISPATCH, EV_ENABLE, EV_EOF, EV_ERROR, EV_RECEIPT, EVFILT_PROC,
+    EVFILT_READ, EVFILT_SIGNAL, EVFILT_USER, EVFILT_WRITE, NOTE_EXIT,
 };
 
 /// The kqueue constants of the target, widened to this module's integer types.
@@ -31,6 +31,9 @@ mod constants {
     pub(crate) const EVFILT_READ: i32 = libc::EVFILT_READ as i32;
     pub(crate) const EVFILT_WRITE: i32 = libc::EVFILT_WRITE as i32;
     pub(crate) const EVFILT_USER: i32 = libc::EVFILT_USER as i32;
+    pub(crate) const EVFILT_SIGNAL: i32 = libc::EVFILT_SIGNAL as i32;
+    pub(crate) const EVFILT_PROC: i32 = libc::EVFILT_PROC as i32;
+    pub(crate) const NOTE_EXIT: u32 = libc::NOTE_EXIT as u32;
     pub(crate) const EV_ADD: u32 = libc::EV_ADD as u32;
     pub(crate) const EV_DELETE: u32 = libc::EV_DELETE as u32;
     pub(crate) const EV_ENABLE: u32 = libc::EV_ENABLE as u32;
@@ -48,6 +51,9 @@ mod constants {
     pub(crate) const EVFILT_READ: i32 = -1;
     pub(crate) const EVFILT_WRITE: i32 = -2;
     pub(crate) const EVFILT_USER: i32 = -11;
+    pub(crate) const EVFILT_SIGNAL: i32 = -6;
+    pub(crate) const EVFILT_PROC: i32 = -5;
+    pub(crate) const NOTE_EXIT: u32 = 0x8000_0000;
     pub(crate) const EV_ADD: u32 = 0x0001;
     pub(crate) const EV_DELETE: u32 = 0x0002;
     pub(crate) const EV_ENABLE: u32 = 0x0004;
@@ -61,11 +67,12 @@ mod constants {
 /// One change to submit: a filter, the `EV_*` flags to apply and the filter's `fflags`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Change {
-    /// `EVFILT_READ`, `EVFILT_WRITE`, or the waker's `EVFILT_USER`.
+    /// `EVFILT_READ`, `EVFILT_WRITE`, the waker's `EVFILT_USER`, or the system
+    /// sources' `EVFILT_SIGNAL` and `EVFILT_PROC`.
     pub(crate) filter: i32,
     /// `EV_ADD ...` or `EV_DELETE ...`; a registration's always with `EV_RECEIPT`.
     pub(crate) flags: u32,
-    /// 0, or the waker's `NOTE_TRIGGER`.
+    /// 0, the waker's `NOTE_TRIGGER`, or `EVFILT_PROC`'s `NOTE_EXIT`.
     pub(crate) fflags: u32,
 }
 
@@ -75,6 +82,24 @@ impl Change {
             filter,
             flags,
             fflags: 0,
+        }
+    }
+
+    /// Adds the signal filter of a `Signals` (the identifier is the signal number),
+    /// with a receipt. `EVFILT_SIGNAL` clears itself once reported (kqueue(2):
+    /// "implicitly uses EV_CLEAR"): each event says "arrived since the last report".
+    pub(crate) const fn add_signal() -> Change {
+        Change::new(EVFILT_SIGNAL, EV_ADD | EV_RECEIPT)
+    }
+
+    /// Adds the exit filter of a watched child (the identifier is its pid), with a
+    /// receipt. The kernel marks it `EV_EOF | EV_ONESHOT` when it fires (filt_proc),
+    /// so it is gone once reported.
+    pub(crate) const fn add_exit() -> Change {
+        Change {
+            filter: EVFILT_PROC,
+            flags: EV_ADD | EV_RECEIPT,
+            fflags: NOTE_EXIT,
         }
     }
 

@@ -99,6 +99,15 @@
 //! (taking one of the `N` places) and is drained whenever reported. [`PipeWaker`]
 //! writes one byte; `EAGAIN` (a full pipe) means a wake-up is pending, which is success.
 //!
+//! # Signals and child processes
+//!
+//! [`Signals`] is statio-unix's self-pipe source: a handler (`SA_RESTART`) marks each
+//! signal arrived and writes a byte into a pipe whose read end is the source; it works
+//! wherever poll(2) does, Linux included (the facade's `force-poll`). [`Children`]
+//! watches child exits through `SIGCHLD` on such a pipe and reaps each watched pid with
+//! `waitpid(pid, WNOHANG)`. Semantics, shared with the other ports: `statio_unix::signal`
+//! and `statio_unix::process`.
+//!
 //! # Notes
 //!
 //! - Timeouts have millisecond resolution and are rounded up, never down.
@@ -123,6 +132,15 @@ mod waker;
 pub use selector::Poll;
 #[cfg(unix)]
 pub use waker::PipeWaker;
+
+/// This port's child watcher: `SIGCHLD` through a self-pipe, then `waitpid` per
+/// watched child (statio-unix's [`SigchldChildren`](statio_unix::process::SigchldChildren)).
+#[cfg(unix)]
+pub use statio_unix::process::SigchldChildren as Children;
+/// This port's signal source: a self-pipe written by an async-signal-safe handler
+/// (statio-unix's [`PipeSignals`](statio_unix::signal::PipeSignals)).
+#[cfg(unix)]
+pub use statio_unix::signal::PipeSignals as Signals;
 
 #[cfg(all(test, unix))]
 mod tests;

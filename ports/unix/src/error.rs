@@ -38,8 +38,19 @@ pub fn from_errno(code: i32) -> OsError {
     OsError::new(code, kind)
 }
 
-fn errno() -> i32 {
+/// The calling thread's `errno`.
+pub(crate) fn errno() -> i32 {
     // SAFETY: the errno location is a valid thread-local for the life of the thread.
+    unsafe { *errno_location() }
+}
+
+/// Sets the calling thread's `errno`: a signal handler puts back what it found.
+pub(crate) fn set_errno(code: i32) {
+    // SAFETY: as in `errno`.
+    unsafe { *errno_location() = code }
+}
+
+fn errno_location() -> *mut i32 {
     // DragonFly's libc names it like glibc's (libc's dragonfly/mod.rs), not like FreeBSD's.
     #[cfg(any(
         target_os = "linux",
@@ -47,18 +58,19 @@ fn errno() -> i32 {
         target_os = "emscripten",
         target_os = "dragonfly"
     ))]
+    // SAFETY: no preconditions; returns the calling thread's errno location.
     unsafe {
-        *libc::__errno_location()
+        libc::__errno_location()
     }
     // SAFETY: as above.
     #[cfg(any(target_os = "freebsd", target_os = "macos", target_os = "ios"))]
     unsafe {
-        *libc::__error()
+        libc::__error()
     }
     // SAFETY: as above.
     #[cfg(any(target_os = "netbsd", target_os = "openbsd"))]
     unsafe {
-        *libc::__errno()
+        libc::__errno()
     }
 }
 

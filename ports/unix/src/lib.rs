@@ -1,7 +1,8 @@
 //! statio's Unix layer, shared by the epoll, kqueue and poll(2) ports: owned
-//! descriptors ([`Fd`]), errno classification ([`error`]), and non-blocking TCP, UDP and
-//! Unix domain sockets and pipes ([`net`]). `#![no_std]` and allocation-free; its only
-//! dependency beyond the core is `libc`.
+//! descriptors ([`Fd`]), errno classification ([`error`]), non-blocking TCP, UDP and
+//! Unix domain sockets and pipes ([`net`]), and what the ports' signal sources and
+//! child watchers share ([`signal`], [`process`]). `#![no_std]` and allocation-free;
+//! its only dependency beyond the core is `libc`.
 //!
 //! The `std` feature adds conversions only: std's sockets into and out of [`net`]'s
 //! types, and `AsFd`/`AsRawFd`/`IntoRawFd` on them.
@@ -15,5 +16,7 @@ pub mod clock;
 pub mod error;
 mod fd;
 pub mod net;
+pub mod process;
+pub mod signal;
 
 pub use fd::{Fd, RawFd};
