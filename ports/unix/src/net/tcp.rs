@@ -495,7 +495,10 @@ mod tests {
 
     /// Linux reports a listener's backlog as `tcpi_sacked` (tcp_get_info).
     #[cfg(target_os = "linux")]
-    fn backlog_of(listener: &TcpListener) -> u32 {
+    /// The listen backlog Linux reports in `tcpi_sacked`, or `None` where `TCP_INFO`
+    /// comes back unfilled (qemu-user does not translate it: the state reads 0, not
+    /// `TCP_LISTEN`).
+    fn backlog_of(listener: &TcpListener) -> Option<u32> {
         // SAFETY: tcp_info is plain integers: all-zero is valid; getsockopt writes at
         // most `len` bytes into it.
         unsafe {
@@ -510,7 +513,8 @@ mod tests {
                 &mut len,
             );
             assert_eq!(ret, 0, "TCP_INFO: {:?}", crate::error::last_error());
-            info.tcpi_sacked
+            const TCP_LISTEN: u8 = 10;
+            (info.tcpi_state == TCP_LISTEN).then_some(info.tcpi_sacked)
         }
     }
 
@@ -519,11 +523,15 @@ mod tests {
     fn listen_takes_the_backlog_given() {
         let socket = TcpSocket::v4().unwrap();
         socket.bind(localhost()).unwrap();
-        assert_eq!(backlog_of(&socket.listen(7).unwrap()), 7);
+        let Some(backlog) = backlog_of(&socket.listen(7).unwrap()) else {
+            std::eprintln!("TCP_INFO is not filled in here (qemu-user?): backlog not checked");
+            return;
+        };
+        assert_eq!(backlog, 7);
         let default = TcpListener::bind(localhost()).unwrap();
         let somaxconn = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
             .map_or(1024, |s| s.trim().parse().unwrap());
-        assert_eq!(backlog_of(&default), 1024.min(somaxconn));
+        assert_eq!(backlog_of(&default), Some(1024.min(somaxconn)));
     }
 
     #[test]
