@@ -1,0 +1,1 @@
+//! RESP2 key-value store (below).
