@@ -73,14 +73,18 @@ use statio_core::buf::{Buf, MutBuf};
 
 pub use date::HttpDate;
 pub use request::MAX_HEADERS;
-pub use response::{MAX_RESPONSE_HEAD, Status};
+pub use response::{MAX_RESPONSE_HEAD, OCTET_STREAM, Status, TEXT_PLAIN};
 
 use crate::{Next, Served};
 use request::{Head, Method, Parsed};
-use response::{BINARY, CONTINUE, Connection, Response, TEXT};
+use response::{CONTINUE, Connection, Response};
 
 /// The body of `GET /`.
 pub const HELLO: &[u8] = b"Hello, world!\n";
+/// `Allow` of `/`.
+pub const ALLOW_HELLO: &[u8] = b"GET, HEAD";
+/// `Allow` of `/echo`.
+pub const ALLOW_ECHO: &[u8] = b"POST";
 
 /// How large a request may be.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -215,11 +219,11 @@ fn respond<'a>(head: &Head<'_>, body: &'a [u8]) -> Response<'a> {
     };
     let send_body = head.method != Method::Head;
     let (status, content_type, body, allow): (_, _, &[u8], _) = match (head.path, head.method) {
-        (b"/", Method::Get | Method::Head) => (Status::Ok, TEXT, HELLO, None),
-        (b"/", _) => (Status::MethodNotAllowed, TEXT, b"", Some(&b"GET, HEAD"[..])),
-        (b"/echo", Method::Post) => (Status::Ok, BINARY, body, None),
-        (b"/echo", _) => (Status::MethodNotAllowed, TEXT, b"", Some(&b"POST"[..])),
-        _ => (Status::NotFound, TEXT, b"", None),
+        (b"/", Method::Get | Method::Head) => (Status::Ok, TEXT_PLAIN, HELLO, None),
+        (b"/", _) => (Status::MethodNotAllowed, TEXT_PLAIN, b"", Some(ALLOW_HELLO)),
+        (b"/echo", Method::Post) => (Status::Ok, OCTET_STREAM, body, None),
+        (b"/echo", _) => (Status::MethodNotAllowed, TEXT_PLAIN, b"", Some(ALLOW_ECHO)),
+        _ => (Status::NotFound, TEXT_PLAIN, b"", None),
     };
     let body = if status == Status::Ok {
         body

@@ -110,8 +110,10 @@ pub(super) struct Response<'a> {
 /// 20-digit length): what [`Limits::response`](super::Limits::response) adds to the body.
 pub const MAX_RESPONSE_HEAD: usize = 256;
 
-pub(super) const TEXT: &[u8] = b"text/plain; charset=utf-8";
-pub(super) const BINARY: &[u8] = b"application/octet-stream";
+/// `Content-Type` of `GET /` and of error responses.
+pub const TEXT_PLAIN: &[u8] = b"text/plain; charset=utf-8";
+/// `Content-Type` of `POST /echo`.
+pub const OCTET_STREAM: &[u8] = b"application/octet-stream";
 
 /// The interim response to `Expect: 100-continue`.
 pub(super) const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
@@ -121,7 +123,7 @@ impl Response<'_> {
     pub fn error(status: Status, head: bool) -> Response<'static> {
         Response {
             status,
-            content_type: TEXT,
+            content_type: TEXT_PLAIN,
             allow: None,
             connection: Connection::Close,
             body: status.error_body(),

@@ -246,8 +246,7 @@ fn set<const KEYS: usize, const KEY: usize, const VALUE: usize, B: MutBuf + ?Siz
     if let Err(why) = Store::<KEYS, KEY, VALUE>::check(key, value.len()) {
         return emit(out, |s| refused::<KEYS, KEY, VALUE>(s, why));
     }
-    let exists = store.get(key, now).is_some();
-    if (nx && exists) || (xx && !exists) {
+    if (nx || xx) && store.get(key, now).is_some() == nx {
         return emit(out, reply::nil);
     }
     match store.set(key, value, deadline, keep_ttl, now) {

@@ -106,7 +106,7 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize> Store<KEYS, KEY, V
     }
 
     /// Sets `key` to `value` with `deadline`, or with the deadline it has when
-    /// `keep_deadline`.
+    /// `keep_deadline`. One lookup when the key exists (the hot path of `SET`).
     pub fn set(
         &mut self,
         key: &[u8],
@@ -116,25 +116,30 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize> Store<KEYS, KEY, V
         now: Millis,
     ) -> Result<(), Refused> {
         Self::check(key, value.len())?;
-        self.purge(key, now);
-        if !self.map.contains_key(key) {
-            self.make_room(1, now)?;
-            let entry = Entry {
-                value: Vec::new(),
-                deadline: None,
-            };
-            let key = Vec::from_slice(key).map_err(|_| Refused::KeyTooLong)?;
-            self.map.insert(key, entry).map_err(|_| Refused::Full)?;
-        }
-        let old = self.map.get(key).and_then(|entry| entry.deadline);
-        let deadline = if keep_deadline { old } else { deadline };
-        self.volatile =
-            self.volatile + usize::from(deadline.is_some()) - usize::from(old.is_some());
-        let entry = self.map.get_mut(key).ok_or(Refused::Full)?;
+        let index = match self.map.get_index_of(key) {
+            Some(index) => index,
+            None => {
+                self.make_room(1, now)?;
+                let entry = Entry {
+                    value: Vec::new(),
+                    deadline: None,
+                };
+                let owned = Vec::from_slice(key).map_err(|_| Refused::KeyTooLong)?;
+                self.map.insert(owned, entry).map_err(|_| Refused::Full)?;
+                self.map.get_index_of(key).ok_or(Refused::Full)?
+            }
+        };
+        let (_, entry) = self.map.get_index_mut(index).ok_or(Refused::Full)?;
+        let had = entry.deadline;
+        // An expired entry is overwritten as a new one: its deadline does not carry over.
+        let kept = if entry.expired(now) { None } else { had };
+        let deadline = if keep_deadline { kept } else { deadline };
         entry.value.clear();
         // Fits: checked above.
         let _ = entry.value.extend_from_slice(value);
         entry.deadline = deadline;
+        self.volatile =
+            self.volatile + usize::from(deadline.is_some()) - usize::from(had.is_some());
         Ok(())
     }
 
