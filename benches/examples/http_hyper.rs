@@ -2,14 +2,13 @@
 //! tokio runtime, one task per connection): hyper parses and frames; the responses
 //! have the same status, `Content-Type` and body (hyper adds `Date` and
 //! `Content-Length`, and accepts chunked bodies, which statio answers 501). A peer for
-//! benches/scripts/http.py; never run in CI.
+//! benches/scripts/bench_http.py; never run in CI.
 //!
 //! `http_hyper [ADDR]` (default 127.0.0.1:8080, port 0 allowed) prints
 //! `http_hyper: listening on ADDR` first.
 
 use std::convert::Infallible;
 use std::io;
-use std::net::SocketAddr;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -19,18 +18,14 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use statio_benches::peers::listen_addr;
 use statio_protocols::http::{
     ALLOW_ECHO, ALLOW_HELLO, HELLO, Limits, OCTET_STREAM, Status, TEXT_PLAIN,
 };
 use tokio::net::TcpListener;
 
 fn main() -> io::Result<()> {
-    let addr: SocketAddr = std::env::args()
-        .nth(1)
-        .as_deref()
-        .unwrap_or("127.0.0.1:8080")
-        .parse()
-        .expect("an address such as 127.0.0.1:8080");
+    let addr = listen_addr("127.0.0.1:8080");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .build()?;

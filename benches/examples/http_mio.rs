@@ -1,19 +1,18 @@
 //! statio's HTTP/1.1 server logic (`statio_protocols::http`) over mio 1.x, as a mio
 //! user writes a server: one thread, edge-triggered, reads until `WouldBlock`, each
 //! connection with its own input and output buffers (4 KiB each, allocated at
-//! accept), a `slab` of connections. A peer for benches/scripts/http.py; never run in
+//! accept), a `slab` of connections. A peer for benches/scripts/bench_http.py; never run in
 //! CI.
 //!
 //! `http_mio [ADDR]` (default 127.0.0.1:8080, port 0 allowed) prints
 //! `http_mio: listening on ADDR` first.
 
 use std::io::{self, ErrorKind, Read, Write};
-use std::net::SocketAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
+use statio_benches::peers::{listen_addr, unix_secs};
 use statio_core::buf::{Buf, LinearBuf, MutBuf};
 use statio_protocols::Next;
 use statio_protocols::http::{Http, Limits};
@@ -30,12 +29,7 @@ struct Conn {
 }
 
 fn main() -> io::Result<()> {
-    let addr: SocketAddr = std::env::args()
-        .nth(1)
-        .as_deref()
-        .unwrap_or("127.0.0.1:8080")
-        .parse()
-        .expect("an address such as 127.0.0.1:8080");
+    let addr = listen_addr("127.0.0.1:8080");
     const _: () = assert!(Limits::DEFAULT.request() <= 4080 && Limits::DEFAULT.response() <= 4080);
     let mut http = Http::new(Limits::DEFAULT);
     let mut poll = Poll::new()?;
@@ -63,12 +57,6 @@ fn main() -> io::Result<()> {
             }
         }
     }
-}
-
-fn unix_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 fn accept(listener: &mut TcpListener, conns: &mut Slab<Conn>, poll: &Poll) -> io::Result<()> {

@@ -1,36 +1,26 @@
 //! statio's key-value logic (`statio_protocols::kv`) over tokio: a `current_thread`
 //! runtime, one local task per connection, each with its own 4 KiB input and output
-//! buffers, one store for all. A peer for benches/scripts/kv.py (besides redis-server),
+//! buffers, one store for all. A peer for benches/scripts/bench_kv.py (besides redis-server),
 //! and a way to drive the logic with redis-cli and redis-benchmark; never run in CI.
 //!
 //! `kv_tokio [ADDR]` (default 127.0.0.1:6380, port 0 allowed) prints
 //! `kv_tokio: listening on ADDR` first.
 
 use std::cell::RefCell;
-use std::io;
-use std::net::SocketAddr;
 use std::rc::Rc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use statio_core::buf::{Buf, LinearBuf, MutBuf};
-use statio_protocols::Next;
+use statio_benches::peers::listen_addr;
 use statio_protocols::kv::Kv;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::task::LocalSet;
 
-/// 4 KiB with the buffer's counters.
-type Buffer = LinearBuf<4080>;
+include!("tokio_peer/connection.rs");
 /// 4,096 keys of up to 64 bytes, values of up to 256 bytes (about 1.4 MiB).
 type Store = Kv<4096, 64, 256>;
 
-fn main() -> io::Result<()> {
-    let addr: SocketAddr = std::env::args()
-        .nth(1)
-        .as_deref()
-        .unwrap_or("127.0.0.1:6380")
-        .parse()
-        .expect("an address such as 127.0.0.1:6380");
+fn main() -> std::io::Result<()> {
+    let addr = listen_addr("127.0.0.1:6380");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
@@ -45,7 +35,7 @@ fn main() -> io::Result<()> {
         let sweeper = store.clone();
         tokio::task::spawn_local(async move {
             loop {
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
                 let now = started.elapsed().as_millis() as u64;
                 sweeper.borrow_mut().expire(now, 20);
             }
@@ -56,38 +46,12 @@ fn main() -> io::Result<()> {
             };
             let store = store.clone();
             tokio::task::spawn_local(async move {
-                let _ = connection(stream, &store, started).await;
+                let _ = connection(stream, |input, output| {
+                    let now = started.elapsed().as_millis() as u64;
+                    store.borrow_mut().serve(input, output, now)
+                })
+                .await;
             });
         }
     })
-}
-
-async fn connection(
-    mut stream: TcpStream,
-    store: &RefCell<Store>,
-    started: Instant,
-) -> io::Result<()> {
-    stream.set_nodelay(true)?;
-    let mut input = Buffer::new();
-    let mut output = Buffer::new();
-    loop {
-        // Room: the rest of a command is shorter than the buffer (`Next::NeedInput`).
-        let n = stream.read(input.chunks_mut().0).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        input.commit(n);
-        loop {
-            let now = started.elapsed().as_millis() as u64;
-            let served = store.borrow_mut().serve(input.filled(), &mut output, now);
-            input.advance(served.consumed);
-            stream.write_all(output.filled()).await?;
-            output.clear();
-            match served.next {
-                Next::NeedInput => break,
-                Next::OutputFull => {}
-                Next::Close => return Ok(()),
-            }
-        }
-    }
 }

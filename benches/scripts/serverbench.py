@@ -1,11 +1,13 @@
-"""What benches/scripts/http.py and kv.py share: the machine, starting and pinning servers,
-and the per-server counters (CPU, syscalls, allocations, RSS). Never run in CI.
+"""What benches/scripts/bench_http.py and bench_kv.py share: the machine, starting and
+pinning servers, and the per-server counters (CPU, syscalls, allocations, RSS). Never
+run in CI.
 
 A server is a binary that takes its address as its only argument (`127.0.0.1:0`) and
 prints `NAME: listening on ADDR` as its first line of stdout, as statio's examples and
-the peers in benches/examples do; or redis-server, started by kv.py.
+the peers in benches/examples do; or redis-server, started by bench_kv.py.
 """
 
+import argparse
 import csv
 import os
 import re
@@ -32,6 +34,36 @@ SYSCALLS = ["epoll_wait", "epoll_pwait", "epoll_ctl", "read", "write", "readv", 
 
 def log(*args):
     print(*args, file=sys.stderr, flush=True)
+
+
+def parser(doc, besides):
+    """The options every script takes; the script adds its own."""
+    p = argparse.ArgumentParser(description=doc.split("\n")[0])
+    p.add_argument("--server", action="append", default=[], metavar="NAME=BINARY",
+                   help=f"a server to measure besides {besides} (repeatable)")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--idle", type=int, default=1000,
+                   help="idle connections when memory is measured")
+    p.add_argument("--out", default=None, help="the results' folder")
+    return p
+
+
+def prepare(args, kind, binaries):
+    """Raises the descriptor limit, reads the machine, makes the results' folder and
+    adds the --server binaries to `binaries` ({name: path}). Returns (machine,
+    folder, names)."""
+    raise_fd_limit()
+    info = machine()
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    out_dir = Path(args.out or ROOT / "target" / "bench" / f"{kind}-{stamp}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for spec in args.server:
+        name, _, binary = spec.partition("=")
+        binaries[name] = str(Path(binary).resolve())
+    if not binaries:
+        raise SystemExit("no server to measure")
+    log("machine:", info)
+    return info, out_dir, list(binaries)
 
 
 def raise_fd_limit():
@@ -229,6 +261,27 @@ def idle_connections(host, port, greeting, complete, n=1000):
             got += chunk
         conns.append(c)
     return conns
+
+
+def interleaved(start, names, rounds, configs, measure):
+    """Starts every server (`start(name)`), then for each round, each config, each
+    server (their order rotating every round, so that none is always first after a
+    given one) adds `measure(server, config)` (a dict) as a row; stops them. Returns
+    the rows and the load average at the end."""
+    servers = {name: start(name) for name in names}
+    runs = []
+    try:
+        for r in range(rounds):
+            order = names[r % len(names):] + names[:r % len(names)]
+            for config in configs:
+                for name in order:
+                    row = {"round": r + 1, "server": name, **measure(servers[name], config)}
+                    runs.append(row)
+                    log(row)
+    finally:
+        for server in servers.values():
+            server.stop()
+    return runs, " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def counts(name, start, load, greeting, complete, idle, out_dir, perf, alloc_lib):

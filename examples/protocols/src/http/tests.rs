@@ -43,7 +43,12 @@ fn response(status: &str, length: usize, content_type: &str, extra: &str, body: 
 const TEXT: &str = "text/plain; charset=utf-8";
 
 fn hello() -> String {
-    response("200 OK", 14, TEXT, "", "Hello, world!\n")
+    hello_with("")
+}
+
+/// The response to `GET /` with `extra` header lines.
+fn hello_with(extra: &str) -> String {
+    response("200 OK", 14, TEXT, extra, "Hello, world!\n")
 }
 
 /// An error response, which closes.
@@ -140,16 +145,7 @@ fn a_method_the_route_does_not_take_is_405_with_allow() {
 #[test]
 fn http11_keeps_the_connection_unless_told_to_close() {
     let (served, out) = serve(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
-    assert_eq!(
-        out,
-        response(
-            "200 OK",
-            14,
-            TEXT,
-            "Connection: close\r\n",
-            "Hello, world!\n"
-        )
-    );
+    assert_eq!(out, hello_with("Connection: close\r\n"));
     assert_eq!(served.next, Next::Close);
     // A token in a list, in any case.
     let (served, _) = serve(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade,  CLOSE \r\n\r\n");
@@ -161,28 +157,10 @@ fn http11_keeps_the_connection_unless_told_to_close() {
 #[test]
 fn http10_keeps_the_connection_only_with_keep_alive() {
     let (served, out) = serve(b"GET / HTTP/1.0\r\n\r\n"); // no Host needed in 1.0
-    assert_eq!(
-        out,
-        response(
-            "200 OK",
-            14,
-            TEXT,
-            "Connection: close\r\n",
-            "Hello, world!\n"
-        )
-    );
+    assert_eq!(out, hello_with("Connection: close\r\n"));
     assert_eq!(served.next, Next::Close);
     let (served, out) = serve(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n");
-    assert_eq!(
-        out,
-        response(
-            "200 OK",
-            14,
-            TEXT,
-            "Connection: keep-alive\r\n",
-            "Hello, world!\n"
-        )
-    );
+    assert_eq!(out, hello_with("Connection: keep-alive\r\n"));
     assert_eq!(served.next, Next::NeedInput);
     let (served, _) = serve(b"GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n");
     assert_eq!(served.next, Next::Close);

@@ -2,9 +2,9 @@
 """RESP key-value servers side by side under redis-benchmark: throughput, latency, server
 CPU, syscalls and allocations per request, and memory with 1,000 idle connections.
 
-    python3 benches/scripts/kv.py                                  # redis-server only
-    python3 benches/scripts/kv.py --server kv=target/release/examples/kv
-    python3 benches/scripts/kv.py --rounds 5 --requests 500000 --pipeline 1,16
+    python3 benches/scripts/bench_kv.py                                  # redis-server only
+    python3 benches/scripts/bench_kv.py --server kv=target/release/examples/kv
+    python3 benches/scripts/bench_kv.py --rounds 5 --requests 500000 --pipeline 1,16
 
 Servers: `redis-server --save '' --appendonly no` (unless --no-redis) and each
 `--server NAME=BINARY`: a binary that takes `ADDR` and prints `NAME: listening on
@@ -30,32 +30,23 @@ prints the summary. Needs redis-benchmark (redis-tools), redis-server, taskset, 
 other processes load the machine (the load average is printed with the results).
 """
 
-import argparse
 import csv
 import io
-import os
 import shutil
 import subprocess
-import time
-from pathlib import Path
 
 import serverbench as sb
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--server", action="append", default=[], metavar="NAME=BINARY",
-                   help="a server to measure besides redis-server (repeatable)")
+    p = sb.parser(__doc__, "redis-server")
     p.add_argument("--no-redis", action="store_true", help="measure only the --server ones")
     p.add_argument("--tests", default="set,get,incr")
     p.add_argument("--pipeline", default="1,16")
     p.add_argument("--requests", type=int, default=200_000, help="requests per run (-n)")
     p.add_argument("--clients", type=int, default=50, help="connections (-c)")
-    p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--count-requests", type=int, default=100_000,
                    help="requests per test in the syscall and allocation runs")
-    p.add_argument("--idle", type=int, default=1000, help="idle connections")
-    p.add_argument("--out", default=None)
     return p.parse_args()
 
 
@@ -86,51 +77,27 @@ def benchmark(server, tests, requests, clients, pipeline):
 
 def main():
     args = parse_args()
-    sb.raise_fd_limit()
-    info = sb.machine()
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    out_dir = Path(args.out or sb.ROOT / "target" / "bench" / f"kv-{stamp}")
-    out_dir.mkdir(parents=True, exist_ok=True)
     binaries = {}
     if not args.no_redis:
         if not shutil.which("redis-server"):
             raise SystemExit("redis-server not found (apt-get install redis-server), or --no-redis")
         binaries["redis-server"] = None
-    for spec in args.server:
-        name, _, binary = spec.partition("=")
-        binaries[name] = str(Path(binary).resolve())
-    if not binaries:
-        raise SystemExit("no server to measure")
-    names = list(binaries)
+    info, out_dir, names = sb.prepare(args, "kv", binaries)
     tests = args.tests.split(",")
     pipelines = [int(p) for p in args.pipeline.split(",")]
-    sb.log("machine:", info)
 
     # 1. Timing, interleaved.
-    runs = []
-    servers = {n: start(n, binaries[n], out_dir / f"{n}.log") for n in names}
-    try:
-        for r in range(args.rounds):
-            order = names[r % len(names):] + names[:r % len(names)]
-            for test in tests:
-                for pipeline in pipelines:
-                    for name in order:
-                        server = servers[name]
-                        before = server.cpu()
-                        result, errors = benchmark(server, test, args.requests, args.clients,
-                                                   pipeline)
-                        got = result.get(test.upper())
-                        row = {"round": r + 1, "test": test.upper(), "pipeline": pipeline,
-                               "server": name, "rps": got and got["rps"],
-                               "p50_us": got and got["p50_us"], "p99_us": got and got["p99_us"],
-                               "errors": errors,
-                               **sb.cpu_per_request(before, server.cpu(), args.requests)}
-                        runs.append(row)
-                        sb.log(row)
-    finally:
-        for server in servers.values():
-            server.stop()
-    finished_load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    def measure(server, config):
+        test, pipeline = config
+        before = server.cpu()
+        result, errors = benchmark(server, test, args.requests, args.clients, pipeline)
+        got = result.get(test.upper()) or {"rps": None, "p50_us": None, "p99_us": None}
+        return {"test": test.upper(), "pipeline": pipeline, **got, "errors": errors,
+                **sb.cpu_per_request(before, server.cpu(), args.requests)}
+
+    runs, finished_load = sb.interleaved(
+        lambda name: start(name, binaries[name], out_dir / f"{name}.log"),
+        names, args.rounds, [(t, p) for t in tests for p in pipelines], measure)
 
     # 2. Counts, one fresh server at a time.
     perf = sb.perf_works()

@@ -2,9 +2,9 @@
 """HTTP/1.1 servers side by side under wrk: throughput, latency, server CPU, syscalls and
 allocations per request, and memory with 1,000 idle keep-alive connections.
 
-    python3 benches/scripts/http.py                                   # the peers only
-    python3 benches/scripts/http.py --server http=target/release/examples/http
-    python3 benches/scripts/http.py --rounds 5 --duration 10 --connections 10,100,1000
+    python3 benches/scripts/bench_http.py                                   # the peers only
+    python3 benches/scripts/bench_http.py --server http=target/release/examples/http
+    python3 benches/scripts/bench_http.py --rounds 5 --duration 10 --connections 10,100,1000
 
 Servers: the peers in benches/examples (http_mio, http_tokio, http_hyper; built here
 unless --no-peers) and each `--server NAME=BINARY`: a binary that takes `ADDR` and
@@ -35,12 +35,9 @@ syscall column says n/a), gcc. Never run in CI; timings mean nothing while other
 processes load the machine (the load average is printed with the results).
 """
 
-import argparse
-import os
 import re
 import subprocess
 import time
-from pathlib import Path
 
 import serverbench as sb
 
@@ -50,17 +47,12 @@ REQUEST = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n"
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--server", action="append", default=[], metavar="NAME=BINARY",
-                   help="a server to measure besides the peers (repeatable)")
+    p = sb.parser(__doc__, "the peers")
     p.add_argument("--no-peers", action="store_true", help="measure only the --server ones")
     p.add_argument("--connections", default="10,100,1000")
     p.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
-    p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--count-duration", type=int, default=5,
                    help="seconds of the syscall and allocation runs")
-    p.add_argument("--idle", type=int, default=1000, help="idle keep-alive connections")
-    p.add_argument("--out", default=None)
     return p.parse_args()
 
 
@@ -82,8 +74,8 @@ def wrk(url, connections, duration):
 def parse_wrk(out):
     result = {"requests": int(re.search(r"(\d+) requests in", out).group(1)),
               "req_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-              "p50_us": to_us(re.search(r"50%\s+(\S+)", out).group(1)),
-              "p99_us": to_us(re.search(r"99%\s+(\S+)", out).group(1)),
+              "p50_us": to_us(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
+              "p99_us": to_us(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),
               "errors": 0, "non_2xx": 0}
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if m:
@@ -100,41 +92,21 @@ def url(server):
 
 def main():
     args = parse_args()
-    sb.raise_fd_limit()
-    info = sb.machine()
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    out_dir = Path(args.out or sb.ROOT / "target" / "bench" / f"http-{stamp}")
-    out_dir.mkdir(parents=True, exist_ok=True)
     binaries = {} if args.no_peers else sb.cargo_examples(PEERS)
-    for spec in args.server:
-        name, _, binary = spec.partition("=")
-        binaries[name] = str(Path(binary).resolve())
-    if not binaries:
-        raise SystemExit("no server to measure")
-    names = list(binaries)
+    info, out_dir, names = sb.prepare(args, "http", binaries)
     connections = [int(c) for c in args.connections.split(",")]
-    sb.log("machine:", info)
 
     # 1. Timing, interleaved.
-    runs = []
-    servers = {n: sb.Server(n, [binaries[n], "127.0.0.1:0"], out_dir / f"{n}.log") for n in names}
-    try:
-        for r in range(args.rounds):
-            order = names[r % len(names):] + names[:r % len(names)]
-            for c in connections:
-                for name in order:
-                    server = servers[name]
-                    before = server.cpu()
-                    result = wrk(url(server), c, args.duration)
-                    row = {"round": r + 1, "connections": c, "server": name, **result,
-                           **sb.cpu_per_request(before, server.cpu(), result["requests"])}
-                    runs.append(row)
-                    sb.log(row)
-                    time.sleep(0.5)
-    finally:
-        for server in servers.values():
-            server.stop()
-    finished_load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    def measure(server, c):
+        before = server.cpu()
+        result = wrk(url(server), c, args.duration)
+        time.sleep(0.5)  # the connections' last packets, before the next server's run
+        return {"connections": c, **result,
+                **sb.cpu_per_request(before, server.cpu(), result["requests"])}
+
+    runs, finished_load = sb.interleaved(
+        lambda name: sb.Server(name, [binaries[name], "127.0.0.1:0"], out_dir / f"{name}.log"),
+        names, args.rounds, connections, measure)
 
     # 2. Counts, one fresh server at a time.
     perf = sb.perf_works()
