@@ -26,7 +26,7 @@ fn main() -> std::io::Result<()> {
         .enable_time()
         .build()?;
     // Built on the stack, then moved to the heap: small enough for the main thread.
-    let store: Rc<RefCell<Store>> = Rc::new(RefCell::new(Store::new(4080)));
+    let store: Rc<RefCell<Store>> = Rc::new(RefCell::new(Store::new()));
     let started = Instant::now();
     LocalSet::new().block_on(&runtime, async move {
         let listener = TcpListener::bind(addr).await?;

@@ -90,7 +90,7 @@ fn http_allocates_nothing() {
 #[test]
 fn kv_allocates_nothing() {
     // Small enough for the test thread's stack; a server keeps its store in a `static`.
-    let mut kv: Kv<128, 64, 128> = Kv::new(4096);
+    let mut kv: Kv<128, 64, 128, 4096> = Kv::new();
     let commands: &[&[u8]] = &[
         b"*3\r\n$3\r\nSET\r\n$16\r\nkey:__rand_int__\r\n$3\r\nVXK\r\n",
         b"*2\r\n$3\r\nGET\r\n$16\r\nkey:__rand_int__\r\n",

@@ -62,7 +62,7 @@ const fn spec(name: &'static [u8], arity: i8, writes: bool, id: Id) -> Spec {
     }
 }
 
-/// The commands, the ones `redis-benchmark` times first.
+/// The commands; a linear search finds the ones `redis-benchmark` times first.
 const COMMANDS: [Spec; 24] = [
     spec(b"get", 2, false, Id::Get),
     spec(b"set", -3, true, Id::Set),
@@ -419,7 +419,9 @@ fn config(s: &mut dyn Sink, list: &[&[u8]]) {
     }
 }
 
-impl<const KEYS: usize, const KEY: usize, const VALUE: usize> Kv<KEYS, KEY, VALUE> {
+impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usize>
+    Kv<KEYS, KEY, VALUE, COMMAND>
+{
     pub(super) fn execute<B: MutBuf + ?Sized>(
         &mut self,
         args: &Args<'_>,
@@ -431,7 +433,11 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize> Kv<KEYS, KEY, VALU
             emit(out, |s| {
                 reply::error(
                     s,
-                    &[b"ERR too many arguments: this server takes at most 64 per command"],
+                    &[
+                        b"ERR too many arguments: this server takes at most ",
+                        itoa::Buffer::new().format(MAX_ARGS).as_bytes(),
+                        b" per command",
+                    ],
                 )
             })?;
             return Ok(Then::Continue);

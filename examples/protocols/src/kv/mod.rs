@@ -6,8 +6,9 @@
 //! use statio_protocols::kv::Kv;
 //! use statio_protocols::Next;
 //!
-//! // 1,024 keys of up to 64 bytes, values of up to 256; commands of up to 4,080 bytes.
-//! let mut kv: Kv<1024, 64, 256> = Kv::new(4080);
+//! // 1,024 keys of up to 64 bytes, values of up to 256; commands of up to 4,080 bytes
+//! // (the default fourth parameter: a `LinearBuf<4080>` holds one).
+//! let mut kv: Kv<1024, 64, 256> = Kv::new();
 //! let mut out: LinearBuf<4080> = LinearBuf::new();
 //! let now_ms = 0; // the caller's monotonic clock
 //! let input = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\n41\r\nINCR k\r\nGET k\r\n*2\r\n$3\r\nGET";
@@ -40,7 +41,7 @@
 //! | a value over `VALUE` bytes | `-ERR string exceeds maximum allowed size ...` |
 //! | a new key when `KEYS` are held and none has expired | `-OOM command not allowed when the store is full ...` |
 //! | more than [`MAX_ARGS`] arguments | `-ERR too many arguments ...` |
-//! | a command larger than `max_command` (the input buffer), or malformed RESP | `-ERR Protocol error: ...`, then [`Next::Close`] |
+//! | a command larger than `COMMAND` bytes (the input buffer), or malformed RESP | `-ERR Protocol error: ...`, then [`Next::Close`] |
 //!
 //! A write that fails changes nothing (`MSET` checks every pair first).
 //!
@@ -84,27 +85,38 @@ use store::Store;
 pub const MUTATION_REPLY_MAX: usize = 64;
 
 /// The store and its command logic: up to `KEYS` keys (a power of two) of up to `KEY`
-/// bytes, values of up to `VALUE` bytes (at least 20, the longest `INCR` result).
-/// One serves every connection of a loop; no connection has state of its own.
+/// bytes, values of up to `VALUE` bytes (at least 20, the longest `INCR` result),
+/// commands of up to `COMMAND` bytes (the size of the input buffer, so that an
+/// incomplete command always fits it; 4,080 by default, a `LinearBuf<4080>`). One
+/// serves every connection of a loop; no connection has state of its own.
 ///
-/// Memory: `KEYS` entries of `KEY + VALUE` bytes plus about 40 of bookkeeping, in one
-/// block; `new` is `const`, so it can sit in a `static`.
-pub struct Kv<const KEYS: usize, const KEY: usize, const VALUE: usize> {
+/// Memory: `KEYS` entries of `KEY + VALUE` bytes plus 44 of bookkeeping (64-bit), in one
+/// block. [`Kv::new`] is `const` and all zero bytes, so a `static` one (in a
+/// `ConstStaticCell`) sits in `.bss`: no file size, and no resident page until used.
+pub struct Kv<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usize = 4080>
+{
     store: Store<KEYS, KEY, VALUE>,
-    max_command: usize,
 }
 
-impl<const KEYS: usize, const KEY: usize, const VALUE: usize> Kv<KEYS, KEY, VALUE> {
-    /// An empty store taking commands of up to `max_command` bytes: the size of the
-    /// input buffer, so that an incomplete command always fits it.
-    pub const fn new(max_command: usize) -> Self {
+impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usize> Default
+    for Kv<KEYS, KEY, VALUE, COMMAND>
+{
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usize>
+    Kv<KEYS, KEY, VALUE, COMMAND>
+{
+    /// An empty store.
+    pub const fn new() -> Self {
         const {
             assert!(VALUE >= 20, "VALUE must hold any i64 (20 bytes) for INCR");
             assert!(KEY >= 1, "KEY must be at least 1");
         }
         Kv {
             store: Store::new(),
-            max_command,
         }
     }
 
@@ -122,7 +134,7 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize> Kv<KEYS, KEY, VALU
         let mut consumed = 0;
         let mut args = Args::default();
         loop {
-            let len = match parse::parse(&input[consumed..], self.max_command, &mut args) {
+            let len = match parse::parse(&input[consumed..], COMMAND, &mut args) {
                 Frame::Incomplete => return Served::new(consumed, Next::NeedInput),
                 Frame::Empty(len) => {
                     consumed += len;

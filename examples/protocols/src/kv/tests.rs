@@ -11,8 +11,10 @@ use super::{Kv, MUTATION_REPLY_MAX};
 use crate::driver::drive;
 use crate::{Next, Served};
 
-type Small = Kv<64, 16, 32>;
 const LIMIT: usize = 1024;
+type Small = Kv<64, 16, 32, LIMIT>;
+/// Commands of up to 64 bytes.
+type Tiny = Kv<64, 16, 32, 64>;
 
 fn resp(args: &[&str]) -> Vec<u8> {
     let mut out = format!("*{}\r\n", args.len()).into_bytes();
@@ -23,7 +25,7 @@ fn resp(args: &[&str]) -> Vec<u8> {
 }
 
 /// One call with all of `input` at `now` and a large output buffer.
-fn serve(kv: &mut Small, input: &[u8], now: u64) -> (Served, String) {
+fn serve<const C: usize>(kv: &mut Kv<64, 16, 32, C>, input: &[u8], now: u64) -> (Served, String) {
     let mut out: LinearBuf<8192> = LinearBuf::new();
     let served = kv.serve(input, &mut out, now);
     (served, String::from_utf8_lossy(out.filled()).into_owned())
@@ -355,7 +357,7 @@ const NOW: u64 = 1_764_633_600_000;
 
 #[test]
 fn replies_are_those_of_redis_7_0_15() {
-    let mut kv = Small::new(LIMIT);
+    let mut kv = Small::new();
     for (args, expected) in REDIS_7_0_15 {
         assert_eq!(run(&mut kv, args, NOW), *expected, "{args:?}");
     }
@@ -370,7 +372,7 @@ fn pipelined_and_byte_by_byte_give_the_same_replies() {
         .collect();
     let expected: String = REDIS_7_0_15.iter().map(|(_, reply)| *reply).collect();
     for chunk in [input.len(), 1, 2, 5, 64] {
-        let mut kv = Small::new(LIMIT);
+        let mut kv = Small::new();
         let transcript = drive::<4096>(&input, chunk, LIMIT, |i, o| kv.serve(i, o, NOW));
         assert_eq!(
             String::from_utf8_lossy(&transcript.output),
@@ -384,7 +386,7 @@ fn pipelined_and_byte_by_byte_give_the_same_replies() {
 
 #[test]
 fn quit_replies_then_closes() {
-    let mut kv = Small::new(LIMIT);
+    let mut kv = Small::new();
     let (served, out) = serve(&mut kv, b"QUIT\r\nPING\r\n", 0);
     assert_eq!(out, "+OK\r\n");
     assert_eq!(served, Served::new(6, Next::Close));
@@ -392,7 +394,7 @@ fn quit_replies_then_closes() {
 
 #[test]
 fn inline_commands_split_on_white_space_and_take_quotes() {
-    let mut kv = Small::new(LIMIT);
+    let mut kv = Small::new();
     let (served, out) = serve(
         &mut kv,
         b"  PING   \r\nPING\nSET k \"a b\"\r\nGET k\r\nECHO 'it''s'x\r\n",
@@ -447,7 +449,7 @@ fn malformed_resp_is_a_protocol_error_then_close() {
             "too big bulk count string",
         ),
     ] {
-        let mut kv = Small::new(LIMIT);
+        let mut kv = Small::new();
         let (served, out) = serve(&mut kv, input, 0);
         assert_eq!(
             out,
@@ -460,7 +462,7 @@ fn malformed_resp_is_a_protocol_error_then_close() {
 
 #[test]
 fn a_command_larger_than_the_input_buffer_is_refused_early() {
-    let mut kv = Small::new(64);
+    let mut kv = Tiny::new();
     // A bulk string that could never fit: refused on its length, before its bytes.
     let (served, out) = serve(&mut kv, b"*2\r\n$4\r\nECHO\r\n$60\r\n", 0);
     assert_eq!(out, "-ERR Protocol error: invalid bulk length\r\n");
@@ -488,7 +490,7 @@ fn a_command_larger_than_the_input_buffer_is_refused_early() {
 
 #[test]
 fn too_many_arguments_is_an_error_and_the_connection_goes_on() {
-    let mut kv = Small::new(LIMIT);
+    let mut kv = Small::new();
     let mut args = vec!["DEL"];
     args.extend(["k"; super::MAX_ARGS]);
     let mut input = resp(&args);
@@ -503,7 +505,7 @@ fn too_many_arguments_is_an_error_and_the_connection_goes_on() {
 
 #[test]
 fn keys_and_values_over_their_limits_are_refused() {
-    let mut kv = Small::new(LIMIT);
+    let mut kv = Small::new();
     let key = "k".repeat(17);
     let value = "v".repeat(33);
     let key_error =
@@ -532,7 +534,7 @@ fn keys_and_values_over_their_limits_are_refused() {
 
 #[test]
 fn a_full_store_refuses_new_keys_with_oom_but_takes_expired_slots() {
-    let mut kv: Kv<4, 16, 32> = Kv::new(LIMIT);
+    let mut kv: Kv<4, 16, 32, LIMIT> = Kv::new();
     let mut run4 = |args: &[&str], now| {
         let mut out: LinearBuf<512> = LinearBuf::new();
         kv.serve(&resp(args), &mut out, now);
@@ -556,7 +558,7 @@ fn a_full_store_refuses_new_keys_with_oom_but_takes_expired_slots() {
 
 #[test]
 fn an_expired_key_is_never_read_and_expire_takes_it_back() {
-    let mut kv = Small::new(LIMIT);
+    let mut kv = Small::new();
     assert_eq!(
         run(&mut kv, &["SET", "k", "v", "PX", "100"], 1000),
         "+OK\r\n"
@@ -601,7 +603,7 @@ fn an_expired_key_is_never_read_and_expire_takes_it_back() {
 
 #[test]
 fn expire_steps_round_robin_within_its_budget() {
-    let mut kv = Small::new(LIMIT);
+    let mut kv = Small::new();
     for i in 0..40 {
         let key = format!("k{i}");
         let ttl = if i % 2 == 0 { "10" } else { "100000" };
@@ -624,7 +626,7 @@ fn expire_steps_round_robin_within_its_budget() {
 
 #[test]
 fn flushall_forgets_every_key_and_deadline() {
-    let mut kv = Small::new(LIMIT);
+    let mut kv = Small::new();
     run(&mut kv, &["SET", "a", "1", "EX", "5"], 0);
     run(&mut kv, &["SET", "b", "1"], 0);
     assert_eq!(run(&mut kv, &["FLUSHALL"], 0), "+OK\r\n");
@@ -634,7 +636,7 @@ fn flushall_forgets_every_key_and_deadline() {
 
 #[test]
 fn what_redis_cli_and_redis_benchmark_send_first() {
-    let mut kv = Small::new(LIMIT);
+    let mut kv = Small::new();
     // redis-cli 7.0 (interactive): COMMAND DOCS; an empty array makes it use its own help.
     assert_eq!(run(&mut kv, &["COMMAND", "DOCS"], 0), "*0\r\n");
     assert_eq!(run(&mut kv, &["COMMAND"], 0), "*0\r\n");
@@ -652,7 +654,7 @@ fn what_redis_cli_and_redis_benchmark_send_first() {
 
 #[test]
 fn what_is_not_supported_says_so() {
-    let mut kv = Small::new(LIMIT);
+    let mut kv = Small::new();
     assert_eq!(
         run(&mut kv, &["SELECT", "1"], 0),
         "-ERR DB index is out of range\r\n"
@@ -671,7 +673,7 @@ fn what_is_not_supported_says_so() {
 
 #[test]
 fn unknown_commands_list_at_most_128_bytes_of_arguments() {
-    let mut kv = Small::new(LIMIT);
+    let mut kv = Small::new();
     let long = "x".repeat(200);
     let reply = run(&mut kv, &[&long, &long, "more"], 0);
     // Redis: the name cut at 128, the first argument at 128 - 0, then no more.
@@ -685,7 +687,7 @@ fn unknown_commands_list_at_most_128_bytes_of_arguments() {
 
 #[test]
 fn a_full_output_buffer_stops_before_the_command_runs() {
-    let mut kv = Small::new(LIMIT);
+    let mut kv = Small::new();
     let mut input = Vec::new();
     for _ in 0..10 {
         input.extend_from_slice(b"INCR n\r\n");
@@ -712,7 +714,7 @@ fn a_full_output_buffer_stops_before_the_command_runs() {
 
 #[test]
 fn a_reply_larger_than_an_empty_output_buffer_is_an_error_reply() {
-    let mut kv = Small::new(LIMIT);
+    let mut kv = Small::new();
     run(&mut kv, &["SET", "k", &"v".repeat(32)], 0);
     let mut out: LinearBuf<80> = LinearBuf::new();
     let input = b"MGET k k k\r\nPING\r\n";
@@ -737,7 +739,7 @@ fn need_input_keeps_less_than_a_command_for_every_prefix() {
     ]
     .concat();
     for end in 0..=input.len() {
-        let mut kv = Small::new(64);
+        let mut kv = Tiny::new();
         let mut out: LinearBuf<1024> = LinearBuf::new();
         let served = kv.serve(&input[..end], &mut out, 0);
         if served.next == Next::NeedInput {
