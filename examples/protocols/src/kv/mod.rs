@@ -73,7 +73,7 @@ mod tests;
 
 use statio_core::buf::{Buf, MutBuf};
 
-pub use parse::{MAX_ARGS, ProtocolError};
+pub use parse::MAX_ARGS;
 
 use crate::{Next, Served};
 use parse::{Args, Frame};

@@ -38,7 +38,7 @@ pub(super) enum Frame {
 /// Input that cannot be parsed: after the error reply the connection closes, since
 /// where the next command starts is unknown.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum ProtocolError {
+pub(super) enum ProtocolError {
     /// `*` followed by no valid count.
     InvalidMultibulkLength,
     /// A bulk string's `$N` with no valid length, or a length that could never fit in
