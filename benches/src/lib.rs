@@ -1,2 +1,4 @@
-//! Shared helpers of statio's benchmarks: medians and ratios over interleaved runs.
-//! The benchmarks themselves are the `[[bench]]` targets of this package.
+//! Shared helpers of statio's benchmarks. The benchmarks themselves are the `[[bench]]`
+//! targets of this package; the server peers of `benches/scripts` are its examples.
+
+pub mod peers;

@@ -3,6 +3,7 @@
 //!
 //! | module | what |
 //! |---|---|
+//! | [`alloc`] | a [`Counting`](alloc::Counting) global allocator: allocations per thread, for zero-allocation tests |
 //! | [`selector`] | one bare [`Selector`](statio_core::Selector): `select`, [`expect_event`](selector::expect_event), [`expect_no_events`](selector::expect_no_events) |
 //! | [`fd`] | descriptors outside any selector: a bounded [`wait_fd`](fd::wait_fd), [`assert_cloexec_nonblocking`](fd::assert_cloexec_nonblocking) |
 //! | [`names`] | unique socket paths ([`TempPath`](names::TempPath)) and abstract names |
@@ -12,6 +13,7 @@
 //! port's unit tests use it without a second copy of the port's own types. Every wait
 //! is bounded: a test that would hang fails instead.
 
+pub mod alloc;
 pub mod fd;
 pub mod names;
 pub mod selector;

@@ -1,0 +1,204 @@
+//! A key-value store spoken to in RESP2 (Redis's protocol), with no I/O: [`Kv::serve`]
+//! runs the complete commands at the start of a connection's input.
+//!
+//! ```
+//! use statio_core::buf::{Buf, LinearBuf};
+//! use statio_protocols::kv::Kv;
+//! use statio_protocols::Next;
+//!
+//! // 1,024 keys of up to 64 bytes, values of up to 256; commands of up to 4,080 bytes
+//! // (the default fourth parameter: a `LinearBuf<4080>` holds one).
+//! let mut kv: Kv<1024, 64, 256> = Kv::new();
+//! let mut out: LinearBuf<4080> = LinearBuf::new();
+//! let now_ms = 0; // the caller's monotonic clock
+//! let input = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\n41\r\nINCR k\r\nGET k\r\n*2\r\n$3\r\nGET";
+//! let served = kv.serve(input, &mut out, now_ms);
+//! assert_eq!(out.filled(), b"+OK\r\n:42\r\n$2\r\n42\r\n");
+//! assert_eq!(served.next, Next::NeedInput);
+//! assert_eq!(&input[served.consumed..], b"*2\r\n$3\r\nGET"); // incomplete: kept
+//! ```
+//!
+//! # Commands
+//! `PING [msg]`, `ECHO msg`, `GET`, `SET key value [NX|XX] [EX s|PX ms|KEEPTTL]`,
+//! `DEL key...`, `EXISTS key...`, `INCR`, `DECR`, `INCRBY`, `DECRBY`,
+//! `EXPIRE`/`PEXPIRE key time [NX|XX|GT|LT]`, `TTL`, `PTTL`, `PERSIST`, `MGET key...`,
+//! `MSET key value...`, `DBSIZE`, `FLUSHALL`/`FLUSHDB [ASYNC|SYNC]`, `QUIT`, `SELECT 0`,
+//! and what `redis-cli` and `redis-benchmark` 7 send first: `COMMAND DOCS` (an empty
+//! array: redis-cli then uses its built-in help), `COMMAND COUNT`, and
+//! `CONFIG GET save|appendonly|*` (`""` and `no`: nothing is persisted). Replies and
+//! errors are Redis 7.0's, byte for byte where Redis has one (the unit tests hold
+//! replies recorded from redis-server 7.0.15). Command names are case-insensitive.
+//!
+//! Not supported: other data types, `SET`'s `GET`, `EXAT` and `PXAT` (a syntax error),
+//! databases other than 0, `MULTI`, pub/sub, `HELLO` (RESP3), persistence. Inline
+//! commands split on white space and take quoted arguments without escapes (a quote
+//! inside an argument is a plain byte).
+//!
+//! # Limits
+//! | limit | reply |
+//! |---|---|
+//! | a key over `KEY` bytes (`SET`, `MSET`, `INCR`...) | `-ERR key exceeds maximum allowed size ...` |
+//! | a value over `VALUE` bytes | `-ERR string exceeds maximum allowed size ...` |
+//! | a new key when `KEYS` are held and none has expired | `-OOM command not allowed when the store is full ...` |
+//! | more than [`MAX_ARGS`] arguments | `-ERR too many arguments ...` |
+//! | a command larger than `COMMAND` bytes (the input buffer), or malformed RESP | `-ERR Protocol error: ...`, then [`Next::Close`] |
+//!
+//! A write that fails changes nothing (`MSET` checks every pair first).
+//!
+//! # Expiry
+//! A key's deadline is kept with it, on the caller's clock (`now_ms`, milliseconds,
+//! monotonic). Every read checks it, so an expired key is never seen. Its memory is
+//! taken back by the next write to it, by [`Kv::expire`] (the loop's timer calls it,
+//! Redis's active expiry), and, when a new key finds the store full, by a sweep of all
+//! keys first.
+//!
+//! # Output
+//! A command that changes the store runs only when [`MUTATION_REPLY_MAX`] bytes are
+//! free in the output buffer, so its reply always fits after it ran; a read-only
+//! command's reply is measured first. A reply that does not fit into what is left
+//! stops the call with [`Next::OutputFull`], the command not run (or run again, if
+//! read-only: it changed nothing). A reply too large for an empty output buffer is
+//! replaced by an error reply.
+//!
+//! [`Next::Close`]: crate::Next::Close
+//! [`Next::OutputFull`]: crate::Next::OutputFull
+
+mod command;
+mod int;
+mod parse;
+mod reply;
+mod store;
+#[cfg(test)]
+mod tests;
+
+use statio_core::buf::{Buf, MutBuf};
+
+pub use parse::MAX_ARGS;
+
+use crate::{Next, Served};
+use parse::{Args, Frame};
+use store::Store;
+
+/// The free output bytes a command that changes the store needs before it runs: more
+/// than any reply such a command gives after changing something (`+OK`, an integer,
+/// a null).
+pub const MUTATION_REPLY_MAX: usize = 64;
+
+/// The store and its command logic: up to `KEYS` keys (a power of two) of up to `KEY`
+/// bytes, values of up to `VALUE` bytes (at least 20, the longest `INCR` result),
+/// commands of up to `COMMAND` bytes (the size of the input buffer, so that an
+/// incomplete command always fits it; 4,080 by default, a `LinearBuf<4080>`). One
+/// serves every connection of a loop; no connection has state of its own.
+///
+/// Memory: `KEYS` entries of `KEY + VALUE` bytes plus 44 of bookkeeping (64-bit), in one
+/// block. [`Kv::new`] is `const` and all zero bytes, so a `static` one (in a
+/// `ConstStaticCell`) sits in `.bss`: no file size, and no resident page until used.
+pub struct Kv<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usize = 4080>
+{
+    store: Store<KEYS, KEY, VALUE>,
+}
+
+impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usize> Default
+    for Kv<KEYS, KEY, VALUE, COMMAND>
+{
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usize>
+    Kv<KEYS, KEY, VALUE, COMMAND>
+{
+    /// An empty store.
+    pub const fn new() -> Self {
+        const {
+            assert!(VALUE >= 20, "VALUE must hold any i64 (20 bytes) for INCR");
+            assert!(KEY >= 1, "KEY must be at least 1");
+        }
+        Kv {
+            store: Store::new(),
+        }
+    }
+
+    /// Runs the complete commands at the start of `input`, their replies into `out`,
+    /// in order, each whole or not at all; see [`Served`] and [`Next`] for what to do
+    /// after. `now_ms` is the caller's monotonic clock in milliseconds; deadlines are
+    /// on it.
+    pub fn serve<B: Buf + MutBuf + ?Sized>(
+        &mut self,
+        input: &[u8],
+        out: &mut B,
+        now_ms: u64,
+    ) -> Served {
+        let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
+        let mut consumed = 0;
+        let mut args = Args::default();
+        loop {
+            let len = match parse::parse(&input[consumed..], COMMAND, &mut args) {
+                Frame::Incomplete => return Served::new(consumed, Next::NeedInput),
+                Frame::Empty(len) => {
+                    consumed += len;
+                    continue;
+                }
+                Frame::Error(error) => {
+                    let (message, found) = error.message();
+                    let reply = reply::emit(out, |s| match found {
+                        Some(byte) => {
+                            reply::error(s, &[b"ERR Protocol error: ", message, &[byte], b"'"])
+                        }
+                        None => reply::error(s, &[b"ERR Protocol error: ", message]),
+                    });
+                    return match reply {
+                        Err(_) if out.has_remaining() => Served::new(consumed, Next::OutputFull),
+                        _ => Served::new(consumed, Next::Close),
+                    };
+                }
+                Frame::Command { len } => len,
+            };
+            match self.execute(&args, now, out) {
+                Ok(command::Then::Continue) => consumed += len,
+                Ok(command::Then::Close) => return Served::new(consumed + len, Next::Close),
+                Err(_) if out.has_remaining() => return Served::new(consumed, Next::OutputFull),
+                Err(_) => {
+                    // Even an empty buffer is too small: say so instead, and go on.
+                    let too_large = reply::emit(out, |s| {
+                        reply::error(
+                            s,
+                            &[b"ERR the reply does not fit in this server's output buffer"],
+                        )
+                    });
+                    if too_large.is_err() {
+                        return Served::new(consumed, Next::Close);
+                    }
+                    consumed += len;
+                }
+            }
+        }
+    }
+
+    /// Redis's active expiry: looks at up to `budget` keys, round robin from where the
+    /// last call stopped, and removes the expired ones; returns how many it removed.
+    /// Call it from a timer while [`volatile`](Self::volatile) is not 0, e.g. every
+    /// 100 ms with a budget of 20, again at once while it removes more than a quarter
+    /// of its budget (what Redis does). Costs O(`budget`).
+    pub fn expire(&mut self, now_ms: u64, budget: usize) -> usize {
+        self.store
+            .expire(i64::try_from(now_ms).unwrap_or(i64::MAX), budget)
+    }
+
+    /// Keys held, expired ones not yet removed included (what `DBSIZE` says).
+    pub fn len(&self) -> usize {
+        self.store.len()
+    }
+
+    /// Whether no key is held.
+    pub fn is_empty(&self) -> bool {
+        self.store.len() == 0
+    }
+
+    /// Keys with a deadline, expired or not: while not 0, [`expire`](Self::expire)
+    /// has work.
+    pub fn volatile(&self) -> usize {
+        self.store.volatile()
+    }
+}
