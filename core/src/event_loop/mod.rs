@@ -257,6 +257,7 @@ where
     /// [`TimerError::Full`] with `value` when `TIMERS` timers are pending;
     /// [`TimerError::OutOfRange`] with `value` when the deadline is 2^36 ticks or more
     /// away.
+    #[inline]
     pub fn timeout(
         &mut self,
         value: H::Timeout,
