@@ -178,6 +178,7 @@ where
     /// [`Error::Reentered`] when called from a callback of this loop: the turn under
     /// way goes on, and this one does not happen. A selector error other than
     /// `Interrupted`; `Interrupted` calls [`Handler::interrupted`] and returns `Ok`.
+    #[inline] // as `run`
     pub fn run_once(&mut self, handler: &mut H, max_wait: Option<Duration>) -> Result<(), Error> {
         self.enter()?.turn(handler, max_wait)
     }
