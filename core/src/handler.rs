@@ -32,7 +32,8 @@ use crate::token::Token;
 /// ```
 ///
 /// Callbacks run on the loop's thread, one at a time, and may register, reregister and
-/// deregister sources and call [`shutdown`](crate::EventLoop::shutdown).
+/// deregister sources and call [`shutdown`](crate::EventLoop::shutdown); a nested
+/// `run` or `run_once` is refused ([`Error::Reentered`](crate::Error::Reentered)).
 pub trait Handler: Sized {
     /// The value a timer carries back to [`timeout`](Self::timeout).
     type Timeout;

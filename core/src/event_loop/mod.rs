@@ -8,6 +8,10 @@
 //! channel ([`Handler::notify`]), then [`Handler::tick`]. With no timer pending and no
 //! channel attached, nothing else: no clock read, no atomic, no syscall, no scan.
 //!
+//! Turns do not nest: `run` or `run_once` called from a callback returns
+//! [`Error::Reentered`] and the turn under way goes on (a nested select would refill the
+//! events buffer being dispatched).
+//!
 //! Timers are tickless: the select waits until the earliest deadline, rounded up to
 //! the timer tick, so an idle loop sleeps until its next timer (or for ever) and a
 //! timer never fires before its deadline.

@@ -205,11 +205,13 @@ fn a_handle_reopened_in_the_batch_gets_no_stale_event() {
     assert_eq!(tokens(&rec), [1, 2]);
 }
 
-#[test]
-fn overflowing_the_events_buffer_loses_nothing() {
-    // 4 events per turn, 7 ready edge-triggered sources: two turns deliver all 7.
-    let mut el = Loop::new().unwrap();
-    for i in 0..7 {
+/// Registers `SimSource(i)` under `Token(i)`, edge-triggered and readable, for `i` in
+/// `0..n`.
+fn edge_ready<H: Handler, const S: usize, const T: usize, const E: usize>(
+    el: &mut EventLoop<H, SimSelector, S, T, E>,
+    n: i32,
+) {
+    for i in 0..n {
         el.register_opt(
             &SimSource(i),
             Token(i as usize),
@@ -219,6 +221,13 @@ fn overflowing_the_events_buffer_loses_nothing() {
         .unwrap();
         el.selector_mut().set_ready(i, Ready::READABLE).unwrap();
     }
+}
+
+#[test]
+fn overflowing_the_events_buffer_loses_nothing() {
+    // 4 events per turn, 7 ready edge-triggered sources: two turns deliver all 7.
+    let mut el = Loop::new().unwrap();
+    edge_ready(&mut el, 7);
     let mut rec = Recorder::default();
     el.run_once(&mut rec, Some(Duration::ZERO)).unwrap();
     assert_eq!(rec.ready.len(), 4);
@@ -565,16 +574,7 @@ fn a_nested_turn_is_refused_and_loses_no_event() {
     // Four edge-triggered sources ready in one batch: a nested turn that refilled the
     // events buffer would drop the three not yet dispatched.
     let mut el = NestLoop::new().unwrap();
-    for i in 0..4 {
-        el.register_opt(
-            &SimSource(i),
-            Token(i as usize),
-            Interest::READABLE,
-            PollOpt::edge(),
-        )
-        .unwrap();
-        el.selector_mut().set_ready(i, Ready::READABLE).unwrap();
-    }
+    edge_ready(&mut el, 4);
     el.timeout((), Duration::ZERO).unwrap();
     let mut h = Nester::default();
     el.run_once(&mut h, Some(Duration::ZERO)).unwrap();
@@ -678,4 +678,21 @@ fn writable_is_not_called_once_readable_ended_the_registration() {
         (1, 0),
         "deregistered, registered again"
     );
+}
+
+/// Issue 14 item 5, the channel's half: it needs the channel to detach when its
+/// receiver drops (the loop side is done: dropping the loop drops its `Receiver`).
+#[test]
+#[ignore = "issue 14 item 5: waits for the channel to detach when its receiver drops"]
+fn a_static_channel_is_attached_again_after_its_loop_drops() {
+    static CHANNEL: Channel<u32, 2, NoWake> = Channel::new();
+    let mut first = Loop::new().unwrap();
+    first.attach_channel(&CHANNEL).unwrap();
+    drop(first);
+    let mut second = Loop::new().unwrap();
+    let tx = second.attach_channel(&CHANNEL).unwrap();
+    tx.send(7).unwrap();
+    let mut rec = Recorder::default();
+    second.run_once(&mut rec, Some(Duration::ZERO)).unwrap();
+    assert_eq!(rec.notified.as_slice(), &[7]);
 }
