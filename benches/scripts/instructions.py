@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Marginal user-space instructions and syscalls per ping-pong round trip.
 
-Runs each implementation of the `pingpong` bench alone, at K pairs (default 64), once
-with R and once with 2R round trips, under `valgrind --tool=callgrind` and under
-`strace -c -f`, and prints
+Runs each implementation of the `pingpong` bench alone, at K pairs (default: K = 1, the
+latency-bound case of one event per turn, and K = 64), once with R and once with 2R
+round trips, under `valgrind --tool=callgrind` and under `strace -c -f`, and prints
 
     instructions per round trip = (Ir(2R) - Ir(R)) / R
     syscalls per round trip     = (calls(2R) - calls(R)) / R
@@ -12,8 +12,8 @@ so that start-up, socket creation and registration cancel out. Both counts are
 deterministic: one thread drives every socket, so each epoll_wait returns the same
 batch whatever the machine's speed.
 
-    python3 benches/scripts/instructions.py                # K=64, R=20000
-    python3 benches/scripts/instructions.py --pairs 1 --round-trips 5000
+    python3 benches/scripts/instructions.py                # K=1 and K=64, R=20000
+    python3 benches/scripts/instructions.py --pairs 64 --round-trips 5000
     python3 benches/scripts/instructions.py --markdown     # tables for docs/BENCHMARKS.md
 
 The callgrind profiles stay in target/pingpong-counts/ for `callgrind_annotate`.
@@ -87,9 +87,28 @@ def syscalls(exe: str, args: list[str], out: Path) -> dict[str, tuple[int, int]]
     return counts
 
 
+def measure(exe: str, impl: str, pairs: int, active: int, r: int, out_dir: Path):
+    """(instructions, syscalls, {syscall: (calls, errors)}) per round trip, marginal."""
+    ir, calls = [], []
+    for n in (r, 2 * r):
+        stem = out_dir / f"{impl}-k{pairs}-a{active}-r{n}"
+        args = run_args(impl, pairs, active, n)
+        ir.append(instructions(exe, args, stem.with_suffix(".callgrind")))
+        calls.append(syscalls(exe, args, stem.with_suffix(".strace")))
+    names = sorted(set(calls[0]) | set(calls[1]) - {"total"})
+    marginal = {}
+    for name in names:
+        c0, e0 = calls[0].get(name, (0, 0))
+        c1, e1 = calls[1].get(name, (0, 0))
+        if c1 - c0:
+            marginal[name] = ((c1 - c0) / r, (e1 - e0) / r)
+    total = (calls[1]["total"][0] - calls[0]["total"][0]) / r
+    return (ir[1] - ir[0]) / r, total, marginal
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pairs", type=int, default=64)
+    parser.add_argument("--pairs", type=int, nargs="+", default=[1, 64], help="K values")
     parser.add_argument("--active", type=int, help="active pairs (default: all)")
     parser.add_argument("--round-trips", type=int, default=20_000, help="R")
     parser.add_argument("--impl", action="append", choices=IMPLS, help="default: all")
@@ -99,45 +118,55 @@ def main() -> None:
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is missing: apt-get install -y {tool}")
     exe = build()
-    active = opts.active or opts.pairs
     r = opts.round_trips
     out_dir = ROOT / "target" / "pingpong-counts"
     out_dir.mkdir(parents=True, exist_ok=True)
+    impls = opts.impl or IMPLS
 
-    rows = []
-    for impl in opts.impl or IMPLS:
-        ir, calls = [], []
-        for n in (r, 2 * r):
-            stem = out_dir / f"{impl}-k{opts.pairs}-a{active}-r{n}"
-            args = run_args(impl, opts.pairs, active, n)
-            ir.append(instructions(exe, args, stem.with_suffix(".callgrind")))
-            calls.append(syscalls(exe, args, stem.with_suffix(".strace")))
-        per_rt = (ir[1] - ir[0]) / r
-        names = sorted(set(calls[0]) | set(calls[1]) - {"total"})
-        marginal = {}
-        for name in names:
-            c0, e0 = calls[0].get(name, (0, 0))
-            c1, e1 = calls[1].get(name, (0, 0))
-            if c1 - c0:
-                marginal[name] = ((c1 - c0) / r, (e1 - e0) / r)
-        total = (calls[1]["total"][0] - calls[0]["total"][0]) / r
-        rows.append((impl, per_rt, total, marginal))
+    results = {}
+    for pairs in opts.pairs:
+        active = opts.active or pairs
+        for impl in impls:
+            results[(impl, pairs)] = measure(exe, impl, pairs, active, r, out_dir)
 
-    print(f"K={opts.pairs} pairs, {active} active, R={r} and 2R={2 * r} round trips; "
-          f"marginal per round trip\n")
-    if opts.markdown:
-        print("| implementation | instructions | syscalls | of which (errors) |")
-        print("|---|---:|---:|---|")
-    for impl, per_rt, total, marginal in rows:
-        detail = ", ".join(
+    def detail(marginal):
+        return ", ".join(
             f"{name} {c:.3f}" + (f" ({e:.3f} failed)" if e else "")
             for name, (c, e) in marginal.items() if name != "total"
         )
-        if opts.markdown:
-            print(f"| {NAMES[impl]} | {per_rt:.1f} | {total:.3f} | {detail} |")
-        else:
-            print(f"{NAMES[impl]:<26} {per_rt:8.1f} instructions {total:7.3f} syscalls  "
-                  f"[{detail}]")
+
+    def vs_raw(impl, pairs):
+        raw = results.get(("raw", pairs))
+        return f"{results[(impl, pairs)][0] / raw[0]:.2f}x" if raw else "-"
+
+    print(f"R={r} and 2R={2 * r} round trips, all pairs active unless --active; "
+          f"marginal per round trip\n")
+    if opts.markdown:
+        head = "| implementation |"
+        rule = "|---|"
+        for pairs in opts.pairs:
+            head += f" K = {pairs}: instructions | vs raw | syscalls |"
+            rule += "---:|---:|---:|"
+        print(head)
+        print(rule)
+        for impl in impls:
+            row = f"| {NAMES[impl]} |"
+            for pairs in opts.pairs:
+                per_rt, total, _ = results[(impl, pairs)]
+                row += f" {per_rt:.1f} | {vs_raw(impl, pairs)} | {total:.3f} |"
+            print(row)
+        print("\n| implementation | K | syscalls per round trip, by call |")
+        print("|---|---:|---|")
+        for pairs in opts.pairs:
+            for impl in impls:
+                print(f"| {NAMES[impl]} | {pairs} | {detail(results[(impl, pairs)][2])} |")
+    else:
+        for pairs in opts.pairs:
+            print(f"K={pairs}")
+            for impl in impls:
+                per_rt, total, marginal = results[(impl, pairs)]
+                print(f"  {NAMES[impl]:<26} {per_rt:8.1f} instructions ({vs_raw(impl, pairs):>5} "
+                      f"raw) {total:7.3f} syscalls  [{detail(marginal)}]")
     print(f"\ncallgrind profiles: {out_dir.relative_to(ROOT)}/*.callgrind "
           f"(callgrind_annotate --inclusive=yes FILE)")
 

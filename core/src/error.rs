@@ -81,6 +81,11 @@ pub enum Error {
     LoopCellTaken,
     /// A [`Config`](crate::Config) value the loop cannot work with.
     InvalidConfig(&'static str),
+    /// [`run`](crate::EventLoop::run) or [`run_once`](crate::EventLoop::run_once) was
+    /// called from a callback of the same loop: a turn is under way, and a nested one
+    /// would refill the events buffer that turn is dispatching. The turn under way goes
+    /// on unharmed.
+    Reentered,
     /// The operating system refused a call: the selector's, or any other whose
     /// [`OsError`] was converted into this one (`?` on a socket call in `main`).
     Os(OsError),
@@ -96,6 +101,7 @@ impl Error {
             Error::TokenInUse(_) | Error::ChannelInUse | Error::LoopCellTaken => {
                 ErrorKind::AlreadyExists
             }
+            Error::Reentered => ErrorKind::Other,
             Error::Os(err) => err.kind(),
         }
     }
@@ -124,6 +130,9 @@ impl fmt::Display for Error {
             ),
             Error::LoopCellTaken => f.write_str("the loop cell holds a loop already"),
             Error::InvalidConfig(why) => write!(f, "invalid loop configuration: {why}"),
+            Error::Reentered => f.write_str(
+                "run or run_once was called from a callback of the same loop, during a turn",
+            ),
             Error::Os(err) => write!(f, "OS error: {err}"),
         }
     }

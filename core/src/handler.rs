@@ -32,7 +32,8 @@ use crate::token::Token;
 /// ```
 ///
 /// Callbacks run on the loop's thread, one at a time, and may register, reregister and
-/// deregister sources and call [`shutdown`](crate::EventLoop::shutdown).
+/// deregister sources and call [`shutdown`](crate::EventLoop::shutdown); a nested
+/// `run` or `run_once` is refused ([`Error::Reentered`](crate::Error::Reentered)).
 pub trait Handler: Sized {
     /// The value a timer carries back to [`timeout`](Self::timeout).
     type Timeout;
@@ -65,19 +66,38 @@ pub trait Handler: Sized {
 
     /// A registered source is ready.
     ///
-    /// The default calls [`readable`](Self::readable) when the event reports readable,
-    /// read-closed, hang-up or error (a read will then return the data, EOF or the
-    /// error), then [`writable`](Self::writable) when it reports writable or
-    /// write-closed. Both may run for one event; if `readable` deregisters the token,
-    /// `writable` still runs, so override `ready` when that matters.
+    /// The default, mio 0.2's split:
+    ///
+    /// - [`readable`](Self::readable) when the event reports readable, read-closed,
+    ///   hang-up or error (a read will then return the data, EOF or the error), with
+    ///   the whole readiness as its hint;
+    /// - then [`writable`](Self::writable) when the event reports
+    ///   [`WRITABLE`](Ready::WRITABLE), which only a registration whose interest asked
+    ///   for writable receives (every port reports it only then). A hang-up, reset or
+    ///   write-closed alone calls `readable` only: on a readable-only registration it
+    ///   is the read that reports it.
+    /// - `writable` is skipped when `readable` ended the registration (deregistered the
+    ///   token, even if it registered it again): the event belongs to the old one.
+    ///
+    /// Override it to take both directions in one place, or to see `PRIORITY`.
     #[inline]
     fn ready(&mut self, event_loop: &mut Self::Loop, token: Token, ready: Ready) {
-        if ready.intersects(Ready::READABLE | Ready::READ_CLOSED | Ready::HUP | Ready::ERROR) {
+        let readable =
+            ready.intersects(Ready::READABLE | Ready::READ_CLOSED | Ready::HUP | Ready::ERROR);
+        if !ready.is_writable() {
+            if readable {
+                self.readable(event_loop, token, ready);
+            }
+            return;
+        }
+        if readable {
+            let registration = event_loop.registration(token);
             self.readable(event_loop, token, ready);
+            if event_loop.registration(token) != registration {
+                return;
+            }
         }
-        if ready.intersects(Ready::WRITABLE | Ready::WRITE_CLOSED) {
-            self.writable(event_loop, token);
-        }
+        self.writable(event_loop, token);
     }
 
     /// The source under `token` can be read (or has reached EOF, or has an error: see

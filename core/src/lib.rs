@@ -5,7 +5,7 @@
 //! |---|---|
 //! | [`EventLoop`], [`Handler`], [`Run`], [`Config`] | the loop, the user's callbacks, and what ties them |
 //! | [`Selector`], [`Source`], [`Events`] | the trait every port implements, and its buffer |
-//! | [`Token`], [`Interest`], [`PollOpt`], [`Ready`], [`Event`] | registration and readiness |
+//! | [`Token`], [`Interest`], [`PollOpt`], [`Ready`], [`Event`], [`Registration`] | registration and readiness |
 //! | [`Slab`], [`Key`] | a fixed arena with generation-checked keys |
 //! | [`Wheel`], [`TimerKey`], [`TimerError`] | a fixed hierarchical timing wheel, and the loop's timers |
 //! | [`Clock`], [`Instant`], [`SimClock`] | monotonic time, and a clock tests drive |
@@ -53,6 +53,7 @@ pub use event_loop::{Config, EventLoop, LoopCell, Run};
 pub use handler::Handler;
 pub use interest::{Interest, PollOpt};
 pub use ready::Ready;
+pub use registry::Registration;
 pub use selector::{Selector, Source};
 pub use slab::{Key, Slab};
 pub use token::Token;

@@ -54,6 +54,16 @@ impl<H: Copy + Eq> Slot<H> {
     }
 }
 
+/// One registration of a source under a token, as
+/// [`EventLoop::registration`](crate::EventLoop::registration) names it: the token and
+/// the generation its slot had when the registration began. A deregistration ends it, so
+/// a later registration under the same token compares unequal.
+///
+/// Generations wrap (after 2^31 registrations of one token on 64-bit targets, 2^15 on
+/// 32-bit ones), as the loop's stale-event check does.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Registration(Token);
+
 /// What is registered under each token `0..N`.
 ///
 /// All zero bytes are a valid, empty registry (every generation 0: vacant): the loop
@@ -134,12 +144,24 @@ impl<H: Copy + Eq, const N: usize> Registry<H, N> {
     #[inline]
     pub(crate) fn resolve(&self, tagged: Token) -> Option<Token> {
         let index = tagged.0 & INDEX_MASK;
-        let slot = self.slots.get(index)?;
+        let generation = tagged.0 >> INDEX_BITS;
         // A tag's generation is odd for every registration the loop made; the parity
         // check keeps a forged even one (a token registered through `selector_mut`)
-        // off a vacant slot.
-        let current = slot.generation as usize == tagged.0 >> INDEX_BITS && slot.is_occupied();
-        current.then_some(Token(index))
+        // off a vacant slot. Made on the tag, before the slot is read, it is one branch.
+        if generation & 1 == 0 {
+            return None;
+        }
+        let slot = self.slots.get(index)?;
+        (slot.generation as usize == generation).then_some(Token(index))
+    }
+
+    /// The registration under `token`, if any.
+    #[inline]
+    pub(crate) fn registration(&self, token: Token) -> Option<Registration> {
+        match self.slots.get(token.0) {
+            Some(slot) if slot.is_occupied() => Some(Registration(slot.tag(token.0))),
+            _ => None,
+        }
     }
 
     /// Whether `token` holds a registration.
@@ -166,6 +188,20 @@ mod tests {
         assert_ne!(again, tagged);
         assert_eq!(reg.resolve(tagged), None);
         assert_eq!(reg.resolve(again), Some(Token(2)));
+    }
+
+    #[test]
+    fn a_registration_ends_with_its_deregistration() {
+        let mut reg: Registry<i32, 2> = Registry::new();
+        assert_eq!(reg.registration(Token(1)), None);
+        assert_eq!(reg.registration(Token(9)), None);
+        reg.claim(Token(1), 7).unwrap();
+        let first = reg.registration(Token(1)).unwrap();
+        assert_eq!(reg.registration(Token(1)), Some(first));
+        reg.release(Token(1), 7).unwrap();
+        assert_eq!(reg.registration(Token(1)), None);
+        reg.claim(Token(1), 7).unwrap();
+        assert_ne!(reg.registration(Token(1)), Some(first));
     }
 
     #[test]

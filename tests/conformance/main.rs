@@ -12,6 +12,7 @@
 //! (turn caps, `run_once` timeouts), and asserts behaviour, never timing.
 
 mod closing;
+mod dispatch;
 mod interrupt;
 mod modes;
 mod overflow;
@@ -56,6 +57,11 @@ macro_rules! conformance {
                 half_close_gives_read_closed_not_hup,
                 read_closed_is_never_a_false_positive,
                 reset_gives_error_or_hup,
+            });
+            conformance!(@subject $selector, dispatch {
+                hang_up_on_a_readable_registration_calls_readable_only,
+                writable_is_skipped_once_readable_deregistered,
+                a_nested_turn_is_refused_and_loses_no_event,
             });
             conformance!(@subject $selector, stale {
                 deregistered_in_the_batch_gets_no_event,

@@ -11,10 +11,10 @@
 //!
 //! | field | how it starts |
 //! |---|---|
-//! | `selector`, `tick_nanos`, `channel`, `config`, `running`, `handler` | written |
+//! | `selector`, `tick_nanos`, `channel`, `config`, `running`, `in_turn`, `extras`, `handler` | written |
 //! | `events` | written: an empty `Events`, whose slots are `MaybeUninit` (in practice only its length is stored) |
 //! | `registry` | zero bytes: every slot vacant at generation 0, its handle a `MaybeUninit` read only while occupied (`Registry::init_zeroed`) |
-//! | `timers` | `Wheel::init_zeroed` writes the nodes and `now`; the rest is empty as zero bytes: heads stored inverted (an empty list is 0), minima unread while a slot is empty, bitmaps, generations and the free stack |
+//! | `timers` | `Wheel::init_zeroed` writes the nodes, `now` and its id; the rest is empty as zero bytes: heads stored inverted (an empty list is 0), minima unread while a slot is empty, bitmaps, generations and the free stack |
 //!
 //! A field added to `EventLoop` fails to build until `init_in_place`'s guard names it,
 //! so it cannot be left as zero bytes by accident; a part that changes what its zero
@@ -198,6 +198,8 @@ where
                 channel: _,
                 config: _,
                 running: _,
+                in_turn: _,
+                extras: _,
                 handler: _,
             } = event_loop;
         };
@@ -218,6 +220,8 @@ where
             (&raw mut (*place).channel).write(None);
             (&raw mut (*place).config).write(config);
             (&raw mut (*place).running).write(false);
+            (&raw mut (*place).in_turn).write(false);
+            (&raw mut (*place).extras).write(config.max_sleep.is_some());
             (&raw mut (*place).handler).write(PhantomData);
         }
         Ok(())

@@ -8,6 +8,10 @@
 //! channel ([`Handler::notify`]), then [`Handler::tick`]. With no timer pending and no
 //! channel attached, nothing else: no clock read, no atomic, no syscall, no scan.
 //!
+//! Turns do not nest: `run` or `run_once` called from a callback returns
+//! [`Error::Reentered`] and the turn under way goes on (a nested select would refill the
+//! events buffer being dispatched).
+//!
 //! Timers are tickless: the select waits until the earliest deadline, rounded up to
 //! the timer tick, so an idle loop sleeps until its next timer (or for ever) and a
 //! timer never fires before its deadline.
@@ -29,7 +33,7 @@ use crate::error::Error;
 use crate::event::Events;
 use crate::handler::Handler;
 use crate::interest::{Interest, PollOpt};
-use crate::registry::Registry;
+use crate::registry::{Registration, Registry};
 use crate::selector::{Selector, Source};
 use crate::token::Token;
 use crate::wheel::{TimerError, TimerKey, Wheel};
@@ -122,6 +126,12 @@ pub struct EventLoop<
     channel: Option<Receiver<'static, H::Message, S::Waker>>,
     config: Config,
     running: bool,
+    /// A `run` or `run_once` is under way: a nested one is refused (`turn::Entered`).
+    in_turn: bool,
+    /// The turn may have more to do than select and dispatch: a channel is attached,
+    /// `config.max_sleep` is set, or a timer may be pending. Set by what adds one of
+    /// them; a turn that finds none clears it. One byte to test, twice a turn.
+    extras: bool,
     handler: PhantomData<fn(&mut H)>,
 }
 
@@ -251,6 +261,7 @@ where
     /// [`TimerError::Full`] with `value` when `TIMERS` timers are pending;
     /// [`TimerError::OutOfRange`] with `value` when the deadline is 2^36 ticks or more
     /// away.
+    #[inline]
     pub fn timeout(
         &mut self,
         value: H::Timeout,
@@ -262,6 +273,7 @@ where
         };
         // Round up: the deadline tick starts at or after now + delay.
         let deadline = now.saturating_add(delay).div_ceil(self.tick_nanos);
+        self.extras = true;
         self.timers.insert(deadline, value)
     }
 
@@ -320,6 +332,7 @@ where
             let _ = receiver.attach(waker);
         });
         self.channel = Some(receiver);
+        self.extras = true;
         attached?;
         Ok(channel.sender())
     }
@@ -332,6 +345,14 @@ where
     /// Whether a source is registered under `token`.
     pub fn is_registered(&self, token: Token) -> bool {
         self.registry.is_registered(token)
+    }
+
+    /// The registration under `token`, if any. Comparing the values taken before and
+    /// after some code tells whether that code ended the registration, even if it
+    /// registered a source under the token again: the default
+    /// [`Handler::ready`] uses it to skip `writable` when `readable` deregistered.
+    pub fn registration(&self, token: Token) -> Option<Registration> {
+        self.registry.registration(token)
     }
 
     /// Makes [`run`](Self::run) return after the current turn.

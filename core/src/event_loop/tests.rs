@@ -205,11 +205,13 @@ fn a_handle_reopened_in_the_batch_gets_no_stale_event() {
     assert_eq!(tokens(&rec), [1, 2]);
 }
 
-#[test]
-fn overflowing_the_events_buffer_loses_nothing() {
-    // 4 events per turn, 7 ready edge-triggered sources: two turns deliver all 7.
-    let mut el = Loop::new().unwrap();
-    for i in 0..7 {
+/// Registers `SimSource(i)` under `Token(i)`, edge-triggered and readable, for `i` in
+/// `0..n`.
+fn edge_ready<H: Handler, const S: usize, const T: usize, const E: usize>(
+    el: &mut EventLoop<H, SimSelector, S, T, E>,
+    n: i32,
+) {
+    for i in 0..n {
         el.register_opt(
             &SimSource(i),
             Token(i as usize),
@@ -219,6 +221,13 @@ fn overflowing_the_events_buffer_loses_nothing() {
         .unwrap();
         el.selector_mut().set_ready(i, Ready::READABLE).unwrap();
     }
+}
+
+#[test]
+fn overflowing_the_events_buffer_loses_nothing() {
+    // 4 events per turn, 7 ready edge-triggered sources: two turns deliver all 7.
+    let mut el = Loop::new().unwrap();
+    edge_ready(&mut el, 7);
     let mut rec = Recorder::default();
     el.run_once(&mut rec, Some(Duration::ZERO)).unwrap();
     assert_eq!(rec.ready.len(), 4);
@@ -521,4 +530,169 @@ fn a_failed_waker_keeps_the_channel_and_a_retry_attaches_it() {
         el.attach_channel(&CHANNEL),
         Err(Error::ChannelInUse)
     ));
+}
+
+/// Issue 14 item 4: every callback tries a nested `run_once` and `run`.
+#[derive(Default)]
+struct Nester {
+    seen: Vec<usize, 8>,
+    nested: Vec<Result<(), Error>, 32>,
+}
+
+type NestLoop = EventLoop<Nester, SimSelector, 8, 2, 8>;
+
+impl Nester {
+    fn nest(&mut self, el: &mut NestLoop) {
+        let once = el.run_once(self, Some(Duration::ZERO));
+        self.nested.push(once).unwrap();
+        let run = el.run(self);
+        self.nested.push(run).unwrap();
+    }
+}
+
+impl Handler for Nester {
+    type Timeout = ();
+    type Message = ();
+    type Loop = NestLoop;
+
+    fn ready(&mut self, el: &mut NestLoop, token: Token, _: Ready) {
+        self.seen.push(token.0).unwrap();
+        self.nest(el);
+    }
+
+    fn timeout(&mut self, el: &mut NestLoop, (): ()) {
+        self.nest(el);
+    }
+
+    fn tick(&mut self, el: &mut NestLoop) {
+        self.nest(el);
+    }
+}
+
+#[test]
+fn a_nested_turn_is_refused_and_loses_no_event() {
+    // Four edge-triggered sources ready in one batch: a nested turn that refilled the
+    // events buffer would drop the three not yet dispatched.
+    let mut el = NestLoop::new().unwrap();
+    edge_ready(&mut el, 4);
+    el.timeout((), Duration::ZERO).unwrap();
+    let mut h = Nester::default();
+    el.run_once(&mut h, Some(Duration::ZERO)).unwrap();
+    assert_eq!(h.seen.as_slice(), &[0, 1, 2, 3]);
+    // 4 events, 1 timer, 1 tick: each tried run_once and run.
+    assert_eq!(h.nested.len(), 12);
+    assert!(
+        h.nested.iter().all(|r| *r == Err(Error::Reentered)),
+        "{:?}",
+        h.nested
+    );
+    assert!(!el.is_running());
+    // The loop is whole: the next turn runs (and its tick is refused again).
+    el.selector_mut().set_ready(2, Ready::READABLE).unwrap();
+    el.run_once(&mut h, Some(Duration::ZERO)).unwrap();
+    assert_eq!(h.seen.as_slice(), &[0, 1, 2, 3, 2]);
+}
+
+#[test]
+fn a_timer_key_of_another_loop_cancels_nothing() {
+    let mut a = Loop::new().unwrap();
+    let mut b = Loop::new().unwrap();
+    let in_a = a.timeout(1, ms(5)).unwrap();
+    let in_b = b.timeout(2, ms(5)).unwrap();
+    assert!(!b.clear_timeout(in_a), "a's key cancelled b's timer");
+    assert!(!a.clear_timeout(in_b), "b's key cancelled a's timer");
+    let mut rec = Recorder::default();
+    b.run_once(&mut rec, None).unwrap();
+    assert_eq!(fired(&rec), [2]);
+    assert!(a.clear_timeout(in_a));
+}
+
+/// Counts `readable` and `writable` calls through the default `ready`; optionally
+/// deregisters (and re-registers) its source in `readable`.
+#[derive(Default)]
+struct Split {
+    readable: usize,
+    writable: usize,
+    /// In `readable`: deregister `SimSource(1)` from `Token(0)`, then (when `true`)
+    /// register it again under the same token.
+    end_in_readable: Option<bool>,
+}
+
+type SplitLoop = EventLoop<Split, SimSelector, 2, 0, 2>;
+
+impl Handler for Split {
+    type Timeout = ();
+    type Message = ();
+    type Loop = SplitLoop;
+
+    fn readable(&mut self, el: &mut SplitLoop, token: Token, _: Ready) {
+        self.readable += 1;
+        if let Some(again) = self.end_in_readable {
+            el.deregister(&SimSource(1), token).unwrap();
+            if again {
+                el.register_opt(&SimSource(1), token, Interest::BOTH, PollOpt::edge())
+                    .unwrap();
+            }
+        }
+    }
+
+    fn writable(&mut self, _: &mut SplitLoop, _: Token) {
+        self.writable += 1;
+    }
+}
+
+/// One turn of a `Split` whose source is registered for `interest` and reports `ready`.
+fn split_turn(interest: Interest, ready: Ready, end_in_readable: Option<bool>) -> Split {
+    let mut el = SplitLoop::new().unwrap();
+    el.register_opt(&SimSource(1), Token(0), interest, PollOpt::edge())
+        .unwrap();
+    el.selector_mut().set_ready(1, ready).unwrap();
+    let mut h = Split {
+        end_in_readable,
+        ..Split::default()
+    };
+    el.run_once(&mut h, Some(Duration::ZERO)).unwrap();
+    h
+}
+
+#[test]
+fn writable_is_called_only_for_writable_readiness() {
+    let closed = Ready::HUP | Ready::READ_CLOSED | Ready::WRITE_CLOSED;
+    // A hang-up on a writable registration that reports no WRITABLE: readable only.
+    let h = split_turn(Interest::BOTH, closed | Ready::ERROR, None);
+    assert_eq!((h.readable, h.writable), (1, 0));
+    let h = split_turn(Interest::BOTH, closed | Ready::WRITABLE, None);
+    assert_eq!((h.readable, h.writable), (1, 1));
+    let h = split_turn(Interest::WRITABLE, Ready::WRITABLE, None);
+    assert_eq!((h.readable, h.writable), (0, 1));
+}
+
+#[test]
+fn writable_is_not_called_once_readable_ended_the_registration() {
+    let both = Ready::READABLE | Ready::WRITABLE;
+    let h = split_turn(Interest::BOTH, both, Some(false));
+    assert_eq!((h.readable, h.writable), (1, 0), "deregistered");
+    let h = split_turn(Interest::BOTH, both, Some(true));
+    assert_eq!(
+        (h.readable, h.writable),
+        (1, 0),
+        "deregistered, registered again"
+    );
+}
+
+/// Issue 14 item 5, the channel's half: it needs the channel to detach when its
+/// receiver drops (the loop side is done: dropping the loop drops its `Receiver`).
+#[test]
+#[ignore = "issue 14 item 5: waits for the channel to detach when its receiver drops"]
+fn a_static_channel_is_attached_again_after_its_loop_drops() {
+    static CHANNEL: Channel<u32, 2, NoWake> = Channel::new();
+    let mut first = Loop::new().unwrap();
+    first.attach_channel(&CHANNEL).unwrap();
+    drop(first);
+    let mut second = Loop::new().unwrap();
+    let tx = second.attach_channel(&CHANNEL).unwrap();
+    tx.send(7).unwrap();
+    let mut rec = Recorder::default();
+    second.run_once(&mut rec, Some(Duration::ZERO)).unwrap();
+    assert_eq!(rec.notified.as_slice(), &[7]);
 }

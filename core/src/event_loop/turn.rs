@@ -1,15 +1,23 @@
 //! One turn of the loop (select, dispatch, expire timers, deliver messages), and
 //! [`Run`]: the trait that ties a [`Handler`] to its loop.
+//!
+//! `run` and `run_once` enter the loop (refusing a nested entry from a callback) and
+//! run [`turn`](EventLoop::turn), which `run` inlines into its own loop: a turn with
+//! only I/O pending is the select, a test of the timers and one of the channel, and
+//! the dispatch, with no call around it.
 
+use core::ops::{Deref, DerefMut};
 use core::time::Duration;
 
 use super::EventLoop;
 use super::config::current_tick;
 use crate::channel::Receiver;
 use crate::clock::Clock;
-use crate::error::Error;
+use crate::error::{Error, OsError};
 use crate::handler::Handler;
+use crate::registry::Registration;
 use crate::selector::Selector;
+use crate::token::Token;
 
 /// What a handler's loop does for it: run turns. [`Handler::Loop`] is bound by it.
 ///
@@ -31,7 +39,8 @@ use crate::selector::Selector;
 /// }
 /// ```
 ///
-/// The methods are [`EventLoop::run`] and [`EventLoop::run_once`], which need no import.
+/// The methods are [`EventLoop::run`], [`EventLoop::run_once`] and
+/// [`EventLoop::registration`], which need no import.
 pub trait Run<H: Handler>: sealed::Sealed {
     /// As [`EventLoop::run`].
     ///
@@ -44,6 +53,9 @@ pub trait Run<H: Handler>: sealed::Sealed {
     /// # Errors
     /// As [`EventLoop::run_once`].
     fn run_once(&mut self, handler: &mut H, max_wait: Option<Duration>) -> Result<(), Error>;
+
+    /// As [`EventLoop::registration`].
+    fn registration(&self, token: Token) -> Option<Registration>;
 }
 
 mod sealed {
@@ -74,6 +86,59 @@ where
     fn run_once(&mut self, handler: &mut H, max_wait: Option<Duration>) -> Result<(), Error> {
         EventLoop::run_once(self, handler, max_wait)
     }
+
+    #[inline]
+    fn registration(&self, token: Token) -> Option<Registration> {
+        EventLoop::registration(self, token)
+    }
+}
+
+/// The loop while a `run` or `run_once` is under way; made by
+/// [`enter`](EventLoop::enter). Dropping it, also when a callback unwinds, lets the
+/// loop be entered again.
+struct Entered<'a, H, S, const SOURCES: usize, const TIMERS: usize, const EVENTS: usize>(
+    &'a mut EventLoop<H, S, SOURCES, TIMERS, EVENTS>,
+)
+where
+    H: Handler,
+    S: Selector;
+
+impl<H, S, const SOURCES: usize, const TIMERS: usize, const EVENTS: usize> Drop
+    for Entered<'_, H, S, SOURCES, TIMERS, EVENTS>
+where
+    H: Handler,
+    S: Selector,
+{
+    #[inline]
+    fn drop(&mut self) {
+        self.0.in_turn = false;
+    }
+}
+
+impl<H, S, const SOURCES: usize, const TIMERS: usize, const EVENTS: usize> Deref
+    for Entered<'_, H, S, SOURCES, TIMERS, EVENTS>
+where
+    H: Handler,
+    S: Selector,
+{
+    type Target = EventLoop<H, S, SOURCES, TIMERS, EVENTS>;
+
+    #[inline]
+    fn deref(&self) -> &Self::Target {
+        self.0
+    }
+}
+
+impl<H, S, const SOURCES: usize, const TIMERS: usize, const EVENTS: usize> DerefMut
+    for Entered<'_, H, S, SOURCES, TIMERS, EVENTS>
+where
+    H: Handler,
+    S: Selector,
+{
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.0
+    }
 }
 
 impl<H, S, const SOURCES: usize, const TIMERS: usize, const EVENTS: usize>
@@ -85,13 +150,18 @@ where
     /// Runs turns until [`shutdown`](Self::shutdown) is called.
     ///
     /// # Errors
-    /// The first selector error other than `Interrupted` (which goes to
-    /// [`Handler::interrupted`]); the loop is then stopped.
+    /// [`Error::Reentered`] when called from a callback of this loop (the turn under
+    /// way goes on); the first selector error other than `Interrupted` (which goes to
+    /// [`Handler::interrupted`]), and the loop is then stopped.
+    // Inline: the loop's body is then compiled next to its caller, in the same codegen
+    // unit as the handler (usually), so the handler's callbacks can inline into it.
+    #[inline]
     pub fn run(&mut self, handler: &mut H) -> Result<(), Error> {
-        self.running = true;
-        while self.running {
-            if let Err(err) = self.run_once(handler, None) {
-                self.running = false;
+        let mut event_loop = self.enter()?;
+        event_loop.running = true;
+        while event_loop.running {
+            if let Err(err) = event_loop.turn(handler, None) {
+                event_loop.running = false;
                 return Err(err);
             }
         }
@@ -105,40 +175,110 @@ where
     /// [`Handler::tick`].
     ///
     /// # Errors
-    /// A selector error other than `Interrupted`; `Interrupted` calls
-    /// [`Handler::interrupted`] and returns `Ok`.
+    /// [`Error::Reentered`] when called from a callback of this loop: the turn under
+    /// way goes on, and this one does not happen. A selector error other than
+    /// `Interrupted`; `Interrupted` calls [`Handler::interrupted`] and returns `Ok`.
+    #[inline] // as `run`
     pub fn run_once(&mut self, handler: &mut H, max_wait: Option<Duration>) -> Result<(), Error> {
-        let mut wait = [max_wait, self.config.max_sleep, self.time_to_next_timer()]
-            .into_iter()
-            .flatten()
-            .min();
-        // Tell senders the loop may sleep (they will wake it), unless messages wait.
-        let may_sleep = wait != Some(Duration::ZERO);
-        if let Some(channel) = &self.channel
-            && may_sleep
-            && !channel.prepare_sleep()
-        {
-            wait = Some(Duration::ZERO);
+        self.enter()?.turn(handler, max_wait)
+    }
+
+    /// Marks the loop as in a turn, or refuses when it is already (a callback called
+    /// `run` or `run_once`).
+    #[inline]
+    fn enter(&mut self) -> Result<Entered<'_, H, S, SOURCES, TIMERS, EVENTS>, Error> {
+        if self.in_turn {
+            return Err(Error::Reentered);
         }
+        self.in_turn = true;
+        Ok(Entered(self))
+    }
+
+    /// One turn, as [`run_once`](Self::run_once) documents. Always inlined: `run`'s
+    /// loop then pays no call, no register saves and no `Result` in memory per turn.
+    #[inline(always)]
+    fn turn(&mut self, handler: &mut H, max_wait: Option<Duration>) -> Result<(), Error> {
+        // Only I/O pending: `max_wait` as it is, no clock read, no channel to tell.
+        let (wait, may_sleep) = if self.extras {
+            self.prepare_select(max_wait)
+        } else {
+            (max_wait, false)
+        };
         let selected = self.selector.select(&mut self.events, wait);
-        if let Some(channel) = &self.channel
-            && may_sleep
-        {
-            channel.finish_sleep();
+        if may_sleep {
+            self.finish_sleep();
         }
-        match selected {
-            Ok(()) => self.dispatch(handler),
-            Err(err) if err.is_interrupted() => handler.interrupted(self),
-            Err(err) => return Err(err.into()),
+        // A select that fails leaves no events (`Selector::select`), so only an empty
+        // batch needs its result looked at.
+        if !self.events.is_empty() {
+            self.dispatch(handler);
+        } else if let Err(err) = selected {
+            self.select_failed(err, handler)?;
         }
-        self.expire_timers(handler);
-        self.deliver_messages(handler);
+        if self.extras {
+            self.after_dispatch(handler);
+        }
         handler.tick(self);
         Ok(())
     }
 
+    /// The timers and messages of a turn that has extras; clears `extras` when none
+    /// are left.
+    #[inline(never)]
+    fn after_dispatch(&mut self, handler: &mut H) {
+        self.expire_timers(handler);
+        self.deliver_messages(handler);
+        self.extras =
+            !self.timers.is_empty() || self.channel.is_some() || self.config.max_sleep.is_some();
+    }
+
+    /// The wait of a turn that is not quiet (`max_wait`, no longer than `max_sleep` and
+    /// than until the next timer's deadline), and whether the channel was told the
+    /// loop may sleep (then [`finish_sleep`](Self::finish_sleep) must follow the select).
+    #[inline(never)]
+    fn prepare_select(&self, max_wait: Option<Duration>) -> (Option<Duration>, bool) {
+        let wait = [max_wait, self.config.max_sleep, self.time_to_next_timer()]
+            .into_iter()
+            .flatten()
+            .min();
+        let Some(channel) = &self.channel else {
+            return (wait, false);
+        };
+        if wait == Some(Duration::ZERO) {
+            return (wait, false);
+        }
+        // Tell senders the loop may sleep (they will wake it), unless messages wait.
+        // (`false` lowered the flag again.)
+        if channel.prepare_sleep() {
+            (wait, true)
+        } else {
+            (Some(Duration::ZERO), false)
+        }
+    }
+
+    /// A select that failed: `Interrupted` goes to [`Handler::interrupted`], any other
+    /// error to the caller.
+    #[cold]
+    fn select_failed(&mut self, err: OsError, handler: &mut H) -> Result<(), Error> {
+        if !err.is_interrupted() {
+            return Err(err.into());
+        }
+        handler.interrupted(self);
+        Ok(())
+    }
+
+    /// Tells the channel the loop is awake again: sends cost no syscall.
+    fn finish_sleep(&self) {
+        if let Some(channel) = &self.channel {
+            channel.finish_sleep();
+        }
+    }
+
     /// Hands up to `messages_per_turn` channel messages to [`Handler::notify`].
     fn deliver_messages(&mut self, handler: &mut H) {
+        if self.channel.is_none() {
+            return;
+        }
         for _ in 0..self.config.messages_per_turn {
             let Some(message) = self.channel.as_ref().and_then(Receiver::try_recv) else {
                 return;
@@ -171,6 +311,7 @@ where
     }
 
     /// Hands each event of the current registration of its token to [`Handler::ready`].
+    #[inline]
     fn dispatch(&mut self, handler: &mut H) {
         let mut i = 0;
         // Indexing (not iterating) lets the handler borrow the loop between events.

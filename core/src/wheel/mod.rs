@@ -7,8 +7,8 @@
 //!   current `now`, and stays there until its slot cascades (see `place`): no field
 //!   names a node's list, `remove` recomputes it.
 //! - **Inverted heads.** `heads` holds `!index`, so an empty list (`NIL`) is 0: zero
-//!   bytes are an empty wheel, which the loop's in-place construction relies on (the
-//!   zero-bytes contract, `event_loop/cell.rs`). Touch heads only through
+//!   bytes are an empty wheel, which the loop's in-place construction
+//!   relies on (the zero-bytes contract, `event_loop/cell.rs`). Touch heads only through
 //!   `head`/`set_head`; a new field must be empty as zero bytes or be written by
 //!   `init_zeroed`.
 //! - **Bitmaps.** Bit `s` of `occupied[l]` is set exactly when list `l * SLOTS + s` is
@@ -24,6 +24,7 @@
 //!   besides `init_zeroed`.
 
 use core::fmt;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 /// Names one timer in a [`Wheel`]: its node and the node's generation at insertion.
 /// It is also the handle [`EventLoop::timeout`](crate::EventLoop::timeout) returns, to
@@ -33,11 +34,17 @@ use core::fmt;
 /// A node's generation counts its insertions and removals: it is odd while the node
 /// holds a pending timer, and a key matches only the timer it was issued for: a key
 /// kept after its timer fired or was cancelled is stale and reaches nothing.
+///
+/// The key also names its wheel: each loop's wheel has an id of its own (from a
+/// process-wide counter, so ids repeat only after 2^32 loops), and a key of one loop
+/// reaches nothing in another, even where both have a timer in the same node. Wheels
+/// made with the `const` [`Wheel::new`] and [`Wheel::starting_at`] share id 0.
 #[doc(alias = "Timeout")]
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TimerKey {
     index: u32,
     generation: u32,
+    wheel: u32,
 }
 
 impl TimerKey {
@@ -103,6 +110,9 @@ const NIL: u32 = u32::MAX;
 /// memory, few enough that the lines are still cached when used. At 100,000 timers, 8
 /// was measurably slower and 32 little faster.
 const PREFETCH_AHEAD: usize = 16;
+
+/// The id of the next wheel built in place (the event loop's): see [`TimerKey`].
+static NEXT_ID: AtomicU32 = AtomicU32::new(1);
 
 /// Starts moving `place`'s cache line into the core's caches, so that a write there soon
 /// does not wait on memory. Only a hint: it changes nothing observable. A no-op except
@@ -254,6 +264,8 @@ pub struct Wheel<T, const N: usize> {
     /// Nodes `never_used..N` have never held a timer.
     never_used: u32,
     now: u64,
+    /// Stamped into every key, checked by every key lookup (see [`TimerKey`]).
+    id: u32,
 }
 
 impl<T, const N: usize> Wheel<T, N> {
@@ -296,12 +308,13 @@ impl<T, const N: usize> Wheel<T, N> {
             free_len: 0,
             never_used: 0,
             now,
+            id: 0,
         }
     }
 
-    /// Makes `place`, all zero bytes, an empty wheel at tick `now`, writing only what
-    /// is not zero in [`starting_at`](Self::starting_at)'s wheel: the `N` nodes (none
-    /// for `N = 0`) and `now`. Heads (inverted), minima (unused while empty), bitmaps,
+    /// Makes `place`, all zero bytes, an empty wheel at tick `now` with an id of its
+    /// own, writing only what is not zero in [`starting_at`](Self::starting_at)'s
+    /// wheel: the `N` nodes (none for `N = 0`), `now` and the id. Heads (inverted), minima (unused while empty), bitmaps,
     /// generations and the free stack are valid and right as zero bytes, so a zeroed
     /// `static`'s pages behind them stay untouched until timers use them (the loop's
     /// zero-bytes contract, stated in `event_loop/cell.rs`).
@@ -325,8 +338,13 @@ impl<T, const N: usize> Wheel<T, N> {
             // SAFETY: as above; `i < N` stays inside the node array.
             unsafe { nodes.add(i).write(node) };
         }
+        // Relaxed: the id must only differ from other wheels'; it orders nothing.
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         // SAFETY: as above.
-        unsafe { (&raw mut (*place).now).write(now) };
+        unsafe {
+            (&raw mut (*place).now).write(now);
+            (&raw mut (*place).id).write(id);
+        }
     }
 
     /// Adds a timer carrying `value`, due at tick `deadline`, and returns its key.
@@ -373,7 +391,11 @@ impl<T, const N: usize> Wheel<T, N> {
         node.deadline = deadline;
         node.value = Some(value);
         self.link(index, deadline);
-        Ok(TimerKey { index, generation })
+        Ok(TimerKey {
+            index,
+            generation,
+            wheel: self.id,
+        })
     }
 
     /// Removes the timer under `key` and returns its value, or `None` when it already
@@ -399,7 +421,9 @@ impl<T, const N: usize> Wheel<T, N> {
     fn is_pending(&self, key: TimerKey) -> bool {
         // An odd generation marks a pending timer; keys carry odd ones, and checking
         // the bit keeps a key that somehow holds an even one off a free node.
-        self.generations.get(key.index as usize) == Some(&key.generation) && key.generation & 1 == 1
+        key.wheel == self.id
+            && self.generations.get(key.index as usize) == Some(&key.generation)
+            && key.generation & 1 == 1
     }
 
     /// Whether `key` names a pending timer.
@@ -437,6 +461,7 @@ impl<T, const N: usize> Wheel<T, N> {
                 let key = TimerKey {
                     index: head,
                     generation: self.generations[head as usize],
+                    wheel: self.id,
                 };
                 return self.remove(head).map(|value| (key, value));
             }
@@ -478,8 +503,11 @@ impl<T, const N: usize> Wheel<T, N> {
     }
 
     /// Whether no timer is pending.
+    #[inline]
     pub const fn is_empty(&self) -> bool {
-        self.never_used == self.free_len
+        // Every pending timer is on a list (the bitmaps' invariant): one byte to test,
+        // which the loop does twice a turn.
+        self.levels == 0
     }
 
     /// Whether `N` timers are pending.

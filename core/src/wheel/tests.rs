@@ -194,6 +194,7 @@ fn stale_keys_reach_nothing() {
     let foreign = TimerKey {
         index: 7,
         generation: 0,
+        wheel: 0,
     };
     assert_eq!(wheel.cancel(foreign), None, "an index beyond N");
     assert_eq!(wheel.poll_expired(9), Some((live, 3)));
