@@ -17,7 +17,9 @@
 //!    `ArrayQueue`, the median of each round's own ratio (its `ArrayQueue` run was a second
 //!    away), and per million messages the producers' full-ring retries and the consumer's
 //!    empty polls: how often a queue ran full (producers yield) or empty (the consumer
-//!    spins right behind the producer, on the cache line it is writing).
+//!    spins right behind the producer, on the cache line it is writing); and how long the
+//!    run's threads waited for their CPUs (`/proc/thread-self/schedstat`): a round in which
+//!    that exceeds 1% of a run is counted as disturbed by another process.
 //! 2. An uncontended send + receive pair on one thread, in ns.
 //! 3. Wake syscalls under sustained load: one producer thread sends 1,000,000 `u64` as fast
 //!    as it can (retrying a full send after a yield) into a loop running `run` on another
@@ -41,7 +43,7 @@ use statio::{
     Events, GenericEventLoop, Handler, Interest, MonotonicClock, OsError, PollOpt, RawFd, Ready,
     Selector, Token, Wake,
 };
-use statio_benches::{Placement, Spread, machine, pinned};
+use statio_benches::{Placement, Spread, machine, pinned, waited_for_cpu};
 use statio_core::channel::{Channel, SendError};
 
 const CAPACITY: usize = 1024;
@@ -136,13 +138,15 @@ macro_rules! each_queue {
     }};
 }
 
-/// One throughput run: its time, the producers' retries of a full send and the
-/// consumer's receives that found the queue empty.
+/// One throughput run: its time, the producers' retries of a full send, the consumer's
+/// receives that found the queue empty, and how long its threads waited, runnable, for
+/// their CPU (another process's turn: the run was disturbed).
 #[derive(Copy, Clone, Debug)]
 struct Run {
     elapsed: Duration,
     full_retries: u64,
     empty_polls: u64,
+    waited: Duration,
 }
 
 /// `producers` threads push `messages` in total through a queue into a consumer thread,
@@ -157,12 +161,14 @@ fn throughput(
     let per_producer = messages / producers;
     let start = Barrier::new(producers as usize + 1);
     let full_retries = AtomicU64::new(0);
+    let waited_nanos = AtomicU64::new(0);
     let (elapsed, empty_polls) = std::thread::scope(|scope| {
         for p in 0..producers as usize {
-            let (start, full_retries) = (&start, &full_retries);
+            let (start, full_retries, waited_nanos) = (&start, &full_retries, &waited_nanos);
             scope.spawn(move || {
                 statio_benches::pin(&[placement.producer(p)]).expect("pin a producer");
                 start.wait();
+                let waited_before = waited_for_cpu();
                 let mut retries = 0;
                 for i in 0..per_producer {
                     let mut msg = i;
@@ -172,13 +178,16 @@ fn throughput(
                         std::thread::yield_now();
                     }
                 }
-                // Relaxed: a statistic, read after the scope joined this thread.
+                // Relaxed: statistics, read after the scope joined this thread.
                 full_retries.fetch_add(retries, Ordering::Relaxed);
+                let waited = waited_for_cpu() - waited_before;
+                waited_nanos.fetch_add(waited.as_nanos() as u64, Ordering::Relaxed);
             });
         }
         // On this thread: the receiving handles are not `Sync`.
         pinned(placement.consumer(), || {
             start.wait();
+            let waited_before = waited_for_cpu();
             let began = Instant::now();
             let mut left = per_producer * producers;
             let mut empty_polls = 0;
@@ -194,7 +203,11 @@ fn throughput(
                     }
                 }
             }
-            (began.elapsed(), empty_polls)
+            let elapsed = began.elapsed();
+            let waited = waited_for_cpu() - waited_before;
+            // Relaxed: a statistic.
+            waited_nanos.fetch_add(waited.as_nanos() as u64, Ordering::Relaxed);
+            (elapsed, empty_polls)
         })
     });
     Run {
@@ -202,6 +215,7 @@ fn throughput(
         // The scope joined the producers.
         full_retries: full_retries.into_inner(),
         empty_polls,
+        waited: Duration::from_nanos(waited_nanos.into_inner()),
     }
 }
 
@@ -215,66 +229,78 @@ fn pair(send: &impl Fn(u64) -> Result<(), u64>, recv: &mut impl FnMut() -> Optio
     began.elapsed().as_nanos() as f64 / PAIRS as f64
 }
 
+/// A run is disturbed when its threads waited for their CPUs longer than this share of it.
+const DISTURBED: f64 = 0.01;
+
 fn print_throughput(producers: u64, messages: u64, runs: &[Vec<Run>]) {
-    let per_million = |count: u64| count as f64 * 1e6 / messages as f64;
     let rate = |run: &Run| messages as f64 / run.elapsed.as_secs_f64() / 1e6;
+    let spread =
+        |runs: &[Run], f: &dyn Fn(&Run) -> f64| Spread::of(&runs.iter().map(f).collect::<Vec<_>>());
+    let per_million = |count: u64| count as f64 * 1e6 / messages as f64;
+    let waited = |run: &Run| run.waited.as_secs_f64() / run.elapsed.as_secs_f64();
     let reference: Vec<f64> = runs[1].iter().map(rate).collect(); // ArrayQueue
     let reference_median = Spread::of(&reference).median;
     println!("\nthroughput, {producers} producer(s) -> 1 consumer");
     println!(
         "| queue | median M msgs/s | min..max | vs ArrayQueue (medians) | vs ArrayQueue \
          (per round: median, min..max) | full retries / M msgs (median, min..max) | empty \
-         polls / M msgs (median, min..max) |"
+         polls / M msgs (median, min..max) | waited for a CPU, % of the run, its threads summed \
+         (median, max) |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    let mut per_round = Vec::new();
     for (name, queue_runs) in NAMES.iter().zip(runs) {
-        let rates: Vec<f64> = queue_runs.iter().map(rate).collect();
-        let ratios: Vec<f64> = rates.iter().zip(&reference).map(|(r, a)| r / a).collect();
-        let (speed, per_round) = (Spread::of(&rates), Spread::of(&ratios));
-        let full = Spread::of(
-            &queue_runs
-                .iter()
-                .map(|r| per_million(r.full_retries))
-                .collect::<Vec<_>>(),
-        );
-        let empty = Spread::of(
-            &queue_runs
-                .iter()
-                .map(|r| per_million(r.empty_polls))
-                .collect::<Vec<_>>(),
-        );
+        let speed = spread(queue_runs, &rate);
+        let ratios: Vec<f64> = queue_runs
+            .iter()
+            .zip(&reference)
+            .map(|(r, a)| rate(r) / a)
+            .collect();
+        let ratio = Spread::of(&ratios);
+        let full = spread(queue_runs, &|r| per_million(r.full_retries));
+        let empty = spread(queue_runs, &|r| per_million(r.empty_polls));
+        let wait = spread(queue_runs, &|r| waited(r) * 100.0);
         println!(
-            "| {name} | {:.1} | {:.1}..{:.1} | {:.2}x | {:.2}x, {:.2}..{:.2} | {:.0}, {:.0}..{:.0} | {:.0}, {:.0}..{:.0} |",
+            "| {name} | {:.1} | {:.1}..{:.1} | {:.2}x | {:.2}x, {:.2}..{:.2} | {:.0}, {:.0}..{:.0} | {:.0}, {:.0}..{:.0} | {:.2}, {:.2} |",
             speed.median,
             speed.min,
             speed.max,
             speed.median / reference_median,
-            per_round.median,
-            per_round.min,
-            per_round.max,
+            ratio.median,
+            ratio.min,
+            ratio.max,
             full.median,
             full.min,
             full.max,
             empty.median,
             empty.min,
             empty.max,
+            wait.median,
+            wait.max,
         );
+        per_round.push(ratio.median);
     }
-    let rates = |runs: &[Run]| runs.iter().map(rate).collect::<Vec<f64>>();
-    let (statio, array_queue) = (Spread::of(&rates(&runs[0])), Spread::of(&reference));
-    let per_round: Vec<f64> = rates(&runs[0])
-        .iter()
-        .zip(&reference)
-        .map(|(s, a)| s / a)
-        .collect();
+    let rounds = runs[0].len();
+    let disturbed = (0..rounds)
+        .filter(|&i| {
+            runs.iter()
+                .any(|queue_runs| waited(&queue_runs[i]) > DISTURBED)
+        })
+        .count();
+    println!(
+        "{disturbed} of {rounds} rounds disturbed (a thread waited for its CPU more than {}% \
+         of a run: another process ran there)",
+        DISTURBED * 100.0
+    );
+    let statio = spread(&runs[0], &rate);
     // One line for benches/scripts/channel.sh to collect.
     println!(
         "summary: producers={producers} statio_vs_arrayqueue={:.3} per_round={:.3} \
-         statio_range_percent={:.1} arrayqueue_range_percent={:.1}",
-        statio.median / array_queue.median,
-        Spread::of(&per_round).median,
+         statio_range_percent={:.1} arrayqueue_range_percent={:.1} disturbed={disturbed}/{rounds}",
+        statio.median / reference_median,
+        per_round[0],
         statio.range_percent(),
-        array_queue.range_percent(),
+        Spread::of(&reference).range_percent(),
     );
 }
 

@@ -4,6 +4,7 @@
 
 use std::io;
 use std::process::Command;
+use std::time::Duration;
 
 /// The machine the figures come from, in the lines every benchmark prints first: the CPU
 /// and its topology (from `lscpu`), the kernel and its Spectre v2 mitigation (which
@@ -50,6 +51,18 @@ pub fn machine() -> String {
         read("/sys/devices/system/cpu/vulnerabilities/spectre_v2"),
         load.join(" "),
     )
+}
+
+/// How long the calling thread has waited, runnable, for a CPU since it started (the
+/// second field of `/proc/thread-self/schedstat`); zero where the kernel does not say.
+/// The difference over a timed run is the time another process (or another of our
+/// threads) held the CPU this thread was pinned to: a run's figure is trustworthy only
+/// when its threads' waits are a small part of it.
+pub fn waited_for_cpu() -> Duration {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse().ok())
+        .map_or(Duration::ZERO, Duration::from_nanos)
 }
 
 /// The CPUs this process may run on, ascending.
