@@ -34,18 +34,13 @@
 //! and the receiver borrow it; none of them names the capacity (they hold a
 //! [`ChannelView`]), so the loop can keep a `Receiver<'a, M, W>` without repeating `N`.
 //!
-//! **Algorithm.** A bounded ring with one consumer, in the manner of the LMAX Disruptor's
-//! multi-producer sequencer: producers claim a position with one compare-and-swap on
-//! `tail` after checking it against a copy of the consumer's `head` kept on `tail`'s
-//! cache line, write the message, and publish it by storing its position + 1 into the
-//! slot's stamp. The consumer reads the stamp and the message and moves `head`; it never
-//! writes a slot, and producers never read one, so a message costs one cache-line transfer
-//! from producer to consumer even when the consumer is spinning right behind the producer
-//! (Dmitry Vyukov's array queue, which statio used before, also writes each slot back from
-//! the consumer: two transfers a message in that state; see docs/BENCHMARKS.md). `N` is a
-//! power of two, at least 2, so positions can wrap around `usize` (the ring is
-//! "lock-free" in the usual loose sense: a producer preempted between its claim and its
-//! write holds up the messages behind it, never the other producers).
+//! **Algorithm.** Dmitry Vyukov's bounded MPMC array queue, reduced to one consumer: each
+//! slot carries a stamp saying whether it is free for the producer of the current lap or
+//! holds that lap's message; producers claim a position with one compare-and-swap on
+//! `tail`, the consumer needs no read-modify-write at all. `N` is a power of two, at
+//! least 2, so positions can wrap around `usize` (the ring is "lock-free" in the usual
+//! loose sense: a producer preempted between its claim and its write holds up the
+//! messages behind it, never the other producers).
 //! (Hand-written because heapless' `mpmc` queue is deprecated as not lock-free.)
 //!
 //! **Waking the loop.** Before it sleeps in `select`, the loop calls
@@ -163,9 +158,10 @@ struct CachePadded<T>(T);
 
 /// One cell of the ring: opaque, named only by the [`Channel`] alias.
 pub struct Slot<M> {
-    /// The position of the message it holds, plus one, once that message is written: the
-    /// consumer at position `p` takes the slot when it reads `p + 1`. Starts at 0, which no
-    /// position of the first lap expects, so `new` can be `const`.
+    /// `lap` (the position rounded down to a multiple of the capacity) when free for the
+    /// producer of that lap's position, `lap + 1` when it holds that producer's message.
+    /// Vyukov's sequence number minus the slot's index, so every stamp starts at 0 and
+    /// `new` can be `const`.
     stamp: AtomicUsize,
     message: UnsafeCell<MaybeUninit<M>>,
 }
@@ -188,28 +184,16 @@ impl<M> Slot<M> {
     }
 }
 
-/// What producers write, on one cache line of its own: the consumer touches it only in
-/// `prepare_sleep`.
-struct Claims {
-    /// The next position a producer claims.
-    tail: AtomicUsize,
-    /// A value `head` had: every position below it was read, so producers may claim up to
-    /// `head_seen + N` without reading the consumer's line. Refreshed from `head` when the
-    /// ring looks full, i.e. about once a lap.
-    head_seen: AtomicUsize,
-}
-
 /// The channel's one generic body: `S` is `[Slot<M>; N]` for the owned [`Channel`] and
 /// `[Slot<M>]` for the capacity-erased [`ChannelView`] that senders and the receiver hold.
 pub struct ChannelInner<M, W, S: ?Sized + AsRef<[Slot<M>]>> {
-    /// Written by producers only (and by the receiver's `prepare_sleep`, with a
-    /// read-modify-write of +0 on `tail`).
-    claims: CachePadded<Claims>,
-    /// The next position the consumer reads; only the receiver writes it, producers read it
-    /// when the ring looks full.
+    /// The next position a producer claims; only producers write it (and the receiver's
+    /// `prepare_sleep`, with a read-modify-write of +0).
+    tail: CachePadded<AtomicUsize>,
+    /// The next position the consumer reads; only the receiver touches it (an atomic only
+    /// so that no `unsafe` is needed; all accesses are `Relaxed`).
     head: CachePadded<AtomicUsize>,
-    /// `SLEEPING | TAKEN | CLOSED | ATTACHED`: read by every send, written rarely (by the
-    /// loop when it sleeps), so it stays in every sender's cache.
+    /// `SLEEPING | TAKEN | CLOSED | ATTACHED`: read by every send, written rarely.
     state: CachePadded<AtomicUsize>,
     /// The loop's waker, initialised once by the receiver (`ATTACHED` says when).
     waker: UnsafeCell<MaybeUninit<W>>,
@@ -229,8 +213,8 @@ pub type Channel<M, const N: usize, W = NoWake> = ChannelInner<M, W, [Slot<M>; N
 pub type ChannelView<M, W = NoWake> = ChannelInner<M, W, [Slot<M>]>;
 
 // SAFETY: a message is written by one sender and read by the receiver, each access ordered
-// by its slot's stamp (Release store, Acquire load) and the slot's reuse by `head` (Release
-// store, Acquire load), so `M` crosses threads but is never shared: `M: Send` suffices. The waker is shared by reference among all senders (`W:
+// by its slot's stamp (Release store, Acquire load), so `M` crosses threads but is never
+// shared: `M: Send` suffices. The waker is shared by reference among all senders (`W:
 // Sync`), written once before `ATTACHED` is published, and dropped by whoever drops the
 // channel (`W: Send`). Every other field is atomic.
 unsafe impl<M: Send, W: Send + Sync, S: ?Sized + AsRef<[Slot<M>]>> Sync for ChannelInner<M, W, S> {}
@@ -246,10 +230,7 @@ impl<M, W, const N: usize> Channel<M, N, W> {
     pub const fn new() -> Self {
         let () = Self::VALID_CAPACITY;
         ChannelInner {
-            claims: CachePadded(Claims {
-                tail: AtomicUsize::new(0),
-                head_seen: AtomicUsize::new(0),
-            }),
+            tail: CachePadded(AtomicUsize::new(0)),
             head: CachePadded(AtomicUsize::new(0)),
             state: CachePadded(AtomicUsize::new(0)),
             waker: UnsafeCell::new(MaybeUninit::uninit()),
@@ -263,10 +244,7 @@ impl<M, W, const N: usize> Channel<M, N, W> {
     pub fn new() -> Self {
         let () = Self::VALID_CAPACITY;
         ChannelInner {
-            claims: CachePadded(Claims {
-                tail: AtomicUsize::new(0),
-                head_seen: AtomicUsize::new(0),
-            }),
+            tail: CachePadded(AtomicUsize::new(0)),
             head: CachePadded(AtomicUsize::new(0)),
             state: CachePadded(AtomicUsize::new(0)),
             waker: UnsafeCell::new(MaybeUninit::uninit()),
@@ -335,78 +313,74 @@ impl<M, W> ChannelView<M, W> {
         )
     }
 
+    fn mask(&self) -> usize {
+        self.slots.len() - 1
+    }
+
     /// Claims a position and writes `msg` there, or hands `msg` back when the ring is full.
     fn push(&self, msg: M) -> Result<(), M> {
-        let capacity = self.slots.len();
-        let claims = &self.claims.0;
-        // Relaxed: a guess, checked by the CAS below.
-        let mut tail = claims.tail.load(Ordering::Relaxed);
-        // Acquire: pairs with the Release store of `head_seen` below (by this or another
-        // producer), which follows that producer's Acquire load of `head`: every message
-        // below it was read, so its slot may be written again.
-        let mut head = claims.head_seen.load(Ordering::Acquire);
+        let mask = self.mask();
+        // Relaxed: a guess, checked against the slot's stamp and by the CAS below.
+        let mut tail = self.tail.0.load(Ordering::Relaxed);
         loop {
-            if tail.wrapping_sub(head) >= capacity {
-                // The ring looks full, or `tail` is stale: ask the consumer's line.
-                // Acquire: pairs with the Release store of `head` in `pop`, so the
-                // consumer's read of every message below `head` is done.
-                head = self.head.0.load(Ordering::Acquire);
-                let used = tail.wrapping_sub(head);
-                if (used as isize) < 0 {
-                    // Other producers claimed past our `tail` and the consumer read it.
-                    // Relaxed: a guess, as above.
-                    tail = claims.tail.load(Ordering::Relaxed);
-                    continue;
+            let slot = &self.slots[tail & mask];
+            let lap = tail & !mask;
+            // Acquire: pairs with the Release stamp store in `pop`, so the consumer's read
+            // of the previous lap's message is done before we overwrite it.
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            let ahead = stamp.wrapping_sub(lap) as isize;
+            if ahead == 0 {
+                // Acquire on success: pairs with the Release read-modify-write on `tail` in
+                // `prepare_sleep`; if that came first, we will see its SLEEPING flag.
+                match self.tail.0.compare_exchange_weak(
+                    tail,
+                    tail.wrapping_add(1),
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        // SAFETY: the CAS made this position ours alone, and the stamp says
+                        // the consumer is done with the slot (see the Acquire above).
+                        slot.message.with_mut(|cell| unsafe { (*cell).write(msg) });
+                        // Release: pairs with the Acquire stamp load in `pop`, publishing
+                        // the message written just above.
+                        slot.stamp.store(lap.wrapping_add(1), Ordering::Release);
+                        return Ok(());
+                    }
+                    Err(now) => tail = now,
                 }
-                if used >= capacity {
-                    return Err(msg); // `N` positions claimed and unread: full
-                }
-                // Release: pairs with the Acquire load of `head_seen` above, passing on
-                // what the Acquire load of `head` just saw. (A store, not a maximum: an
-                // older value is still a bound, it only costs a refresh.)
-                claims.head_seen.store(head, Ordering::Release);
-            }
-            // Acquire on success: pairs with the Release read-modify-write on `tail` in
-            // `prepare_sleep`; if that came first, we will see its SLEEPING flag.
-            match claims.tail.compare_exchange_weak(
-                tail,
-                tail.wrapping_add(1),
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => break,
-                Err(now) => tail = now,
+            } else if ahead < 0 {
+                // The slot still holds the message of the previous lap: the ring is full.
+                return Err(msg);
+            } else {
+                // Another producer claimed this position already: catch up.
+                tail = self.tail.0.load(Ordering::Relaxed);
             }
         }
-        let slot = &self.slots[tail & (capacity - 1)];
-        // SAFETY: the CAS made position `tail` ours alone, and `tail - head < N` with `head`
-        // seen through an Acquire chain from the consumer: the message of `tail - N`, which
-        // used this slot, was read.
-        slot.message.with_mut(|cell| unsafe { (*cell).write(msg) });
-        // Release: pairs with the Acquire stamp load in `pop`, publishing the message
-        // written just above.
-        slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
-        Ok(())
     }
 
     /// Takes the message at `head`, if it is published. Only the receiver (or the drop of
     /// the channel, with `&mut`) calls this: there is one consumer.
     fn pop(&self) -> Option<M> {
+        let mask = self.mask();
         // Relaxed: only the consumer writes `head`.
         let head = self.head.0.load(Ordering::Relaxed);
-        let slot = &self.slots[head & (self.slots.len() - 1)];
+        let slot = &self.slots[head & mask];
+        let lap = head & !mask;
         // Acquire: pairs with the Release stamp store in `push`, so the message is written.
-        if slot.stamp.load(Ordering::Acquire) != head.wrapping_add(1) {
+        if slot.stamp.load(Ordering::Acquire) != lap.wrapping_add(1) {
             return None;
         }
-        // SAFETY: the stamp says the slot holds the message of position `head`, published
-        // above, and no producer writes it until `head` moves past it below.
+        // SAFETY: the stamp says the slot holds this lap's message, published above, and
+        // no producer writes it until we release it below.
         let msg = slot
             .message
             .with(|cell| unsafe { (*cell).assume_init_read() });
-        // Release: pairs with the Acquire load of `head` in `push`; the slot is free for the
+        // Release: pairs with the Acquire stamp load in `push`; the slot is free for the
         // next lap's producer only after our read.
-        self.head.0.store(head.wrapping_add(1), Ordering::Release);
+        slot.stamp
+            .store(lap.wrapping_add(self.slots.len()), Ordering::Release);
+        self.head.0.store(head.wrapping_add(1), Ordering::Relaxed);
         Some(msg)
     }
 }
@@ -438,12 +412,14 @@ impl<M, W: Wake> ChannelView<M, W> {
 impl<M, W, S: ?Sized + AsRef<[Slot<M>]>> Drop for ChannelInner<M, W, S> {
     fn drop(&mut self) {
         let slots = self.slots.as_ref();
+        let mask = slots.len() - 1;
         // `&mut self`: no sender or receiver is left, so every claimed slot is published
         // and Relaxed reads see the last values.
         let mut head = self.head.0.load(Ordering::Relaxed);
         loop {
-            let slot = &slots[head & (slots.len() - 1)];
-            if slot.stamp.load(Ordering::Relaxed) != head.wrapping_add(1) {
+            let slot = &slots[head & mask];
+            let lap = head & !mask;
+            if slot.stamp.load(Ordering::Relaxed) != lap.wrapping_add(1) {
                 break;
             }
             // SAFETY: the stamp says this slot holds an unread message; reading it once
@@ -591,7 +567,7 @@ impl<'a, M, W> Receiver<'a, M, W> {
         // Release: pairs with the Acquire CAS in `push` (see above). A read-modify-write
         // (+0), not a load, so that it is ordered against the claims in `tail`'s
         // modification order: a plain load could read an older `tail`.
-        let tail = channel.claims.0.tail.fetch_add(0, Ordering::Release);
+        let tail = channel.tail.0.fetch_add(0, Ordering::Release);
         // Relaxed: only the consumer writes `head`.
         if tail == channel.head.0.load(Ordering::Relaxed) {
             return true;
