@@ -2,18 +2,30 @@
 //! `crossbeam-queue::ArrayQueue`: capacity 1024, `u64` messages; then the channel wired into a
 //! running `EventLoop` on the epoll port.
 //!
-//! `cargo bench -p statio-benches --bench channel`
+//! `cargo bench -p statio-benches --bench channel [-- --rounds N --messages M]`;
+//! `benches/scripts/channel.sh` runs it three times and tabulates the ratios.
+//!
+//! The output starts with the machine (CPU, topology, caches, kernel, load average): the
+//! ratios below depend on how fast a cache line moves between the two cores.
 //!
 //! 1. Throughput, 1 and 2 producer threads into one consumer, in M msgs/s. Every queue is
 //!    driven the same way, without blocking: producers retry a full send after a yield, the
-//!    consumer spins on an empty receive. Runs are interleaved (each round runs every queue
-//!    once), the table shows medians and the ratio to `ArrayQueue`.
+//!    consumer spins on an empty receive. Threads are pinned (consumer alone on the first
+//!    CPU, producers on the others), so a run does not depend on where the scheduler put
+//!    them. Rounds are interleaved (each round runs every queue once, freshly built); the
+//!    table shows the median and the spread over rounds, the ratio of medians to
+//!    `ArrayQueue`, the median of each round's own ratio (its `ArrayQueue` run was a second
+//!    away), and per million messages the producers' full-ring retries and the consumer's
+//!    empty polls: how often a queue ran full (producers yield) or empty (the consumer
+//!    spins right behind the producer, on the cache line it is writing); and how long the
+//!    run's threads waited for their CPUs (`/proc/thread-self/schedstat`): a round in which
+//!    that exceeds 1% of a run is counted as disturbed by another process.
 //! 2. An uncontended send + receive pair on one thread, in ns.
 //! 3. Wake syscalls under sustained load: one producer thread sends 1,000,000 `u64` as fast
-//!    as it can (retrying a full send after a yield) into a loop running `run` on this
-//!    thread. The loop's selector is the epoll port behind a wrapper ([`CountingEpoll`])
+//!    as it can (retrying a full send after a yield) into a loop running `run` on another
+//!    CPU. The loop's selector is the epoll port behind a wrapper ([`CountingEpoll`])
 //!    whose waker counts the eventfd writes it makes: wakes per million messages, messages
-//!    per wake, and the loop's turns (selects) per million.
+//!    per wake, and the loop's turns (selects) per million, with their spread.
 //! 4. Latency from `send` on another thread to `Handler::notify`: the message carries its
 //!    send time; one message at a time, each sent after the previous one was acknowledged
 //!    and a 50 µs pause, so the loop is asleep in `epoll_wait` each time (the wakes per
@@ -22,7 +34,7 @@
 
 use std::hint::black_box;
 use std::sync::Barrier;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{TryRecvError, TrySendError, sync_channel};
 use std::time::{Duration, Instant};
 
@@ -31,12 +43,40 @@ use statio::{
     Events, GenericEventLoop, Handler, Interest, MonotonicClock, OsError, PollOpt, RawFd, Ready,
     Selector, Token, Wake,
 };
+use statio_benches::{Placement, Spread, machine, pinned, waited_for_cpu};
 use statio_core::channel::{Channel, SendError};
 
 const CAPACITY: usize = 1024;
-const MESSAGES: u64 = 2_000_000;
-const ROUNDS: usize = 9;
 const PAIRS: u64 = 5_000_000;
+
+/// How long the suite runs: `--rounds N` (interleaved rounds per section) and
+/// `--messages M` (messages per throughput run).
+struct Args {
+    rounds: usize,
+    messages: u64,
+}
+
+fn parse_args() -> Args {
+    let mut args = Args {
+        rounds: 15,
+        messages: 10_000_000,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = || {
+            it.next()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{arg} needs a number"))
+        };
+        match arg.as_str() {
+            "--rounds" => args.rounds = value() as usize,
+            "--messages" => args.messages = value(),
+            "--bench" => {} // added by `cargo bench`
+            other => panic!("unknown argument {other}; expected --rounds N or --messages M"),
+        }
+    }
+    args
+}
 
 const NAMES: [&str; 4] = [
     "statio Channel",
@@ -98,41 +138,85 @@ macro_rules! each_queue {
     }};
 }
 
-/// Time for `producers` threads to push `MESSAGES` in total through a queue into this thread.
+/// One throughput run: its time, the producers' retries of a full send, the consumer's
+/// receives that found the queue empty, and how long its threads waited, runnable, for
+/// their CPU (another process's turn: the run was disturbed).
+#[derive(Copy, Clone, Debug)]
+struct Run {
+    elapsed: Duration,
+    full_retries: u64,
+    empty_polls: u64,
+    waited: Duration,
+}
+
+/// `producers` threads push `messages` in total through a queue into a consumer thread,
+/// each thread pinned where `placement` says.
 fn throughput(
+    placement: &Placement,
     producers: u64,
+    messages: u64,
     send: &(impl Fn(u64) -> Result<(), u64> + Sync),
     recv: &mut impl FnMut() -> Option<u64>,
-) -> Duration {
-    let per_producer = MESSAGES / producers;
+) -> Run {
+    let per_producer = messages / producers;
     let start = Barrier::new(producers as usize + 1);
-    std::thread::scope(|scope| {
-        for _ in 0..producers {
-            scope.spawn(|| {
+    let full_retries = AtomicU64::new(0);
+    let waited_nanos = AtomicU64::new(0);
+    let (elapsed, empty_polls) = std::thread::scope(|scope| {
+        for p in 0..producers as usize {
+            let (start, full_retries, waited_nanos) = (&start, &full_retries, &waited_nanos);
+            scope.spawn(move || {
+                statio_benches::pin(&[placement.producer(p)]).expect("pin a producer");
                 start.wait();
+                let waited_before = waited_for_cpu();
+                let mut retries = 0;
                 for i in 0..per_producer {
                     let mut msg = i;
                     while let Err(back) = send(msg) {
                         msg = back;
+                        retries += 1;
                         std::thread::yield_now();
                     }
                 }
+                // Relaxed: statistics, read after the scope joined this thread.
+                full_retries.fetch_add(retries, Ordering::Relaxed);
+                let waited = waited_for_cpu() - waited_before;
+                waited_nanos.fetch_add(waited.as_nanos() as u64, Ordering::Relaxed);
             });
         }
-        start.wait();
-        let began = Instant::now();
-        let mut left = per_producer * producers;
-        while left > 0 {
-            match recv() {
-                Some(msg) => {
-                    black_box(msg);
-                    left -= 1;
+        // On this thread: the receiving handles are not `Sync`.
+        pinned(placement.consumer(), || {
+            start.wait();
+            let waited_before = waited_for_cpu();
+            let began = Instant::now();
+            let mut left = per_producer * producers;
+            let mut empty_polls = 0;
+            while left > 0 {
+                match recv() {
+                    Some(msg) => {
+                        black_box(msg);
+                        left -= 1;
+                    }
+                    None => {
+                        empty_polls += 1;
+                        std::hint::spin_loop();
+                    }
                 }
-                None => std::hint::spin_loop(),
             }
-        }
-        began.elapsed()
-    })
+            let elapsed = began.elapsed();
+            let waited = waited_for_cpu() - waited_before;
+            // Relaxed: a statistic.
+            waited_nanos.fetch_add(waited.as_nanos() as u64, Ordering::Relaxed);
+            (elapsed, empty_polls)
+        })
+    });
+    Run {
+        elapsed,
+        // The scope joined the producers.
+        full_retries: full_retries.into_inner(),
+        empty_polls,
+        waited: Duration::from_nanos(waited_nanos.into_inner()),
+    }
 }
 
 /// Nanoseconds per send + receive pair on one thread, nothing else touching the queue.
@@ -145,89 +229,136 @@ fn pair(send: &impl Fn(u64) -> Result<(), u64>, recv: &mut impl FnMut() -> Optio
     began.elapsed().as_nanos() as f64 / PAIRS as f64
 }
 
-fn median(samples: &mut [f64]) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
-}
+/// A run is disturbed when its threads waited for their CPUs longer than this share of it.
+const DISTURBED: f64 = 0.01;
 
-/// Per queue: its name and its samples.
-struct Row {
-    name: &'static str,
-    samples: Vec<f64>,
-}
-
-fn rows() -> Vec<Row> {
-    NAMES
-        .into_iter()
-        .map(|name| Row {
-            name,
-            samples: Vec::new(),
-        })
-        .collect()
-}
-
-fn print(title: &str, unit: &str, rows: &mut [Row], higher_is_better: bool) {
-    let medians: Vec<f64> = rows.iter_mut().map(|r| median(&mut r.samples)).collect();
-    let reference = medians[1]; // ArrayQueue
-    println!("\n{title}");
-    println!("| queue | median {unit} | min..max | vs ArrayQueue |");
-    println!("|---|---:|---:|---:|");
-    for (row, m) in rows.iter().zip(&medians) {
-        let ratio = if higher_is_better {
-            m / reference
-        } else {
-            reference / m
-        };
+fn print_throughput(producers: u64, messages: u64, runs: &[Vec<Run>]) {
+    let rate = |run: &Run| messages as f64 / run.elapsed.as_secs_f64() / 1e6;
+    let spread =
+        |runs: &[Run], f: &dyn Fn(&Run) -> f64| Spread::of(&runs.iter().map(f).collect::<Vec<_>>());
+    let per_million = |count: u64| count as f64 * 1e6 / messages as f64;
+    let waited = |run: &Run| run.waited.as_secs_f64() / run.elapsed.as_secs_f64();
+    let reference: Vec<f64> = runs[1].iter().map(rate).collect(); // ArrayQueue
+    let reference_median = Spread::of(&reference).median;
+    println!("\nthroughput, {producers} producer(s) -> 1 consumer");
+    println!(
+        "| queue | median M msgs/s | min..max | vs ArrayQueue (medians) | vs ArrayQueue \
+         (per round: median, min..max) | full retries / M msgs (median, min..max) | empty \
+         polls / M msgs (median, min..max) | waited for a CPU, % of the run, its threads summed \
+         (median, max) |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    let mut per_round = Vec::new();
+    for (name, queue_runs) in NAMES.iter().zip(runs) {
+        let speed = spread(queue_runs, &rate);
+        let ratios: Vec<f64> = queue_runs
+            .iter()
+            .zip(&reference)
+            .map(|(r, a)| rate(r) / a)
+            .collect();
+        let ratio = Spread::of(&ratios);
+        let full = spread(queue_runs, &|r| per_million(r.full_retries));
+        let empty = spread(queue_runs, &|r| per_million(r.empty_polls));
+        let wait = spread(queue_runs, &|r| waited(r) * 100.0);
         println!(
-            "| {} | {m:.2} | {:.2}..{:.2} | {ratio:.2}x |",
-            row.name,
-            row.samples[0],
-            row.samples[row.samples.len() - 1]
+            "| {name} | {:.1} | {:.1}..{:.1} | {:.2}x | {:.2}x, {:.2}..{:.2} | {:.0}, {:.0}..{:.0} | {:.0}, {:.0}..{:.0} | {:.2}, {:.2} |",
+            speed.median,
+            speed.min,
+            speed.max,
+            speed.median / reference_median,
+            ratio.median,
+            ratio.min,
+            ratio.max,
+            full.median,
+            full.min,
+            full.max,
+            empty.median,
+            empty.min,
+            empty.max,
+            wait.median,
+            wait.max,
         );
+        per_round.push(ratio.median);
     }
+    let rounds = runs[0].len();
+    let disturbed = (0..rounds)
+        .filter(|&i| {
+            runs.iter()
+                .any(|queue_runs| waited(&queue_runs[i]) > DISTURBED)
+        })
+        .count();
+    println!(
+        "{disturbed} of {rounds} rounds disturbed (a thread waited for its CPU more than {}% \
+         of a run: another process ran there)",
+        DISTURBED * 100.0
+    );
+    let statio = spread(&runs[0], &rate);
+    // One line for benches/scripts/channel.sh to collect.
+    println!(
+        "summary: producers={producers} statio_vs_arrayqueue={:.3} per_round={:.3} \
+         statio_range_percent={:.1} arrayqueue_range_percent={:.1} disturbed={disturbed}/{rounds}",
+        statio.median / reference_median,
+        per_round[0],
+        statio.range_percent(),
+        Spread::of(&reference).range_percent(),
+    );
 }
 
 fn main() {
     if std::env::args().any(|arg| arg == "--test") {
         return; // `cargo test --benches`: nothing to check
     }
+    let args = parse_args();
+    println!("{}", machine());
+    let placement = Placement::new();
     println!(
-        "capacity {CAPACITY}, u64 messages, {MESSAGES} per run, {ROUNDS} interleaved rounds, \
-         {} threads available",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        "capacity {CAPACITY}, u64 messages, {} per throughput run, {} interleaved rounds; {}",
+        args.messages,
+        args.rounds,
+        placement.describe()
     );
-    let mmsgs = |d: Duration| MESSAGES as f64 / d.as_secs_f64() / 1e6;
     for producers in [1, 2] {
-        let mut rows = rows();
-        for _ in 0..ROUNDS {
-            let results = each_queue!(|send, recv| mmsgs(throughput(producers, send, recv)));
-            for (row, result) in rows.iter_mut().zip(results) {
-                row.samples.push(result);
+        let mut runs: Vec<Vec<Run>> = vec![Vec::new(); NAMES.len()];
+        for _ in 0..args.rounds {
+            let results = each_queue!(|send, recv| throughput(
+                &placement,
+                producers,
+                args.messages,
+                send,
+                recv
+            ));
+            for (queue_runs, run) in runs.iter_mut().zip(results) {
+                queue_runs.push(run);
             }
         }
-        print(
-            &format!("throughput, {producers} producer(s) -> 1 consumer"),
-            "M msgs/s",
-            &mut rows,
-            true,
+        print_throughput(producers, args.messages, &runs);
+    }
+    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); NAMES.len()];
+    pinned(placement.consumer(), || {
+        for _ in 0..args.rounds {
+            for (queue, ns) in samples
+                .iter_mut()
+                .zip(each_queue!(|send, recv| pair(send, recv)))
+            {
+                queue.push(ns);
+            }
+        }
+    });
+    let reference = Spread::of(&samples[1]).median;
+    println!("\nuncontended send + receive on one thread (pinned)");
+    println!("| queue | median ns | min..max | vs ArrayQueue |");
+    println!("|---|---:|---:|---:|");
+    for (name, queue) in NAMES.iter().zip(&samples) {
+        let ns = Spread::of(queue);
+        println!(
+            "| {name} | {:.2} | {:.2}..{:.2} | {:.2}x |",
+            ns.median,
+            ns.min,
+            ns.max,
+            reference / ns.median
         );
     }
-    let mut rows = rows();
-    for _ in 0..ROUNDS {
-        for (row, result) in rows
-            .iter_mut()
-            .zip(each_queue!(|send, recv| pair(send, recv)))
-        {
-            row.samples.push(result);
-        }
-    }
-    print(
-        "uncontended send + receive on one thread",
-        "ns",
-        &mut rows,
-        false,
-    );
-    wakes_under_load();
+    wakes_under_load(&placement, args.rounds);
     wake_latency();
 }
 
@@ -335,7 +466,7 @@ impl Handler for Sink {
 }
 
 /// One run of section 3: (elapsed, eventfd writes, selects).
-fn sustained() -> (Duration, usize, u64) {
+fn sustained(placement: &Placement) -> (Duration, usize, u64) {
     let mut event_loop = SinkLoop::new().expect("loop");
     let tx = event_loop.attach_channel(leaked_channel()).expect("attach");
     let start = Barrier::new(2);
@@ -347,6 +478,7 @@ fn sustained() -> (Duration, usize, u64) {
     let wakes_before = WAKES.load(Ordering::Relaxed);
     let elapsed = std::thread::scope(|scope| {
         scope.spawn(|| {
+            statio_benches::pin(&[placement.producer(0)]).expect("pin the producer");
             start.wait();
             for i in 0..SUSTAINED {
                 let mut msg = i;
@@ -362,20 +494,22 @@ fn sustained() -> (Duration, usize, u64) {
                 }
             }
         });
-        start.wait();
-        let began = Instant::now();
-        event_loop.run(&mut sink).expect("run");
-        began.elapsed()
+        pinned(placement.consumer(), || {
+            start.wait();
+            let began = Instant::now();
+            event_loop.run(&mut sink).expect("run");
+            began.elapsed()
+        })
     });
     // Relaxed: the producer was joined by the scope.
     let wakes = WAKES.load(Ordering::Relaxed) - wakes_before;
     (elapsed, wakes, event_loop.selector().selects)
 }
 
-fn wakes_under_load() {
+fn wakes_under_load(placement: &Placement, rounds: usize) {
     let (mut rates, mut wakes, mut per_wake, mut turns) = (vec![], vec![], vec![], vec![]);
-    for _ in 0..ROUNDS {
-        let (elapsed, w, selects) = sustained();
+    for _ in 0..rounds {
+        let (elapsed, w, selects) = sustained(placement);
         let millions = SUSTAINED as f64 / 1e6;
         rates.push(millions / elapsed.as_secs_f64());
         wakes.push(w as f64 / millions);
@@ -384,26 +518,30 @@ fn wakes_under_load() {
     }
     println!(
         "\nthrough a running EventLoop (epoll), 1 producer, {SUSTAINED} u64 per run, \
-         {ROUNDS} rounds, default messages_per_turn (256)"
+         {rounds} rounds, the loop's default per-turn message budget (256)"
     );
     println!("| measure | median | min..max |");
     println!("|---|---:|---:|");
     for (name, samples) in [
-        ("throughput, M msgs/s", &mut rates),
+        ("throughput, M msgs/s", &rates),
         (
             "wake syscalls (eventfd writes) per million messages",
-            &mut wakes,
+            &wakes,
         ),
-        ("messages per wake syscall", &mut per_wake),
-        ("turns (epoll_wait calls) per million messages", &mut turns),
+        ("messages per wake syscall", &per_wake),
+        ("turns (epoll_wait calls) per million messages", &turns),
     ] {
-        let m = median(samples);
+        let spread = Spread::of(samples);
         println!(
-            "| {name} | {m:.1} | {:.1}..{:.1} |",
-            samples[0],
-            samples[samples.len() - 1]
+            "| {name} | {:.1} | {:.1}..{:.1} |",
+            spread.median, spread.min, spread.max
         );
     }
+    let wakes = Spread::of(&wakes);
+    println!(
+        "summary: wakes_per_million median={:.0} min={:.0} max={:.0}",
+        wakes.median, wakes.min, wakes.max
+    );
 }
 
 const LATENCY_MESSAGES: usize = 10_000;

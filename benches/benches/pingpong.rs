@@ -520,6 +520,7 @@ fn single(which: Impl, args: &Args) {
 }
 
 fn suite(args: &Args) {
+    println!("{}", statio_benches::machine());
     println!(
         "{} round trips per run, {} interleaved rounds, {} events per wait, {} threads available",
         args.round_trips,

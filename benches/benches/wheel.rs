@@ -329,6 +329,7 @@ fn main() {
     let bench = std::thread::Builder::new()
         .stack_size(64 << 20)
         .spawn(|| {
+            println!("{}", statio_benches::machine());
             println!(
                 "wheel (statio_core::Wheel, 6x64 slots) vs BinaryHeap with lazy cancellation\n\
                  1 tick = 1 ms, deadlines uniform in 1 ms..60 s, median of {} interleaved rounds",
