@@ -4,6 +4,7 @@
 extern crate std;
 
 use proptest::prelude::*;
+#[cfg(target_arch = "x86_64")]
 use static_cell::ConstStaticCell;
 use std::vec::Vec;
 
@@ -61,6 +62,7 @@ fn a_returned_buffer_comes_back_empty() {
 
 /// Whether the page holding `addr` is resident: bit 63 of its `/proc/self/pagemap`
 /// entry (readable without privileges since Linux 4.2), or `None` without a pagemap.
+#[cfg(target_arch = "x86_64")]
 fn resident(addr: usize) -> Option<bool> {
     use std::io::{Read, Seek, SeekFrom};
     let mut pagemap = std::fs::File::open("/proc/self/pagemap").ok()?;
