@@ -2,6 +2,8 @@
 //! blocking std clients on loopback: concurrency, varied sizes, a slow reader, EOF,
 //! and a full table.
 
+// Its signal handling is tested through the example binary (process-wide state).
+#[allow(dead_code)]
 #[path = "../examples/echo/server.rs"]
 mod server;
 mod util;

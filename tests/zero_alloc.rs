@@ -5,6 +5,8 @@
 //! A counting global allocator counts per thread, and only while that thread's
 //! `COUNTING` flag is on: the client threads and the test harness allocate freely.
 
+// Its signal handling is tested through the example binary (process-wide state).
+#[allow(dead_code)]
 #[path = "../examples/echo/server.rs"]
 mod server;
 mod util;
