@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use server::{Echo, EchoLoop, Pool};
+use server::{Echo, EchoLoop, Pool, Table};
 use util::{IO_TIMEOUT, assert_same_bytes, pattern, tcp_client, wait_for};
 
 /// The longest one turn of the server thread sleeps, so it sees the stop flag soon.
@@ -126,7 +126,8 @@ fn serve<const N: usize, const S: usize, const P: usize>(
 ) {
     // The pool is lent from for the server's life: leaked, one per server.
     let pool: &'static Pool<P> = Box::leak(Box::new(Pool::new()));
-    let mut echo = Echo::<N, S, P>::new(pool);
+    let table: &'static mut Table<N, P> = Box::leak(Box::new(Table::new()));
+    let mut echo = Echo::<N, S, P>::new(pool, table);
     echo.set_idle_timeout(idle);
     let mut event_loop = EchoLoop::<N, S, P>::new().expect("EventLoop::new");
     let addr = echo
