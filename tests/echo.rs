@@ -2,6 +2,8 @@
 //! blocking std clients on loopback: concurrency, varied sizes, a slow reader, EOF,
 //! and a full table.
 
+// Its signal handling is tested through the example binary (process-wide state).
+#[allow(dead_code)]
 #[path = "../examples/echo/server.rs"]
 mod server;
 mod util;
@@ -13,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use server::{Echo, EchoLoop};
+use server::{Echo, EchoLoop, Pool, Table};
 use util::{IO_TIMEOUT, assert_same_bytes, pattern, tcp_client, wait_for};
 
 /// The longest one turn of the server thread sleeps, so it sees the stop flag soon.
@@ -29,6 +31,7 @@ struct Counters {
     accept_errors: AtomicUsize,
     write_waits: AtomicUsize,
     timed_out: AtomicUsize,
+    starved: AtomicUsize,
 }
 
 /// An echo server on its own thread; stops (and is joined) on [`stop`](Self::stop),
@@ -41,23 +44,23 @@ struct Running {
 }
 
 impl Running {
-    /// Starts `Echo<N, BUF>` on 127.0.0.1 with an ephemeral port.
-    fn start<const N: usize, const BUF: usize>() -> Running {
-        Running::start_idle::<N, BUF>(server::IDLE_TIMEOUT)
+    /// Starts `Echo<N, S, P>` on 127.0.0.1 with an ephemeral port.
+    fn start<const N: usize, const S: usize, const P: usize>() -> Running {
+        Running::start_idle::<N, S, P>(server::IDLE_TIMEOUT)
     }
 
-    /// Starts `Echo<N, BUF>` closing connections idle for longer than `idle`.
-    fn start_idle<const N: usize, const BUF: usize>(idle: Duration) -> Running {
+    /// Starts `Echo<N, S, P>` closing connections idle for longer than `idle`.
+    fn start_idle<const N: usize, const S: usize, const P: usize>(idle: Duration) -> Running {
         let stop = Arc::new(AtomicBool::new(false));
         let counters = Arc::new(Counters::default());
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let thread = {
             let (stop, counters) = (stop.clone(), counters.clone());
             thread::Builder::new()
-                .name(format!("echo<{N},{BUF}>"))
-                // The table (N connections of BUF bytes) lives on this thread's stack.
-                .stack_size(16 * 1024 * 1024 + 2 * N * BUF)
-                .spawn(move || serve::<N, BUF>(&stop, &counters, &addr_tx, idle))
+                .name(format!("echo<{N},{S},{P}>"))
+                // The server (its table and scratch buffer) lives on this thread's stack.
+                .stack_size(16 * 1024 * 1024)
+                .spawn(move || serve::<N, S, P>(&stop, &counters, &addr_tx, idle))
                 .expect("spawn the server thread")
         };
         let addr = addr_rx
@@ -77,6 +80,10 @@ impl Running {
 
     fn write_waits(&self) -> usize {
         self.counters.write_waits.load(Ordering::Acquire)
+    }
+
+    fn starved(&self) -> usize {
+        self.counters.starved.load(Ordering::Acquire)
     }
 
     fn timed_out(&self) -> usize {
@@ -111,15 +118,18 @@ impl Drop for Running {
 }
 
 /// The server thread: bounded turns until the stop flag or its lifetime ends.
-fn serve<const N: usize, const BUF: usize>(
+fn serve<const N: usize, const S: usize, const P: usize>(
     stop: &AtomicBool,
     counters: &Counters,
     addr_tx: &std::sync::mpsc::Sender<SocketAddr>,
     idle: Duration,
 ) {
-    let mut echo = Echo::<N, BUF>::new();
+    // The pool is lent from for the server's life: leaked, one per server.
+    let pool: &'static Pool<P> = Box::leak(Box::new(Pool::new()));
+    let table: &'static mut Table<N, P> = Box::leak(Box::new(Table::new()));
+    let mut echo = Echo::<N, S, P>::new(pool, table);
     echo.set_idle_timeout(idle);
-    let mut event_loop = EchoLoop::<N, BUF>::new().expect("EventLoop::new");
+    let mut event_loop = EchoLoop::<N, S, P>::new().expect("EventLoop::new");
     let addr = echo
         .listen(&mut event_loop, "127.0.0.1:0".parse().unwrap())
         .expect("listen");
@@ -140,6 +150,7 @@ fn serve<const N: usize, const BUF: usize>(
             .write_waits
             .store(echo.write_waits, Ordering::Release);
         counters.timed_out.store(echo.timed_out, Ordering::Release);
+        counters.starved.store(echo.starved, Ordering::Release);
     }
 }
 
@@ -168,7 +179,7 @@ fn exchange(addr: SocketAddr, messages: Vec<Vec<u8>>) -> Vec<u8> {
 #[test]
 fn hundred_concurrent_clients_get_their_bytes_back() {
     const CLIENTS: usize = 100;
-    let server = Running::start::<128, 4096>();
+    let server = Running::start::<128, 130, 64>();
     let addr = server.addr;
     let clients: Vec<_> = (0..CLIENTS)
         .map(|i| {
@@ -214,7 +225,7 @@ fn max_send_buffer() -> usize {
 
 #[test]
 fn slow_reader_gets_every_byte_in_order() {
-    let server = Running::start::<8, 4096>();
+    let server = Running::start::<8, 10, 64>();
     let mut stream = tcp_client(server.addr);
     // A fixed receive buffer on the client (no autotuning), so what the server can
     // write before the client reads is bounded: its send buffer (at most tcp_wmem[2])
@@ -255,7 +266,7 @@ fn slow_reader_gets_every_byte_in_order() {
 
 #[test]
 fn peer_eof_closes_the_connection() {
-    let server = Running::start::<8, 64>();
+    let server = Running::start::<8, 10, 64>();
     let mut stream = tcp_client(server.addr);
     stream.write_all(b"ping").unwrap();
     let mut buf = [0u8; 4];
@@ -281,8 +292,8 @@ fn peer_eof_closes_the_connection() {
 
 #[test]
 fn full_table_closes_new_connections_and_keeps_serving() {
-    // 4 sockets: the listener and 3 connections.
-    let server = Running::start::<4, 64>();
+    // A table of 3 connections.
+    let server = Running::start::<3, 5, 16>();
     let ping = |stream: &mut std::net::TcpStream, tag: u64| {
         let want = pattern(tag, 200);
         stream.write_all(&want).unwrap();
@@ -319,7 +330,7 @@ fn full_table_closes_new_connections_and_keeps_serving() {
 #[test]
 fn an_idle_connection_is_closed_after_its_timeout_and_an_active_one_is_not() {
     let idle = Duration::from_secs(2);
-    let server = Running::start_idle::<8, 256>(idle);
+    let server = Running::start_idle::<8, 10, 16>(idle);
 
     let mut silent = tcp_client(server.addr);
     silent.write_all(b"x").unwrap();
@@ -352,4 +363,116 @@ fn an_idle_connection_is_closed_after_its_timeout_and_an_active_one_is_not() {
     assert_eq!(&byte, b"!");
     assert_eq!(server.timed_out(), 1);
     server.stop();
+}
+
+/// A pool of one buffer: a client that does not read holds it with its unsent echo,
+/// so another client is not read at all (its bytes wait in the kernel) until the
+/// buffer returns; then it is served, and no byte of either is lost.
+#[test]
+fn an_empty_pool_parks_a_connection_until_a_buffer_returns() {
+    let server = Running::start::<8, 10, 1>();
+    let mut hog = tcp_client(server.addr);
+    let len = max_send_buffer() + 4 * 1024 * 1024;
+    let want = pattern(3, len);
+    let mut writer = hog.try_clone().unwrap();
+    let data = want.clone();
+    let writing = thread::spawn(move || writer.write_all(&data).expect("hog write"));
+    wait_for("the hog's partial write holds the buffer", || {
+        server.write_waits() > 0
+    });
+
+    let mut parked = tcp_client(server.addr);
+    parked.write_all(b"hello").unwrap();
+    wait_for("the second connection parked", || server.starved() > 0);
+    parked
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    let err = parked
+        .read(&mut byte)
+        .expect_err("no echo while the pool is empty");
+    assert!(
+        matches!(
+            err.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+        "{err}"
+    );
+
+    // The hog reads everything: its buffer drains and returns, the parked one is read.
+    let mut got = vec![0u8; len];
+    hog.read_exact(&mut got).expect("the hog's echo");
+    writing.join().expect("hog writer");
+    assert_same_bytes(&got, &want, "the hog's bytes");
+    parked.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    let mut hello = [0u8; 5];
+    parked.read_exact(&mut hello).expect("the parked echo");
+    assert_eq!(&hello, b"hello");
+    server.stop();
+}
+
+/// The example binary stops on SIGTERM: it closes every connection (each client reads
+/// EOF) and exits 0. The design target is within a second; the test waits up to 10 s
+/// (a loaded machine) and reports how long it took.
+#[test]
+fn sigterm_closes_every_connection_and_exits_0() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+
+    let Some(bin) = util::example_binary(None, "echo") else {
+        return;
+    };
+    let mut child = Command::new(bin)
+        .arg("127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn echo");
+    let stdout = child.stdout.take().unwrap();
+    let (line_tx, line_rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { return };
+            let _ = line_tx.send(line);
+        }
+    });
+    let first = line_rx.recv_timeout(IO_TIMEOUT).expect("echo's first line");
+    let addr: SocketAddr = first
+        .strip_prefix("echo: listening on ")
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+    let mut clients: Vec<_> = (0..3).map(|_| tcp_client(addr)).collect();
+    for client in &mut clients {
+        client.write_all(b"ping").unwrap();
+        let mut back = [0u8; 4];
+        client.read_exact(&mut back).unwrap();
+        assert_eq!(&back, b"ping");
+    }
+    let signalled = Instant::now();
+    // SAFETY: kill(2) takes no pointers; the pid is our child's, not yet reaped.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) },
+        0
+    );
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if signalled.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("echo did not exit within 10 s of SIGTERM");
+        }
+        thread::sleep(Duration::from_millis(5));
+    };
+    let took = signalled.elapsed();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "exit status {status} after {took:?}"
+    );
+    for client in &mut clients {
+        let mut byte = [0u8; 1];
+        assert_eq!(client.read(&mut byte).expect("EOF, not an error"), 0);
+    }
+    eprintln!("echo exited 0 {took:?} after SIGTERM");
 }
