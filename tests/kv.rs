@@ -54,14 +54,14 @@ struct Running {
 }
 
 impl Running {
-    fn start<const N: usize, const BUFS: usize>() -> Running {
+    fn start<const N: usize, const SOURCES: usize, const BUFS: usize>() -> Running {
         let stop = Arc::new(AtomicBool::new(false));
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let flag = stop.clone();
         let thread = thread::Builder::new()
             .name(format!("kv<{N}>"))
             .stack_size(16 * 1024 * 1024)
-            .spawn(move || serve::<N, BUFS>(&flag, &addr_tx))
+            .spawn(move || serve::<N, SOURCES, BUFS>(&flag, &addr_tx))
             .expect("spawn the server thread");
         let addr = addr_rx
             .recv_timeout(IO_TIMEOUT)
@@ -91,15 +91,15 @@ impl Drop for Running {
     }
 }
 
-fn serve<const N: usize, const BUFS: usize>(
+fn serve<const N: usize, const SOURCES: usize, const BUFS: usize>(
     stop: &AtomicBool,
     addr_tx: &std::sync::mpsc::Sender<SocketAddr>,
 ) -> Report {
     // Leaked: the server borrows them for 'static, as the example's statics.
     let store: &'static mut Store<KEYS> = Box::leak(Box::new(Store::new()));
     let pool: &'static Pool<BUFS> = Box::leak(Box::new(Pool::new()));
-    let mut event_loop = Box::new(KvLoop::<'static, N, BUFS, KEYS>::new().expect("loop"));
-    let mut server = Server::<'static, N, BUFS, KEYS>::new(store, pool);
+    let mut event_loop = Box::new(KvLoop::<'static, N, SOURCES, BUFS, KEYS>::new().expect("loop"));
+    let mut server = Server::<'static, N, SOURCES, BUFS, KEYS>::new(store, pool);
     let addr = server
         .listen(&mut event_loop, "127.0.0.1:0".parse().unwrap())
         .expect("listen");
@@ -192,9 +192,9 @@ fn resp(args: &[&str]) -> Vec<u8> {
     out
 }
 
-/// The tests' server: 64 sources, two buffers each, a store of [`KEYS`].
+/// The tests' server: 64 connections, two buffers each, a store of [`KEYS`].
 fn start() -> Running {
-    Running::start::<64, 128>()
+    Running::start::<64, 66, 128>()
 }
 
 /// Stops `server`, checks that it allocated nothing and returned every buffer.
@@ -426,8 +426,8 @@ fn zero_allocations_per_command() {
 
 #[test]
 fn a_full_table_closes_new_connections_at_once() {
-    // 8 sources: the listener and 7 connections.
-    let server = Running::start::<8, 16>();
+    // 7 connections.
+    let server = Running::start::<7, 9, 14>();
     let mut held: Vec<Client> = (0..7).map(|_| server.client()).collect();
     for c in &mut held {
         assert_eq!(c.call(&["PING"]), "+PONG");

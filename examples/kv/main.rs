@@ -28,16 +28,18 @@ use statio::Signals;
 use server::conn::Store;
 use server::{KvLoop, Pool, SIGNALS, Server};
 
-/// Sources in the table: the listener, the signals and 1,022 connections.
-const SOURCES: usize = 1024;
+/// Connections at once.
+const CONNS: usize = 1022;
+/// The loop's tokens: the connections', the listener's and the signals'.
+const SOURCES: usize = CONNS + 2;
 /// Pooled buffers: two per connection, so none ever waits for one. Only those ever
 /// lent at once are touched (the pool lends the most recently returned first).
-const BUFFERS: usize = 2 * SOURCES;
+const BUFFERS: usize = 2 * CONNS;
 /// Keys in the store (a power of two).
 const KEYS: usize = 16_384;
 const DEFAULT_ADDR: &str = "127.0.0.1:6380";
 
-type Loop = KvLoop<'static, SOURCES, BUFFERS, KEYS>;
+type Loop = KvLoop<'static, CONNS, SOURCES, BUFFERS, KEYS>;
 
 /// The pool at a page boundary, so that each 4 KiB buffer has pages of its own.
 #[repr(align(4096))]
@@ -47,7 +49,7 @@ static POOL: ConstStaticCell<PagePool> = ConstStaticCell::new(PagePool(Pool::new
 // Built at compile time, all zero bytes: the store is never moved through the stack.
 static STORE: ConstStaticCell<Store<KEYS>> = ConstStaticCell::new(Store::new());
 static LOOP: StaticCell<Loop> = StaticCell::new();
-static SERVER: StaticCell<Server<'static, SOURCES, BUFFERS, KEYS>> = StaticCell::new();
+static SERVER: StaticCell<Server<'static, CONNS, SOURCES, BUFFERS, KEYS>> = StaticCell::new();
 
 /// The address to listen on, from the arguments after the program's name.
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<SocketAddr, String> {

@@ -54,9 +54,9 @@ pub enum After {
     Close,
 }
 
-/// A connection: its socket and, only while bytes are in flight, a buffer or two.
+/// A connection's state beside its socket (the table holds both): only while bytes
+/// are in flight, a buffer or two.
 pub struct Conn<'p, const BUFS: usize> {
-    pub stream: TcpStream,
     /// Input kept between events: an incomplete command, or commands not yet run
     /// because their replies had no room ([`Next::OutputFull`]).
     input: Option<LentBuf<'p, Block, BUFS>>,
@@ -85,9 +85,8 @@ impl From<OsError> for Fault {
 
 impl<'p, const BUFS: usize> Conn<'p, BUFS> {
     /// A connection just accepted: it may have bytes already.
-    pub fn new(stream: TcpStream) -> Self {
+    pub const fn new() -> Self {
         Conn {
-            stream,
             input: None,
             output: None,
             unread: true,
@@ -100,13 +99,14 @@ impl<'p, const BUFS: usize> Conn<'p, BUFS> {
     /// drained or the replies wait for room.
     pub fn ready<const KEYS: usize>(
         &mut self,
+        stream: &TcpStream,
         ready: Ready,
         shared: &mut Shared<'p, KEYS, BUFS>,
     ) -> After {
         if ready.intersects(Ready::READABLE | Ready::READ_CLOSED | Ready::HUP | Ready::ERROR) {
             self.unread = true;
         }
-        match self.pump(shared) {
+        match self.pump(stream, shared) {
             Ok(after) => after,
             Err(Fault::Os | Fault::PoolEmpty) => After::Close,
         }
@@ -114,11 +114,12 @@ impl<'p, const BUFS: usize> Conn<'p, BUFS> {
 
     fn pump<const KEYS: usize>(
         &mut self,
+        stream: &TcpStream,
         shared: &mut Shared<'p, KEYS, BUFS>,
     ) -> Result<After, Fault> {
         loop {
             if let Some(output) = self.output.as_mut() {
-                if self.stream.try_write_buf(output)?.is_none() || output.has_remaining() {
+                if stream.try_write_buf(output)?.is_none() || output.has_remaining() {
                     // The send buffer is full: its writable edge comes when it drains.
                     return Ok(After::Wait);
                 }
@@ -128,7 +129,7 @@ impl<'p, const BUFS: usize> Conn<'p, BUFS> {
                 return Ok(After::Close);
             }
             if self.stalled {
-                self.serve_kept(shared)?;
+                self.serve_kept(stream, shared)?;
                 continue;
             }
             if !self.unread {
@@ -138,21 +139,21 @@ impl<'p, const BUFS: usize> Conn<'p, BUFS> {
                 // An incomplete command: read the rest straight after it.
                 Some(input) => {
                     let room = input.remaining_mut();
-                    match self.stream.try_read_buf(input)? {
+                    match stream.try_read_buf(input)? {
                         None => self.unread = false,
                         Some(0) => return Ok(After::Close),
                         Some(n) => {
                             self.unread = n == room;
-                            self.serve_kept(shared)?;
+                            self.serve_kept(stream, shared)?;
                         }
                     }
                 }
-                None => match self.stream.try_read(&mut shared.scratch)? {
+                None => match stream.try_read(&mut shared.scratch)? {
                     None => self.unread = false,
                     Some(0) => return Ok(After::Close),
                     Some(n) => {
                         self.unread = n == BUF;
-                        self.serve_scratch(n, shared)?;
+                        self.serve_scratch(stream, n, shared)?;
                     }
                 },
             }
@@ -163,6 +164,7 @@ impl<'p, const BUFS: usize> Conn<'p, BUFS> {
     /// was not run in a pooled buffer.
     fn serve_scratch<const KEYS: usize>(
         &mut self,
+        stream: &TcpStream,
         n: usize,
         shared: &mut Shared<'p, KEYS, BUFS>,
     ) -> Result<(), Fault> {
@@ -175,12 +177,13 @@ impl<'p, const BUFS: usize> Conn<'p, BUFS> {
             kept.write_truncating(rest);
             self.input = Some(kept);
         }
-        self.after_serve(served.next, shared)
+        self.after_serve(stream, served.next, shared)
     }
 
     /// Runs the commands kept in `self.input`; drops the buffer once it is empty.
     fn serve_kept<const KEYS: usize>(
         &mut self,
+        stream: &TcpStream,
         shared: &mut Shared<'p, KEYS, BUFS>,
     ) -> Result<(), Fault> {
         let Some(input) = self.input.as_mut() else {
@@ -194,30 +197,35 @@ impl<'p, const BUFS: usize> Conn<'p, BUFS> {
         if !input.has_remaining() {
             self.input = None;
         }
-        self.after_serve(served.next, shared)
+        self.after_serve(stream, served.next, shared)
     }
 
     /// Sends the replies of one `serve` call, in one write; keeps what the socket did
     /// not take in a pooled buffer.
     fn after_serve<const KEYS: usize>(
         &mut self,
+        stream: &TcpStream,
         next: Next,
         shared: &mut Shared<'p, KEYS, BUFS>,
     ) -> Result<(), Fault> {
         self.stalled = next == Next::OutputFull;
         self.closing = next == Next::Close;
-        let kept = self.send(shared);
+        let kept = self.send(stream, shared);
         // Empty for the next connection, whatever happened to these replies.
         shared.out.clear();
         kept
     }
 
-    fn send<const KEYS: usize>(&mut self, shared: &Shared<'p, KEYS, BUFS>) -> Result<(), Fault> {
+    fn send<const KEYS: usize>(
+        &mut self,
+        stream: &TcpStream,
+        shared: &Shared<'p, KEYS, BUFS>,
+    ) -> Result<(), Fault> {
         let replies = shared.out.filled();
         if replies.is_empty() {
             return Ok(());
         }
-        let sent = self.stream.try_write(replies)?.unwrap_or(0);
+        let sent = stream.try_write(replies)?.unwrap_or(0);
         if sent < replies.len() {
             let mut unsent = shared.pool.lend().map_err(|_| Fault::PoolEmpty)?;
             // Fits: the output scratch is no larger than a pooled buffer.

@@ -1,6 +1,7 @@
-//! The key-value server behind `examples/kv`: one table holds the listener, the
-//! signal source and every connection; the store (`statio_protocols::kv`) serves them
-//! all. Shared with the integration tests (tests/kv.rs), which run it with smaller
+//! The key-value server behind `examples/kv`: a `SourceTable` holds every connection
+//! (its socket and its [`Conn`] state) under the loop's tokens `0..CONNS`; the listener
+//! and the signal source take the two tokens after it; the store
+//! (`statio_protocols::kv`) serves them all. Shared with the integration tests (tests/kv.rs), which run it with smaller
 //! capacities.
 //!
 //! Behaviour, for each kind of input (what a connection does: [`conn`]):
@@ -9,7 +10,8 @@
 //!   gets `-ERR Protocol error: ...` and the connection is closed.
 //! - EOF, a reset or any other socket error: the connection is deregistered and closed.
 //! - The table is full: a new connection is accepted and closed at once (its client
-//!   sees EOF); [`Stats::rejected`] counts these. `accept` failing (e.g. `EMFILE`) is
+//!   sees EOF, the table's `Rejected` hands it back to be dropped); [`Stats::rejected`]
+//!   counts these. `accept` failing (e.g. `EMFILE`) is
 //!   counted in [`Stats::accept_errors`]; the connection stays queued until the next
 //!   readiness of the listener.
 //! - Expiry: every read checks a key's deadline (an expired key is never seen); while
@@ -29,7 +31,7 @@ use statio::buf::BufPool;
 use statio::net::{TcpListener, TcpStream};
 use statio::signal::{SIGHUP, SIGINT, SIGTERM, SignalSet};
 use statio::{
-    Clock, EventLoop, Handler, Interest, Key, PollOpt, Ready, Selector, Signals, Slab, TimerKey,
+    Clock, EventLoop, Handler, Interest, PollOpt, Ready, Selector, Signals, SourceTable, TimerKey,
     Token,
 };
 
@@ -48,19 +50,19 @@ const SWEEP_KEYS: usize = 20;
 /// Sweep steps one timer may take while each removes more than a quarter of its keys.
 const SWEEP_ROUNDS: usize = 16;
 
-/// The loop of a server whose table holds `N` sources (listener and signals
-/// included), with a pool of `BUFS` buffers and a store of `KEYS` keys.
-pub type KvLoop<'p, const N: usize, const BUFS: usize, const KEYS: usize> =
-    EventLoop<Server<'p, N, BUFS, KEYS>, N, TIMERS, EVENTS>;
+/// The loop of a server with up to `CONNS` connections among its `SOURCES` tokens (at
+/// least `CONNS + 2`: the listener and the signals), a pool of `BUFS` buffers and a
+/// store of `KEYS` keys.
+pub type KvLoop<
+    'p,
+    const CONNS: usize,
+    const SOURCES: usize,
+    const BUFS: usize,
+    const KEYS: usize,
+> = EventLoop<Server<'p, CONNS, SOURCES, BUFS, KEYS>, SOURCES, TIMERS, EVENTS>;
 
 /// A pool of `BUFS` buffers for the connections' bytes in flight.
 pub type Pool<const BUFS: usize> = BufPool<Block, BUFS>;
-
-enum Source<'p, const BUFS: usize> {
-    Listener(TcpListener),
-    Signals(Signals),
-    Conn(Conn<'p, BUFS>),
-}
 
 /// What the server counted.
 #[derive(Copy, Clone, Debug, Default)]
@@ -75,11 +77,19 @@ pub struct Stats {
     pub closed: usize,
 }
 
-/// The server: a listener, optionally a signal source, and up to `N - 2` connections
-/// in one table of `N`; a store of `KEYS` keys; `BUFS` pooled buffers (at least two per
-/// connection, so a connection never waits for one).
-pub struct Server<'p, const N: usize, const BUFS: usize, const KEYS: usize> {
-    table: Slab<Source<'p, BUFS>, N>,
+/// The server: up to `CONNS` connections, a listener and a signal source among the
+/// loop's `SOURCES` tokens; a store of `KEYS` keys; `BUFS` pooled buffers (at least two
+/// per connection, so a connection never waits for one).
+pub struct Server<
+    'p,
+    const CONNS: usize,
+    const SOURCES: usize,
+    const BUFS: usize,
+    const KEYS: usize,
+> {
+    conns: SourceTable<TcpStream, Conn<'p, BUFS>, CONNS>,
+    listener: Option<TcpListener>,
+    signals: Option<Signals>,
     shared: Shared<'p, KEYS, BUFS>,
     /// Whether `shared.now_ms` was read in this turn.
     clock_read: bool,
@@ -89,17 +99,30 @@ pub struct Server<'p, const N: usize, const BUFS: usize, const KEYS: usize> {
     pub stats: Stats,
 }
 
-impl<'p, const N: usize, const BUFS: usize, const KEYS: usize> Server<'p, N, BUFS, KEYS> {
-    /// A server with an empty table over `store` and `pool`.
+impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS: usize>
+    Server<'p, CONNS, SOURCES, BUFS, KEYS>
+{
+    /// The listener's token: the first after the table's.
+    pub const LISTENER: Token = Token(CONNS);
+    /// The signal source's token.
+    pub const SIGNALS: Token = Token(CONNS + 1);
+
+    /// A server with no connection over `store` and `pool`.
     pub fn new(store: &'p mut Store<KEYS>, pool: &'p Pool<BUFS>) -> Self {
         const {
             assert!(
-                BUFS >= 2 * N,
+                SOURCES >= CONNS + 2,
+                "the loop needs a token per connection, the listener's and the signals'"
+            );
+            assert!(
+                BUFS >= 2 * CONNS,
                 "two pooled buffers per connection: a connection never waits for one"
-            )
+            );
         };
         Server {
-            table: Slab::new(),
+            conns: SourceTable::new(),
+            listener: None,
+            signals: None,
             shared: Shared {
                 store,
                 pool,
@@ -116,15 +139,16 @@ impl<'p, const N: usize, const BUFS: usize, const KEYS: usize> Server<'p, N, BUF
     /// Binds `addr`, registers the listener, and returns the address bound.
     ///
     /// # Errors
-    /// What the OS refused (address in use, ...), or a full table.
+    /// What the OS refused (address in use, ...).
     pub fn listen(
         &mut self,
-        event_loop: &mut KvLoop<'p, N, BUFS, KEYS>,
+        event_loop: &mut KvLoop<'p, CONNS, SOURCES, BUFS, KEYS>,
         addr: SocketAddr,
     ) -> Result<SocketAddr, statio::Error> {
         let listener = TcpListener::bind(addr)?;
         let local = listener.local_addr()?;
-        self.add(event_loop, Source::Listener(listener), Interest::READABLE)?;
+        event_loop.register(&listener, Self::LISTENER)?;
+        self.listener = Some(listener);
         Ok(local)
     }
 
@@ -132,13 +156,15 @@ impl<'p, const N: usize, const BUFS: usize, const KEYS: usize> Server<'p, N, BUF
     /// (made for [`SIGNALS`], blocked in every thread first: see `Signals::block`).
     ///
     /// # Errors
-    /// A full table, or the registration refused.
+    /// The registration refused.
     pub fn watch_signals(
         &mut self,
-        event_loop: &mut KvLoop<'p, N, BUFS, KEYS>,
+        event_loop: &mut KvLoop<'p, CONNS, SOURCES, BUFS, KEYS>,
         signals: Signals,
     ) -> Result<(), statio::Error> {
-        self.add(event_loop, Source::Signals(signals), Interest::READABLE)
+        event_loop.register(&signals, Self::SIGNALS)?;
+        self.signals = Some(signals);
+        Ok(())
     }
 
     // Read by tests/kv.rs, not by the example.
@@ -150,12 +176,9 @@ impl<'p, const N: usize, const BUFS: usize, const KEYS: usize> Server<'p, N, BUF
 
     // Read by tests/kv.rs, not by the example.
     #[allow(dead_code)]
-    /// Connections in the table.
+    /// Connections open.
     pub fn connections(&self) -> usize {
-        self.table
-            .iter()
-            .filter(|(_, source)| matches!(source, Source::Conn(_)))
-            .count()
+        self.conns.len()
     }
 
     // Read by tests/kv.rs, not by the example.
@@ -165,59 +188,13 @@ impl<'p, const N: usize, const BUFS: usize, const KEYS: usize> Server<'p, N, BUF
         (self.shared.pool.lent(), self.shared.pool.peak_lent())
     }
 
-    fn add(
-        &mut self,
-        event_loop: &mut KvLoop<'p, N, BUFS, KEYS>,
-        source: Source<'p, BUFS>,
-        interest: Interest,
-    ) -> Result<(), statio::Error> {
-        let Ok(key) = self.table.insert(source) else {
-            return Err(statio::Error::TokenInUse(Token(N)));
-        };
-        let registered = match self.table.get(key) {
-            Some(Source::Listener(listener)) => {
-                event_loop.register_opt(listener, Token(key.index()), interest, PollOpt::level())
-            }
-            Some(Source::Signals(signals)) => {
-                event_loop.register_opt(signals, Token(key.index()), interest, PollOpt::level())
-            }
-            Some(Source::Conn(conn)) => {
-                event_loop.register_opt(&conn.stream, Token(key.index()), interest, PollOpt::edge())
-            }
-            None => Ok(()),
-        };
-        if registered.is_err() {
-            self.table.remove(key);
-        }
-        registered
-    }
-
-    fn remove(&mut self, event_loop: &mut KvLoop<'p, N, BUFS, KEYS>, key: Key) {
-        let token = Token(key.index());
-        // Deregistering a source about to close cannot fail in a way that matters:
-        // closing it removes it from the selector too.
-        match self.table.remove(key) {
-            Some(Source::Listener(listener)) => {
-                let _ = event_loop.deregister(&listener, token);
-            }
-            Some(Source::Signals(signals)) => {
-                let _ = event_loop.deregister(&signals, token);
-            }
-            Some(Source::Conn(conn)) => {
-                let _ = event_loop.deregister(&conn.stream, token);
-                self.stats.closed += 1;
-            }
-            None => {}
-        }
-    }
-
-    fn accept(&mut self, event_loop: &mut KvLoop<'p, N, BUFS, KEYS>, key: Key) {
+    fn accept(&mut self, event_loop: &mut KvLoop<'p, CONNS, SOURCES, BUFS, KEYS>) {
         // Bounded: a level-triggered listener reports the rest next turn.
         for _ in 0..EVENTS {
-            let Some(Source::Listener(listener)) = self.table.get(key) else {
+            let Some(listener) = self.listener.as_ref() else {
                 return;
             };
-            let stream: TcpStream = match listener.accept() {
+            let stream = match listener.accept() {
                 Ok(Some((stream, _peer))) => stream,
                 Ok(None) => return,
                 Err(_) => {
@@ -225,24 +202,23 @@ impl<'p, const N: usize, const BUFS: usize, const KEYS: usize> Server<'p, N, BUF
                     return;
                 }
             };
-            if self.table.is_full() {
-                // Dropping it closes it: its client sees EOF instead of waiting.
-                self.stats.rejected += 1;
-                continue;
-            }
             // Replies leave as soon as they are written (Redis does the same).
             let _ = stream.set_nodelay(true);
-            if self
-                .add(event_loop, Source::Conn(Conn::new(stream)), Interest::BOTH)
-                .is_ok()
+            // Edge-triggered, both directions, once: see `conn`.
+            let both = Interest::READABLE | Interest::WRITABLE;
+            match self
+                .conns
+                .insert(event_loop, stream, Conn::new(), both, PollOpt::edge())
             {
-                self.stats.accepted += 1;
+                Ok(_) => self.stats.accepted += 1,
+                // Full (or refused): dropping the stream closes it; its client sees EOF.
+                Err(_rejected) => self.stats.rejected += 1,
             }
         }
     }
 
-    fn signalled(&mut self, event_loop: &mut KvLoop<'p, N, BUFS, KEYS>, key: Key) {
-        let Some(Source::Signals(signals)) = self.table.get_mut(key) else {
+    fn signalled(&mut self, event_loop: &mut KvLoop<'p, CONNS, SOURCES, BUFS, KEYS>) {
+        let Some(signals) = self.signals.as_mut() else {
             return;
         };
         let arrived = signals.receive().unwrap_or_default();
@@ -256,10 +232,13 @@ impl<'p, const N: usize, const BUFS: usize, const KEYS: usize> Server<'p, N, BUF
     }
 
     /// Closes the listener and every connection, and stops the loop.
-    pub fn stop(&mut self, event_loop: &mut KvLoop<'p, N, BUFS, KEYS>) {
-        for index in 0..N {
-            if let Some(key) = self.table.key_at(index) {
-                self.remove(event_loop, key);
+    pub fn stop(&mut self, event_loop: &mut KvLoop<'p, CONNS, SOURCES, BUFS, KEYS>) {
+        if let Some(listener) = self.listener.take() {
+            let _ = event_loop.deregister(&listener, Self::LISTENER);
+        }
+        for index in 0..CONNS {
+            if self.conns.remove(event_loop, Token(index)).is_some() {
+                self.stats.closed += 1;
             }
         }
         if let Some(sweep) = self.sweep.take() {
@@ -269,7 +248,7 @@ impl<'p, const N: usize, const BUFS: usize, const KEYS: usize> Server<'p, N, BUF
     }
 
     /// The loop's clock in milliseconds, read once per turn (deadlines are on it).
-    fn refresh_clock(&mut self, event_loop: &KvLoop<'p, N, BUFS, KEYS>) {
+    fn refresh_clock(&mut self, event_loop: &KvLoop<'p, CONNS, SOURCES, BUFS, KEYS>) {
         if !self.clock_read {
             self.shared.now_ms = event_loop.selector().clock().now().as_nanos() / 1_000_000;
             self.clock_read = true;
@@ -279,33 +258,34 @@ impl<'p, const N: usize, const BUFS: usize, const KEYS: usize> Server<'p, N, BUF
     /// Starts the expiry sweep if keys have deadlines and it is not running. A full
     /// wheel cannot happen (the sweep is its only timer); were it refused, the lazy
     /// check on every read still hides expired keys, and a full store sweeps them.
-    fn arm_sweep(&mut self, event_loop: &mut KvLoop<'p, N, BUFS, KEYS>) {
+    fn arm_sweep(&mut self, event_loop: &mut KvLoop<'p, CONNS, SOURCES, BUFS, KEYS>) {
         if self.sweep.is_none() && self.shared.store.volatile() > 0 {
             self.sweep = event_loop.timeout((), SWEEP_EVERY).ok();
         }
     }
 }
 
-impl<'p, const N: usize, const BUFS: usize, const KEYS: usize> Handler
-    for Server<'p, N, BUFS, KEYS>
+impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS: usize> Handler
+    for Server<'p, CONNS, SOURCES, BUFS, KEYS>
 {
     type Timeout = ();
     type Message = ();
-    type Loop = KvLoop<'p, N, BUFS, KEYS>;
+    type Loop = KvLoop<'p, CONNS, SOURCES, BUFS, KEYS>;
 
     fn ready(&mut self, event_loop: &mut Self::Loop, token: Token, ready: Ready) {
-        let Some(key) = self.table.key_at(token.0) else {
+        if token == Self::LISTENER {
+            return self.accept(event_loop);
+        }
+        if token == Self::SIGNALS {
+            return self.signalled(event_loop);
+        }
+        self.refresh_clock(event_loop);
+        let Some((stream, conn)) = self.conns.get_mut(token) else {
             return;
         };
-        self.refresh_clock(event_loop);
-        let after = match self.table.get_mut(key) {
-            Some(Source::Conn(conn)) => conn.ready(ready, &mut self.shared),
-            Some(Source::Listener(_)) => return self.accept(event_loop, key),
-            Some(Source::Signals(_)) => return self.signalled(event_loop, key),
-            None => return,
-        };
-        if after == After::Close {
-            self.remove(event_loop, key);
+        if conn.ready(stream, ready, &mut self.shared) == After::Close {
+            self.conns.remove(event_loop, token);
+            self.stats.closed += 1;
         }
         self.arm_sweep(event_loop);
     }
