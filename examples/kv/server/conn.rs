@@ -7,9 +7,13 @@
 //! is whole) or the unsent tail of a reply. A connection whose commands and replies go
 //! through at once holds no buffer.
 //!
-//! Registered edge-triggered for both directions, once: no `epoll_ctl` per request.
-//! The read rule of statio's streams makes edge-triggering cheap: a read shorter than
-//! the buffer proves the socket drained, so the read that would block is never made.
+//! The read rule of statio's streams: a read shorter than the buffer proves the socket
+//! drained, so the read that would block is never made. Where edges are native (epoll,
+//! kqueue) a connection is registered edge-triggered for both directions, once: no
+//! `epoll_ctl` per request. On the poll(2) port, whose edges are emulated and can miss
+//! a request that arrives before the next poll saw the socket empty (statio's read-rule
+//! table), it is level-triggered: readable while no reply waits, writable while one
+//! does (one `reregister` each way, only when the socket's send buffer filled up).
 //! While replies wait to be sent the connection is not read (nor its kept commands
 //! run): a client that does not read its replies stops being served, and its bytes
 //! wait in the kernel, where TCP's flow control slows it down.
@@ -93,6 +97,11 @@ impl<'p, const BUFS: usize> Conn<'p, BUFS> {
             stalled: false,
             closing: false,
         }
+    }
+
+    /// Whether replies wait for the socket to be writable.
+    pub fn writing(&self) -> bool {
+        self.output.is_some()
     }
 
     /// Handles an event: sends what waits, then reads and serves until the socket is

@@ -24,6 +24,7 @@
 
 pub mod conn;
 
+use core::any::TypeId;
 use core::net::SocketAddr;
 use core::time::Duration;
 
@@ -31,8 +32,8 @@ use statio::buf::BufPool;
 use statio::net::{TcpListener, TcpStream};
 use statio::signal::{SIGHUP, SIGINT, SIGTERM, SignalSet};
 use statio::{
-    Clock, EventLoop, Handler, Interest, PollOpt, Ready, Selector, Signals, SourceTable, TimerKey,
-    Token,
+    Clock, EventLoop, Handler, Interest, NativeSelector, PollOpt, Ready, Selector, Signals,
+    SourceTable, TimerKey, Token,
 };
 
 use conn::{After, Block, Conn, Shared, Store};
@@ -95,6 +96,8 @@ pub struct Server<
     clock_read: bool,
     /// The expiry sweep's timer, while keys have deadlines.
     sweep: Option<TimerKey>,
+    /// Whether the port's edges are native (epoll, kqueue), not emulated (poll(2)).
+    edges: bool,
     /// What happened so far.
     pub stats: Stats,
 }
@@ -132,6 +135,8 @@ impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS
             },
             clock_read: false,
             sweep: None,
+            // The facade chose the port; poll(2)'s edges are emulated.
+            edges: TypeId::of::<NativeSelector>() != TypeId::of::<statio::ports::poll::Poll>(),
             stats: Stats::default(),
         }
     }
@@ -204,11 +209,15 @@ impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS
             };
             // Replies leave as soon as they are written (Redis does the same).
             let _ = stream.set_nodelay(true);
-            // Edge-triggered, both directions, once: see `conn`.
-            let both = Interest::READABLE | Interest::WRITABLE;
+            // Edge-triggered, both directions, once; level-triggered on poll(2): see `conn`.
+            let (interest, opt) = if self.edges {
+                (Interest::READABLE | Interest::WRITABLE, PollOpt::edge())
+            } else {
+                (Interest::READABLE, PollOpt::level())
+            };
             match self
                 .conns
-                .insert(event_loop, stream, Conn::new(), both, PollOpt::edge())
+                .insert(event_loop, stream, Conn::new(), interest, opt)
             {
                 Ok(_) => self.stats.accepted += 1,
                 // Full (or refused): dropping the stream closes it; its client sees EOF.
@@ -283,7 +292,21 @@ impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS
         let Some((stream, conn)) = self.conns.get_mut(token) else {
             return;
         };
-        if conn.ready(stream, ready, &mut self.shared) == After::Close {
+        let was_writing = conn.writing();
+        let after = conn.ready(stream, ready, &mut self.shared);
+        let interest = match after {
+            After::Wait if self.edges || conn.writing() == was_writing => None,
+            After::Wait if conn.writing() => Some(Interest::WRITABLE),
+            After::Wait => Some(Interest::READABLE),
+            After::Close => None,
+        };
+        let refused = interest.is_some_and(|interest| {
+            let opt = PollOpt::level();
+            self.conns
+                .reregister(event_loop, token, interest, opt)
+                .is_err()
+        });
+        if after == After::Close || refused {
             self.conns.remove(event_loop, token);
             self.stats.closed += 1;
         }
