@@ -40,8 +40,8 @@ use conn::{After, Block, Conn, Shared, Store};
 
 /// How many events one turn takes.
 pub const EVENTS: usize = 256;
-/// Timers: the expiry sweep's only.
-pub const TIMERS: usize = 1;
+/// Timers: the expiry sweep's and the paused listener's.
+pub const TIMERS: usize = 2;
 /// The signals the server stops on (`SIGTERM`, `SIGINT`) or logs (`SIGHUP`).
 pub const SIGNALS: SignalSet = SignalSet::new().with(SIGTERM).with(SIGINT).with(SIGHUP);
 
@@ -64,6 +64,13 @@ pub type KvLoop<
 
 /// A pool of `BUFS` buffers for the connections' bytes in flight.
 pub type Pool<const BUFS: usize> = BufPool<Block, BUFS>;
+
+/// What a timer of the server is for.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Timer {
+    /// The expiry sweep.
+    Sweep,
+}
 
 /// What the server counted.
 #[derive(Copy, Clone, Debug, Default)]
@@ -265,11 +272,11 @@ impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS
     }
 
     /// Starts the expiry sweep if keys have deadlines and it is not running. A full
-    /// wheel cannot happen (the sweep is its only timer); were it refused, the lazy
+    /// wheel cannot happen (the sweep has a timer of its own); were it refused, the lazy
     /// check on every read still hides expired keys, and a full store sweeps them.
     fn arm_sweep(&mut self, event_loop: &mut KvLoop<'p, CONNS, SOURCES, BUFS, KEYS>) {
         if self.sweep.is_none() && self.shared.store.volatile() > 0 {
-            self.sweep = event_loop.timeout((), SWEEP_EVERY).ok();
+            self.sweep = event_loop.timeout(Timer::Sweep, SWEEP_EVERY).ok();
         }
     }
 }
@@ -277,7 +284,7 @@ impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS
 impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS: usize> Handler
     for Server<'p, CONNS, SOURCES, BUFS, KEYS>
 {
-    type Timeout = ();
+    type Timeout = Timer;
     type Message = ();
     type Loop = KvLoop<'p, CONNS, SOURCES, BUFS, KEYS>;
 
@@ -314,7 +321,8 @@ impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS
     }
 
     /// The expiry sweep: Redis's active expiry, on the wheel.
-    fn timeout(&mut self, event_loop: &mut Self::Loop, (): ()) {
+    fn timeout(&mut self, event_loop: &mut Self::Loop, timer: Timer) {
+        let Timer::Sweep = timer;
         self.sweep = None;
         self.refresh_clock(event_loop);
         for _ in 0..SWEEP_ROUNDS {
