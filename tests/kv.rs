@@ -515,3 +515,54 @@ fn bad_arguments_are_a_message_and_exit_2() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn out_of_descriptors_pauses_accepting_and_serves_the_waiting_clients_later() {
+    // 24 descriptors: stdio, the selector's, the signals', the listener's and about 16
+    // connections; 30 clients connect (the backlog holds the rest).
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 24 && exec '{}' 127.0.0.1:0",
+            example().display()
+        ))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start examples/kv under ulimit -n 24");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let addr: SocketAddr = line
+        .trim()
+        .strip_prefix("kv: listening on ")
+        .unwrap_or_else(|| panic!("first line: {line:?}"))
+        .parse()
+        .unwrap();
+    let mut clients: Vec<Client> = (0..30).map(|_| Client::new(tcp_client(addr))).collect();
+    // The first one is served at once; send every client a PING.
+    assert_eq!(clients[0].call(&["PING"]), "+PONG");
+    for c in &mut clients[1..] {
+        c.send(&resp(&["PING"]));
+    }
+    // Close the first 15 (served, since they got a descriptor before the limit): the
+    // waiting ones get their descriptors and replies.
+    let mut served = 1;
+    let waiting = clients.split_off(15);
+    for mut c in clients.drain(1..) {
+        assert_eq!(c.reply(), "+PONG");
+        served += 1;
+    }
+    drop(clients);
+    for mut c in waiting {
+        assert_eq!(c.reply(), "+PONG", "a client waiting in the backlog");
+        served += 1;
+    }
+    assert_eq!(served, 30);
+    // SAFETY: kill has no memory preconditions; the pid is our child's.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("accept paused"), "stderr: {stderr}");
+}

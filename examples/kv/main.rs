@@ -81,6 +81,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Every connection needs a descriptor: raise the limit toward the table's size.
+    let wanted = SOURCES as u64 + 16; // plus the selector's, stdio and a few spare
+    match statio::limits::raise_nofile(wanted) {
+        Ok(got) if got.soft >= wanted => {}
+        Ok(got) => eprintln!(
+            "kv: only {} descriptors (hard limit {}): accepting pauses when they run out",
+            got.soft, got.hard
+        ),
+        Err(err) => eprintln!("kv: cannot read the descriptor limit: {err}"),
+    }
     let event_loop = match Loop::new() {
         Ok(event_loop) => LOOP.init(event_loop),
         Err(err) => {

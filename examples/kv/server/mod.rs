@@ -11,9 +11,11 @@
 //! - EOF, a reset or any other socket error: the connection is deregistered and closed.
 //! - The table is full: a new connection is accepted and closed at once (its client
 //!   sees EOF, the table's `Rejected` hands it back to be dropped); [`Stats::rejected`]
-//!   counts these. `accept` failing (e.g. `EMFILE`) is
-//!   counted in [`Stats::accept_errors`]; the connection stays queued until the next
-//!   readiness of the listener.
+//!   counts these.
+//! - Out of descriptors (`EMFILE`, `ENFILE`) or kernel memory on `accept`: the kit's
+//!   `Acceptor` pauses the listener instead of spinning on it (logged, counted in
+//!   [`Stats::accept_paused`]); it resumes when a connection closes, or on a timer
+//!   (100 ms doubling to 1 s). The clients wait in the backlog meanwhile.
 //! - Expiry: every read checks a key's deadline (an expired key is never seen); while
 //!   keys have deadlines a timer on the loop's wheel removes expired ones, 20 keys
 //!   looked at every 100 ms and again at once while more than a quarter of them had
@@ -31,6 +33,7 @@ use core::time::Duration;
 use statio::buf::BufPool;
 use statio::net::{TcpListener, TcpStream};
 use statio::signal::{SIGHUP, SIGINT, SIGTERM, SignalSet};
+use statio::{Accepted, Acceptor};
 use statio::{
     Clock, EventLoop, Handler, Interest, NativeSelector, PollOpt, Ready, Selector, Signals,
     SourceTable, TimerKey, Token,
@@ -70,6 +73,8 @@ pub type Pool<const BUFS: usize> = BufPool<Block, BUFS>;
 pub enum Timer {
     /// The expiry sweep.
     Sweep,
+    /// The end of the listener's pause (out of descriptors).
+    ResumeAccept,
 }
 
 /// What the server counted.
@@ -79,8 +84,10 @@ pub struct Stats {
     pub accepted: usize,
     /// Connections closed at once because the table was full.
     pub rejected: usize,
-    /// `accept` calls that failed.
+    /// Connections that failed before they were accepted (`ECONNABORTED`, ...).
     pub accept_errors: usize,
+    /// Times accepting paused because descriptors (or kernel memory) ran out.
+    pub accept_paused: usize,
     /// Connections closed (by either side, or at shutdown).
     pub closed: usize,
 }
@@ -96,7 +103,8 @@ pub struct Server<
     const KEYS: usize,
 > {
     conns: SourceTable<TcpStream, Conn<'p, BUFS>, CONNS>,
-    listener: Option<TcpListener>,
+    /// The listener; it pauses when descriptors run out, instead of spinning.
+    acceptor: Option<Acceptor<TcpListener>>,
     signals: Option<Signals>,
     shared: Shared<'p, KEYS, BUFS>,
     /// Whether `shared.now_ms` was read in this turn.
@@ -131,7 +139,7 @@ impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS
         };
         Server {
             conns: SourceTable::new(),
-            listener: None,
+            acceptor: None,
             signals: None,
             shared: Shared {
                 store,
@@ -159,8 +167,7 @@ impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS
     ) -> Result<SocketAddr, statio::Error> {
         let listener = TcpListener::bind(addr)?;
         let local = listener.local_addr()?;
-        event_loop.register(&listener, Self::LISTENER)?;
-        self.listener = Some(listener);
+        self.acceptor = Some(Acceptor::register(listener, event_loop, Self::LISTENER)?);
         Ok(local)
     }
 
@@ -203,15 +210,21 @@ impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS
     fn accept(&mut self, event_loop: &mut KvLoop<'p, CONNS, SOURCES, BUFS, KEYS>) {
         // Bounded: a level-triggered listener reports the rest next turn.
         for _ in 0..EVENTS {
-            let Some(listener) = self.listener.as_ref() else {
+            let Some(acceptor) = self.acceptor.as_mut() else {
                 return;
             };
-            let stream = match listener.accept() {
-                Ok(Some((stream, _peer))) => stream,
-                Ok(None) => return,
-                Err(_) => {
-                    self.stats.accept_errors += 1;
+            let stream = match acceptor.accept(event_loop, || Timer::ResumeAccept) {
+                Accepted::Stream(stream, _peer) => stream,
+                Accepted::Empty => return,
+                Accepted::Paused(paused) => {
+                    // Resumes on its timer, or at once when a connection closes.
+                    self.stats.accept_paused += 1;
+                    eprintln!("kv: {paused}");
                     return;
+                }
+                Accepted::Failed(_) => {
+                    self.stats.accept_errors += 1;
+                    continue;
                 }
             };
             // Replies leave as soon as they are written (Redis does the same).
@@ -249,8 +262,8 @@ impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS
 
     /// Closes the listener and every connection, and stops the loop.
     pub fn stop(&mut self, event_loop: &mut KvLoop<'p, CONNS, SOURCES, BUFS, KEYS>) {
-        if let Some(listener) = self.listener.take() {
-            let _ = event_loop.deregister(&listener, Self::LISTENER);
+        if let Some(acceptor) = self.acceptor.take() {
+            acceptor.close(event_loop);
         }
         for index in 0..CONNS {
             if self.conns.remove(event_loop, Token(index)).is_some() {
@@ -316,13 +329,24 @@ impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS
         if after == After::Close || refused {
             self.conns.remove(event_loop, token);
             self.stats.closed += 1;
+            if let Some(acceptor) = self.acceptor.as_mut() {
+                // A descriptor is free: a paused listener resumes at once. Refused,
+                // it stays paused and its timer tries again.
+                let _ = acceptor.descriptor_freed(event_loop);
+            }
         }
         self.arm_sweep(event_loop);
     }
 
     /// The expiry sweep: Redis's active expiry, on the wheel.
     fn timeout(&mut self, event_loop: &mut Self::Loop, timer: Timer) {
-        let Timer::Sweep = timer;
+        if timer == Timer::ResumeAccept {
+            if let Some(acceptor) = self.acceptor.as_mut() {
+                // Refused: it stays paused until a connection closes.
+                let _ = acceptor.resume(event_loop);
+            }
+            return;
+        }
         self.sweep = None;
         self.refresh_clock(event_loop);
         for _ in 0..SWEEP_ROUNDS {
