@@ -1,0 +1,568 @@
+//! The key-value example's server (`examples/kv/server`) on a loop thread, driven by
+//! blocking std clients speaking RESP on loopback: every RESP error of issue 12, `SET`'s
+//! options, expiry (lazy and on the wheel), pipelining with and without a client that
+//! reads, a full table, and zero heap allocations on the loop's thread; then the
+//! example binary itself: `kill -TERM` and bad arguments.
+
+// The signal handling is driven through the example binary (signals are process-wide).
+#[allow(dead_code)]
+#[path = "../examples/kv/server/mod.rs"]
+mod server;
+mod util;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use server::conn::Store;
+use server::{KvLoop, Pool, Server, Stats};
+use statio_test_support::alloc::{Counting, count_allocations};
+use util::{IO_TIMEOUT, tcp_client};
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// The longest one turn of the server thread sleeps, so it sees the stop flag soon.
+const SERVER_TURN: Duration = Duration::from_millis(20);
+/// The server thread stops by itself after this long, even if a test forgot to.
+const SERVER_LIFETIME: Duration = Duration::from_secs(120);
+/// Keys in the tests' store: few, so that filling it is quick.
+const KEYS: usize = 16;
+/// How often a test polls for an expiry before it fails (10 ms apart: 5 s at least).
+const POLLS: usize = 500;
+
+/// What the server thread reports when it stops.
+struct Report {
+    stats: Stats,
+    /// Heap allocations on the loop's thread, from its first turn to its last.
+    allocations: usize,
+    /// Pooled buffers still lent, and the most ever lent at once.
+    lent: usize,
+    peak_lent: usize,
+    connections: usize,
+}
+
+/// A server with a table of `N` on its own thread until [`stop`](Self::stop).
+struct Running {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Report>>,
+}
+
+impl Running {
+    fn start<const N: usize, const SOURCES: usize, const BUFS: usize>() -> Running {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let flag = stop.clone();
+        let thread = thread::Builder::new()
+            .name(format!("kv<{N}>"))
+            .stack_size(16 * 1024 * 1024)
+            .spawn(move || serve::<N, SOURCES, BUFS>(&flag, &addr_tx))
+            .expect("spawn the server thread");
+        let addr = addr_rx
+            .recv_timeout(IO_TIMEOUT)
+            .expect("the server thread did not start");
+        Running {
+            addr,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn client(&self) -> Client {
+        Client::new(tcp_client(self.addr))
+    }
+
+    /// Stops the server and returns what it reported.
+    fn stop(mut self) -> Report {
+        self.stop.store(true, Ordering::Release);
+        let thread = self.thread.take().expect("not stopped twice");
+        thread.join().expect("the server thread panicked")
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+    }
+}
+
+fn serve<const N: usize, const SOURCES: usize, const BUFS: usize>(
+    stop: &AtomicBool,
+    addr_tx: &std::sync::mpsc::Sender<SocketAddr>,
+) -> Report {
+    // Leaked: the server borrows them for 'static, as the example's statics.
+    let store: &'static mut Store<KEYS> = Box::leak(Box::new(Store::new()));
+    let pool: &'static Pool<BUFS> = Box::leak(Box::new(Pool::new()));
+    let mut event_loop = Box::new(KvLoop::<'static, N, SOURCES, BUFS, KEYS>::new().expect("loop"));
+    let mut server = Server::<'static, N, SOURCES, BUFS, KEYS>::new(store, pool);
+    let addr = server
+        .listen(&mut event_loop, "127.0.0.1:0".parse().unwrap())
+        .expect("listen");
+    addr_tx.send(addr).unwrap();
+    let started = Instant::now();
+    let ((), allocations) = count_allocations(|| {
+        while !stop.load(Ordering::Acquire) && started.elapsed() < SERVER_LIFETIME {
+            event_loop
+                .run_once(&mut server, Some(SERVER_TURN))
+                .expect("run_once");
+        }
+    });
+    let (lent, peak_lent) = server.buffers();
+    Report {
+        stats: server.stats,
+        allocations,
+        lent,
+        peak_lent,
+        connections: server.connections(),
+    }
+}
+
+/// A blocking RESP client: sends commands, reads replies as text (`+OK`, `:1`, `$-1`,
+/// `$1 v`, `*2 [...]`).
+struct Client {
+    reader: BufReader<TcpStream>,
+}
+
+impl Client {
+    fn new(stream: TcpStream) -> Client {
+        Client {
+            reader: BufReader::new(stream),
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.reader.get_mut().write_all(bytes).expect("send");
+    }
+
+    /// One command in RESP, its reply as text.
+    fn call(&mut self, args: &[&str]) -> String {
+        self.send(&resp(args));
+        self.reply()
+    }
+
+    fn line(&mut self) -> String {
+        let mut line = String::new();
+        self.reader.read_line(&mut line).expect("read a reply");
+        assert!(line.ends_with("\r\n"), "a reply line: {line:?}");
+        line.truncate(line.len() - 2);
+        line
+    }
+
+    /// The next reply, as text: a bulk string as `$len value`, an array as
+    /// `*len [a, b]`.
+    fn reply(&mut self) -> String {
+        let line = self.line();
+        let (kind, rest) = line.split_at(1);
+        match kind {
+            "+" | "-" | ":" => line,
+            "$" if rest == "-1" => line,
+            "$" => {
+                let len: usize = rest.parse().expect("a bulk length");
+                let mut value = vec![0; len + 2];
+                self.reader.read_exact(&mut value).expect("a bulk string");
+                value.truncate(len);
+                format!("${len} {}", String::from_utf8_lossy(&value))
+            }
+            "*" => {
+                let len: usize = rest.parse().expect("an array length");
+                let items: Vec<String> = (0..len).map(|_| self.reply()).collect();
+                format!("*{len} [{}]", items.join(", "))
+            }
+            _ => panic!("not a RESP reply: {line:?}"),
+        }
+    }
+
+    /// Whether the server closed the connection: EOF before any other byte.
+    fn closed(&mut self) -> bool {
+        let mut byte = [0];
+        matches!(self.reader.read(&mut byte), Ok(0))
+    }
+}
+
+fn resp(args: &[&str]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for arg in args {
+        out.extend_from_slice(format!("${}\r\n{arg}\r\n", arg.len()).as_bytes());
+    }
+    out
+}
+
+/// The tests' server: 64 connections, two buffers each, a store of [`KEYS`].
+fn start() -> Running {
+    Running::start::<64, 66, 128>()
+}
+
+/// Stops `server`, checks that it allocated nothing and returned every buffer.
+fn stop_clean(server: Running) -> Report {
+    let report = server.stop();
+    assert_eq!(
+        report.allocations, 0,
+        "heap allocations on the loop's thread"
+    );
+    assert_eq!(
+        report.lent, 0,
+        "pooled buffers still lent with no bytes in flight"
+    );
+    report
+}
+
+#[test]
+fn commands_answer_as_redis_does() {
+    let server = start();
+    let mut c = server.client();
+    assert_eq!(c.call(&["PING"]), "+PONG");
+    assert_eq!(c.call(&["ECHO", "hi"]), "$2 hi");
+    assert_eq!(c.call(&["SET", "k", "v"]), "+OK");
+    assert_eq!(c.call(&["GET", "k"]), "$1 v");
+    assert_eq!(c.call(&["GET", "nope"]), "$-1");
+    assert_eq!(c.call(&["INCR", "n"]), ":1");
+    assert_eq!(c.call(&["INCRBY", "n", "41"]), ":42");
+    assert_eq!(c.call(&["DECR", "n"]), ":41");
+    assert_eq!(c.call(&["MSET", "a", "1", "b", "2"]), "+OK");
+    assert_eq!(c.call(&["MGET", "a", "b", "c"]), "*3 [$1 1, $1 2, $-1]");
+    assert_eq!(c.call(&["EXISTS", "a", "b", "c"]), ":2");
+    assert_eq!(c.call(&["DEL", "a", "c"]), ":1");
+    assert_eq!(c.call(&["DBSIZE"]), ":3");
+    // SET's options.
+    assert_eq!(c.call(&["SET", "k", "w", "NX"]), "$-1");
+    assert_eq!(c.call(&["SET", "new", "w", "XX"]), "$-1");
+    assert_eq!(c.call(&["SET", "k", "w", "XX", "EX", "100"]), "+OK");
+    assert_eq!(c.call(&["TTL", "k"]), ":100");
+    assert_eq!(c.call(&["SET", "p", "x", "NX", "PX", "100000"]), "+OK");
+    let pttl = c.call(&["PTTL", "p"]);
+    let ms: i64 = pttl[1..].parse().unwrap();
+    assert!((1..=100_000).contains(&ms), "PTTL {pttl}");
+    assert_eq!(c.call(&["TTL", "n"]), ":-1");
+    assert_eq!(c.call(&["TTL", "nope"]), ":-2");
+    assert_eq!(c.call(&["EXPIRE", "n", "50"]), ":1");
+    assert_eq!(c.call(&["TTL", "n"]), ":50");
+    // What redis-cli and redis-benchmark send first.
+    assert_eq!(c.call(&["COMMAND", "DOCS"]), "*0 []");
+    assert_eq!(c.call(&["CONFIG", "GET", "save"]), "*2 [$4 save, $0 ]");
+    // Inline, as nc or telnet send them.
+    c.send(b"PING\r\nGET k\n");
+    assert_eq!((c.reply(), c.reply()), ("+PONG".into(), "$1 w".into()));
+    assert_eq!(c.call(&["FLUSHALL"]), "+OK");
+    assert_eq!(c.call(&["DBSIZE"]), ":0");
+    stop_clean(server);
+}
+
+#[test]
+fn every_error_of_the_issue_is_a_redis_error_and_the_connection_goes_on() {
+    let server = start();
+    let mut c = server.client();
+    assert_eq!(
+        c.call(&["NOPE", "x"]),
+        "-ERR unknown command 'NOPE', with args beginning with: 'x' "
+    );
+    assert_eq!(
+        c.call(&["GET"]),
+        "-ERR wrong number of arguments for 'get' command"
+    );
+    assert_eq!(c.call(&["SET", "s", "abc"]), "+OK");
+    assert_eq!(
+        c.call(&["INCR", "s"]),
+        "-ERR value is not an integer or out of range"
+    );
+    assert_eq!(
+        c.call(&["INCRBY", "n", "x"]),
+        "-ERR value is not an integer or out of range"
+    );
+    let large = "v".repeat(257);
+    assert_eq!(
+        c.call(&["SET", "big", &large]),
+        "-ERR string exceeds maximum allowed size (this server's values are at most 256 bytes)"
+    );
+    // The store holds KEYS keys: one more is refused, an existing one still changes.
+    let mut mset = vec!["MSET".to_string()];
+    for i in 1..KEYS {
+        mset.extend([format!("key{i}"), i.to_string()]);
+    }
+    let mset: Vec<&str> = mset.iter().map(String::as_str).collect();
+    assert_eq!(c.call(&mset), "+OK");
+    assert_eq!(c.call(&["DBSIZE"]), format!(":{KEYS}"));
+    assert_eq!(
+        c.call(&["SET", "one-more", "v"]),
+        format!("-OOM command not allowed when the store is full ({KEYS} keys)")
+    );
+    assert_eq!(c.call(&["SET", "s", "changed"]), "+OK");
+    assert_eq!(c.call(&["PING"]), "+PONG", "the connection goes on");
+    stop_clean(server);
+}
+
+#[test]
+fn malformed_resp_is_an_error_then_close() {
+    let server = start();
+    for (input, error) in [
+        (
+            &b"*x\r\n"[..],
+            "-ERR Protocol error: invalid multibulk length",
+        ),
+        (b"*1\r\n$x\r\n", "-ERR Protocol error: invalid bulk length"),
+        (
+            b"*1\r\n$4\r\nPINGxx\r\n",
+            "-ERR Protocol error: expected CRLF after a bulk string",
+        ),
+    ] {
+        let mut c = server.client();
+        assert_eq!(c.call(&["PING"]), "+PONG");
+        c.send(input);
+        assert_eq!(c.reply(), error, "{input:?}");
+        assert!(c.closed(), "closed after {input:?}");
+    }
+    let mut c = server.client();
+    c.send(b"QUIT\r\nPING\r\n");
+    assert_eq!(c.reply(), "+OK");
+    assert!(
+        c.closed(),
+        "closed after QUIT, the PING after it not answered"
+    );
+    let report = stop_clean(server);
+    assert_eq!(report.stats.closed, 4);
+}
+
+#[test]
+fn keys_expire_on_read_and_on_the_wheel() {
+    let server = start();
+    let mut c = server.client();
+    // Lazy: a read never sees an expired key. Polled: no assumption on how fast.
+    assert_eq!(c.call(&["SET", "lazy", "v", "PX", "1"]), "+OK");
+    let expired = (0..POLLS).any(|_| {
+        thread::sleep(Duration::from_millis(10));
+        c.call(&["GET", "lazy"]) == "$-1"
+    });
+    assert!(expired, "GET still saw the key after {POLLS} polls");
+    assert_eq!(c.call(&["PTTL", "lazy"]), ":-2");
+    // Active: DBSIZE counts expired keys not yet removed and reads no key, so it
+    // drops to 0 only when the sweep on the loop's wheel removed them.
+    assert_eq!(c.call(&["FLUSHALL"]), "+OK");
+    assert_eq!(c.call(&["SET", "a", "v", "PX", "1"]), "+OK");
+    assert_eq!(c.call(&["SET", "b", "v", "EX", "1"]), "+OK");
+    assert_eq!(c.call(&["DBSIZE"]), ":2");
+    let swept = (0..POLLS).any(|_| {
+        thread::sleep(Duration::from_millis(10));
+        c.call(&["DBSIZE"]) == ":0"
+    });
+    assert!(swept, "the sweep did not remove the expired keys");
+    stop_clean(server);
+}
+
+#[test]
+fn pipelined_commands_are_answered_in_order() {
+    let server = start();
+    let mut c = server.client();
+    // Far more than one read or one reply buffer: 10,000 commands in one write.
+    let mut burst = Vec::new();
+    for _ in 0..10_000 {
+        burst.extend_from_slice(&resp(&["INCR", "n"]));
+    }
+    c.send(&burst);
+    for i in 1..=10_000 {
+        assert_eq!(c.reply(), format!(":{i}"));
+    }
+    stop_clean(server);
+}
+
+#[test]
+fn a_client_that_reads_late_gets_every_reply() {
+    let server = start();
+    let c = server.client();
+    let mut writer = c.reader.get_ref().try_clone().unwrap();
+    // 4 MiB of commands, written before a single reply is read: the server stops
+    // reading while its replies wait, then goes on as they are read.
+    let value = "v".repeat(200);
+    let command = resp(&["ECHO", &value]);
+    let count = 4 * 1024 * 1024 / command.len();
+    let sender = thread::spawn(move || {
+        for _ in 0..count {
+            writer.write_all(&command).expect("send");
+        }
+    });
+    thread::sleep(Duration::from_millis(200));
+    let mut c = c;
+    let expected = format!("$200 {value}");
+    for i in 0..count {
+        assert_eq!(c.reply(), expected, "reply {i}");
+    }
+    sender.join().unwrap();
+    assert_eq!(c.call(&["PING"]), "+PONG");
+    let report = server.stop();
+    assert_eq!(report.allocations, 0);
+    assert!(
+        report.peak_lent >= 1,
+        "the replies waited in a pooled buffer"
+    );
+}
+
+#[test]
+fn zero_allocations_per_command() {
+    let server = start();
+    let clients: Vec<_> = (0..8)
+        .map(|t| {
+            let mut c = server.client();
+            thread::spawn(move || {
+                for i in 0..500 {
+                    let key = format!("k{t}");
+                    assert_eq!(c.call(&["SET", &key, &i.to_string(), "EX", "60"]), "+OK");
+                    assert_eq!(c.call(&["INCR", &key]), format!(":{}", i + 1));
+                    let value = (i + 1).to_string();
+                    assert_eq!(c.call(&["GET", &key]), format!("${} {value}", value.len()));
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.join().unwrap();
+    }
+    let report = stop_clean(server);
+    assert_eq!(report.stats.accepted, 8);
+    assert_eq!(report.connections, 8 - report.stats.closed);
+}
+
+#[test]
+fn a_full_table_closes_new_connections_at_once() {
+    // 7 connections.
+    let server = Running::start::<7, 9, 14>();
+    let mut held: Vec<Client> = (0..7).map(|_| server.client()).collect();
+    for c in &mut held {
+        assert_eq!(c.call(&["PING"]), "+PONG");
+    }
+    let mut extra = server.client();
+    assert!(extra.closed(), "the eighth connection was not closed");
+    assert_eq!(held[0].call(&["PING"]), "+PONG", "the others go on");
+    let report = stop_clean(server);
+    assert_eq!(report.stats.rejected, 1);
+}
+
+/// The example binary, built by `cargo test` beside the test binaries.
+fn example() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let path = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|dir| dir.join("examples").join("kv"))
+        .unwrap();
+    assert!(
+        path.exists(),
+        "{} is missing: `cargo test` builds it, `cargo test --test kv` alone does not \
+         (run `cargo build --example kv` first)",
+        path.display()
+    );
+    path
+}
+
+#[test]
+fn sigterm_closes_every_connection_and_exits_0() {
+    let mut child = Command::new(example())
+        .arg("127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start examples/kv");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let addr: SocketAddr = line
+        .trim()
+        .strip_prefix("kv: listening on ")
+        .unwrap_or_else(|| panic!("first line: {line:?}"))
+        .parse()
+        .unwrap();
+    let mut c = Client::new(tcp_client(addr));
+    assert_eq!(c.call(&["SET", "k", "v"]), "+OK");
+    let sent = Instant::now();
+    // SAFETY: kill has no memory preconditions; the pid is our child's.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if sent.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("examples/kv still running 10 s after SIGTERM");
+        }
+        thread::sleep(Duration::from_millis(5));
+    };
+    let took = sent.elapsed();
+    assert_eq!(status.code(), Some(0), "exit status after SIGTERM");
+    assert!(
+        took < Duration::from_secs(1),
+        "exited {took:?} after SIGTERM"
+    );
+    assert!(c.closed(), "the client's connection was closed");
+}
+
+#[test]
+fn bad_arguments_are_a_message_and_exit_2() {
+    for args in [
+        &["nonsense"][..],
+        &["127.0.0.1:1", "extra"],
+        &["127.0.0.1:99999"],
+    ] {
+        let out = Command::new(example())
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run examples/kv");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.starts_with("kv: "), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn out_of_descriptors_pauses_accepting_and_serves_the_waiting_clients_later() {
+    // 24 descriptors: stdio, the selector's, the signals', the listener's and about 16
+    // connections; 30 clients connect (the backlog holds the rest).
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 24 && exec '{}' 127.0.0.1:0",
+            example().display()
+        ))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start examples/kv under ulimit -n 24");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let addr: SocketAddr = line
+        .trim()
+        .strip_prefix("kv: listening on ")
+        .unwrap_or_else(|| panic!("first line: {line:?}"))
+        .parse()
+        .unwrap();
+    let mut clients: Vec<Client> = (0..30).map(|_| Client::new(tcp_client(addr))).collect();
+    // The first one is served at once; send every client a PING.
+    assert_eq!(clients[0].call(&["PING"]), "+PONG");
+    for c in &mut clients[1..] {
+        c.send(&resp(&["PING"]));
+    }
+    // Close the first 15 (served, since they got a descriptor before the limit): the
+    // waiting ones get their descriptors and replies.
+    let mut served = 1;
+    let waiting = clients.split_off(15);
+    for mut c in clients.drain(1..) {
+        assert_eq!(c.reply(), "+PONG");
+        served += 1;
+    }
+    drop(clients);
+    for mut c in waiting {
+        assert_eq!(c.reply(), "+PONG", "a client waiting in the backlog");
+        served += 1;
+    }
+    assert_eq!(served, 30);
+    // SAFETY: kill has no memory preconditions; the pid is our child's.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("accept paused"), "stderr: {stderr}");
+}
