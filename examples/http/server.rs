@@ -121,6 +121,8 @@ pub struct Server<const N: usize, const P: usize> {
     pub slow_closed: usize,
     /// Connections dropped on a failed read or write, or an empty pool.
     pub aborted: usize,
+    /// Times a connection's responses waited for room in its send buffer.
+    pub write_waits: usize,
 }
 
 impl<const N: usize, const P: usize> Server<N, P> {
@@ -145,6 +147,7 @@ impl<const N: usize, const P: usize> Server<N, P> {
             idle_closed: 0,
             slow_closed: 0,
             aborted: 0,
+            write_waits: 0,
         }
     }
 
@@ -361,6 +364,7 @@ impl<const N: usize, const P: usize> Server<N, P> {
         };
         if writing != conn.writing {
             conn.writing = writing;
+            self.write_waits += usize::from(writing);
             let interest = if writing {
                 Interest::WRITABLE
             } else {
@@ -454,10 +458,10 @@ impl<const N: usize, const P: usize> Handler for Server<N, P> {
         let key = match timer {
             Timer::Clock => return self.tick_clock(event_loop),
             Timer::Resume(key) => {
-                if let Some(Slot::Listener(listener)) = self.slots.get(key) {
-                    if event_loop.register(listener, Token(key.index())).is_err() {
-                        self.pause_accept(event_loop, key);
-                    }
+                if let Some(Slot::Listener(listener)) = self.slots.get(key)
+                    && event_loop.register(listener, Token(key.index())).is_err()
+                {
+                    self.pause_accept(event_loop, key);
                 }
                 return;
             }
