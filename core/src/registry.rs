@@ -64,6 +64,13 @@ impl<H: Copy + Eq> Slot<H> {
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Registration(Token);
 
+impl Registration {
+    /// The token this registration holds (or held).
+    pub const fn token(self) -> Token {
+        Token(self.0.0 & INDEX_MASK)
+    }
+}
+
 /// What is registered under each token `0..N`.
 ///
 /// All zero bytes are a valid, empty registry (every generation 0: vacant): the loop
