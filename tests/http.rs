@@ -31,11 +31,11 @@ use util::{IO_TIMEOUT, tcp_client};
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
-/// Table slots of the test servers: the listener and 7 connections.
-const SLOTS: usize = 8;
-const BUFFERS: usize = 2 * SLOTS;
-type TestServer = Server<SLOTS, BUFFERS>;
-type TestLoop = HttpLoop<SLOTS, BUFFERS>;
+/// Connections of the test servers.
+const CONNS: usize = 7;
+const BUFFERS: usize = 2 * CONNS;
+type TestServer = Server<CONNS, { CONNS + 2 }, BUFFERS>;
+type TestLoop = HttpLoop<CONNS, { CONNS + 2 }, BUFFERS>;
 
 /// What the server counted, when its loop stopped.
 #[derive(Debug, Default)]
@@ -431,8 +431,7 @@ fn a_slowloris_client_is_closed_and_an_idle_one_too() {
 fn a_full_table_closes_new_connections_and_keeps_serving() {
     let server = Running::start();
     let request = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n";
-    // The listener takes one slot: 7 connections fit.
-    let mut open: Vec<_> = (0..SLOTS - 1)
+    let mut open: Vec<_> = (0..CONNS)
         .map(|_| exchange(server.addr, request, false).1)
         .collect();
     let mut refused = BufReader::new(tcp_client(server.addr));

@@ -12,9 +12,9 @@
 //! read that would return `EAGAIN` is not made; the connection is registered
 //! level-triggered, so a byte that arrives after the short read is reported next turn.
 
-use statio::OsError;
 use statio::buf::{Buf, BufPool, LentBuf, LinearBuf, MutBuf};
 use statio::net::{Shutdown, TcpStream};
+use statio::{OsError, Registration};
 use statio_protocols::Next;
 use statio_protocols::http::Http;
 
@@ -74,9 +74,8 @@ pub struct Shared<'a, const P: usize> {
     pub pool: &'static Pool<P>,
 }
 
-/// A client connection.
+/// The state of a client connection, kept beside its stream in the loop's table.
 pub struct Conn<const P: usize> {
-    stream: TcpStream,
     /// The start of a request not complete yet, or (with `unserved`) requests that
     /// wait for the output to drain.
     input: Option<Lent<P>>,
@@ -96,6 +95,8 @@ pub struct Conn<const P: usize> {
     pub writing: bool,
     /// The connection's one timer, if armed, and what it is for.
     pub timer: Option<(statio::TimerKey, Phase)>,
+    /// Its registration: what its timer carries, to find it again.
+    pub registration: Option<Registration>,
 }
 
 /// What a connection's timer measures.
@@ -112,9 +113,8 @@ pub enum Phase {
 
 impl<const P: usize> Conn<P> {
     /// A connection with nothing buffered.
-    pub fn new(stream: TcpStream) -> Self {
+    pub const fn new() -> Self {
         Conn {
-            stream,
             input: None,
             unserved: false,
             output: None,
@@ -123,12 +123,8 @@ impl<const P: usize> Conn<P> {
             active: false,
             writing: false,
             timer: None,
+            registration: None,
         }
-    }
-
-    /// The socket.
-    pub fn stream(&self) -> &TcpStream {
-        &self.stream
     }
 
     /// The phase its timer should measure now.
@@ -148,21 +144,21 @@ impl<const P: usize> Conn<P> {
     ///
     /// # Errors
     /// [`Abort`]: drop the connection now.
-    pub fn pump(&mut self, shared: &mut Shared<'_, P>) -> Result<Wait, Abort> {
+    pub fn pump(&mut self, stream: &TcpStream, shared: &mut Shared<'_, P>) -> Result<Wait, Abort> {
         loop {
             if let Some(pending) = self.output.as_mut() {
-                self.stream.try_write_buf(&mut **pending)?;
+                stream.try_write_buf(&mut **pending)?;
                 if pending.has_remaining() {
                     return Ok(Wait::Write);
                 }
                 self.output = None;
             }
             if self.closing {
-                return self.linger(shared.scratch);
+                return self.linger(stream, shared.scratch);
             }
             let drained = match self.input.take() {
-                Some(input) => self.pump_kept(input, shared)?,
-                None => self.pump_scratch(shared)?,
+                Some(input) => self.pump_kept(stream, input, shared)?,
+                None => self.pump_scratch(stream, shared)?,
             };
             match drained {
                 _ if self.closing => {}
@@ -176,8 +172,12 @@ impl<const P: usize> Conn<P> {
 
     /// Reads into the scratch and answers from there; keeps what is left in a lent
     /// buffer. `Ok(None)`: end of stream; `Ok(Some(drained))`.
-    fn pump_scratch(&mut self, shared: &mut Shared<'_, P>) -> Result<Option<bool>, Abort> {
-        let n = match self.stream.try_read(&mut shared.scratch[..])? {
+    fn pump_scratch(
+        &mut self,
+        stream: &TcpStream,
+        shared: &mut Shared<'_, P>,
+    ) -> Result<Option<bool>, Abort> {
+        let n = match stream.try_read(&mut shared.scratch[..])? {
             None => return Ok(Some(true)),
             Some(0) => return Ok(None),
             Some(n) => n,
@@ -189,7 +189,7 @@ impl<const P: usize> Conn<P> {
             shared.out,
             shared.http,
             shared.pool,
-            &self.stream,
+            stream,
             &mut self.output,
             &mut self.closing,
             &mut self.unserved,
@@ -208,6 +208,7 @@ impl<const P: usize> Conn<P> {
     /// into it and serves it; keeps it while bytes are left.
     fn pump_kept(
         &mut self,
+        stream: &TcpStream,
         mut input: Lent<P>,
         shared: &mut Shared<'_, P>,
     ) -> Result<Option<bool>, Abort> {
@@ -215,7 +216,7 @@ impl<const P: usize> Conn<P> {
         if !self.unserved {
             // Room: `Next::NeedInput` leaves less than a request, and a request fits.
             let free = input.remaining_mut();
-            match self.stream.try_read_buf(&mut *input)? {
+            match stream.try_read_buf(&mut *input)? {
                 None => {
                     self.input = Some(input);
                     return Ok(Some(true));
@@ -230,7 +231,7 @@ impl<const P: usize> Conn<P> {
             shared.out,
             shared.http,
             shared.pool,
-            &self.stream,
+            stream,
             &mut self.output,
             &mut self.closing,
             &mut self.unserved,
@@ -245,14 +246,14 @@ impl<const P: usize> Conn<P> {
 
     /// The lingering close: shuts down writing once the responses are sent, then
     /// reads and discards until the client closes.
-    fn linger(&mut self, scratch: &mut [u8; BUF]) -> Result<Wait, Abort> {
+    fn linger(&mut self, stream: &TcpStream, scratch: &mut [u8; BUF]) -> Result<Wait, Abort> {
         if !self.shut {
             self.shut = true;
             self.input = None;
-            self.stream.shutdown(Shutdown::Write)?;
+            stream.shutdown(Shutdown::Write)?;
         }
         loop {
-            match self.stream.try_read(&mut scratch[..])? {
+            match stream.try_read(&mut scratch[..])? {
                 None => return Ok(Wait::Read),
                 Some(0) => return Ok(Wait::Close),
                 Some(n) if n < BUF => return Ok(Wait::Read),

@@ -34,14 +34,16 @@ use args::Parsed;
 use conn::Pool;
 use server::{Control, MAX_LOOPS};
 
-/// Slots per loop: the listener, loop 0's signals, and the connections.
-const SLOTS: usize = 2048;
-/// Pooled buffers per loop: two per slot, so the pool never runs dry (16 MiB of
+/// Connections per loop.
+const CONNS: usize = 2046;
+/// Tokens per loop: the connections', the listener's and loop 0's signals'.
+const SOURCES: usize = CONNS + 2;
+/// Pooled buffers per loop: two per connection, so the pool never runs dry (16 MiB of
 /// address space per loop; only the buffers ever lent at once become resident).
-const BUFFERS: usize = 2 * SLOTS;
+const BUFFERS: usize = 2 * CONNS;
 
-type Server = server::Server<SLOTS, BUFFERS>;
-type Loop = server::HttpLoop<SLOTS, BUFFERS>;
+type Server = server::Server<CONNS, SOURCES, BUFFERS>;
+type Loop = server::HttpLoop<CONNS, SOURCES, BUFFERS>;
 
 /// What one loop keeps in `static`s.
 struct Home {

@@ -1,7 +1,7 @@
-//! The loop side of `examples/http`: one table per loop holds the listener, the signal
-//! source (loop 0 only) and the connections; timers close idle and slow connections;
-//! a control channel stops the loop. Shared with the integration tests, which run it
-//! with smaller capacities.
+//! The loop side of `examples/http`: per loop, a `SourceTable` of connections (tokens
+//! `0..C`), the listener (token `C`) and, on loop 0, the signal source (token `C + 1`);
+//! timers close idle and slow connections; a control channel stops the loop. Shared
+//! with the integration tests, which run it with smaller capacities.
 //!
 //! Behaviour, for each kind of input:
 //! - Requests are answered as `statio_protocols::http` says (its module docs list
@@ -23,9 +23,12 @@
 use core::net::SocketAddr;
 use core::time::Duration;
 
-use statio::net::{TcpListener, TcpSocket};
+use statio::net::{TcpListener, TcpSocket, TcpStream};
 use statio::signal::{SIGHUP, SIGINT, SIGTERM, name};
-use statio::{EventLoop, Handler, Interest, Key, PollOpt, Ready, Sender, Signals, Slab, Token};
+use statio::{
+    Error, EventLoop, Handler, Interest, PollOpt, Ready, Registration, Sender, Signals,
+    SourceTable, Token,
+};
 use statio_protocols::http::{Http, Limits};
 
 use crate::conn::{BUF, Buffer, Conn, Phase, Pool, Shared, Wait};
@@ -40,8 +43,11 @@ const ACCEPTS_PER_EVENT: usize = 64;
 /// How long the listener rests after `accept` ran out of descriptors.
 pub const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
-/// The loop of a server with `N` table slots and `P` pooled buffers.
-pub type HttpLoop<const N: usize, const P: usize> = EventLoop<Server<N, P>, N, N, EVENTS>;
+/// The loop of a server with `C` connections, `S` tokens (at least `C + 2`: the
+/// listener's and the signals') and `P` pooled buffers. `S` timers: one per connection,
+/// the clock's and the listener's pause.
+pub type HttpLoop<const C: usize, const S: usize, const P: usize> =
+    EventLoop<Server<C, S, P>, S, S, EVENTS>;
 
 /// What another thread (or loop) tells a loop.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -81,24 +87,20 @@ impl Timeouts {
 /// A timer of the loop.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Timer {
-    /// The timer of the connection in slot `Key`.
-    Conn(Key),
+    /// The timer of the connection with this registration.
+    Conn(Registration),
     /// Once a second: the `Date` header's clock.
     Clock,
     /// The listener's rest after running out of descriptors ended.
-    Resume(Key),
+    Resume,
 }
 
-enum Slot<const P: usize> {
-    Listener(TcpListener),
-    Signals(Signals),
-    Conn(Conn<P>),
-}
-
-/// An HTTP/1.1 server: up to `N` slots (the listener, loop 0's signals, connections)
-/// and `P` pooled buffers (at least two per connection, so the pool never runs dry).
-pub struct Server<const N: usize, const P: usize> {
-    slots: Slab<Slot<P>, N>,
+/// An HTTP/1.1 server: up to `C` connections, `S` loop tokens, `P` pooled buffers (two
+/// per connection, so the pool never runs dry).
+pub struct Server<const C: usize, const S: usize, const P: usize> {
+    conns: SourceTable<TcpStream, Conn<P>, C>,
+    listener: Option<TcpListener>,
+    signals: Option<Signals>,
     scratch: [u8; BUF],
     out: Buffer,
     http: Http,
@@ -125,14 +127,24 @@ pub struct Server<const N: usize, const P: usize> {
     pub write_waits: usize,
 }
 
-impl<const N: usize, const P: usize> Server<N, P> {
-    const ENOUGH_BUFFERS: () = assert!(P >= 2 * N, "two pooled buffers per slot");
+impl<const C: usize, const S: usize, const P: usize> Server<C, S, P> {
+    const LISTENER: Token = Token(C);
+    const SIGNALS: Token = Token(C + 1);
+    const FITS: () = {
+        assert!(
+            S >= C + 2,
+            "a token per connection, the listener's and the signals'"
+        );
+        assert!(P >= 2 * C, "two pooled buffers per connection");
+    };
 
     /// A server lending from `pool`, with no listener yet.
     pub fn new(pool: &'static Pool<P>) -> Self {
-        let () = Self::ENOUGH_BUFFERS;
+        let () = Self::FITS;
         Server {
-            slots: Slab::new(),
+            conns: SourceTable::new(),
+            listener: None,
+            signals: None,
             scratch: [0; BUF],
             out: Buffer::new(),
             http: Http::new(Limits::DEFAULT),
@@ -158,6 +170,9 @@ impl<const N: usize, const P: usize> Server<N, P> {
     }
 
     /// Tells `peer` to stop when this loop stops (loop 0 holds the others' senders).
+    ///
+    /// # Errors
+    /// The sender, when [`MAX_LOOPS`] are there already.
     pub fn add_peer(
         &mut self,
         peer: Sender<'static, Control>,
@@ -168,18 +183,12 @@ impl<const N: usize, const P: usize> Server<N, P> {
     /// Connections open now.
     #[allow(dead_code)] // for tests/http.rs
     pub fn connections(&self) -> usize {
-        self.slots
-            .iter()
-            .filter(|(_, slot)| matches!(slot, Slot::Conn(_)))
-            .count()
+        self.conns.len()
     }
 
     /// The address the listener is bound to, if it listens.
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.slots.iter().find_map(|(_, slot)| match slot {
-            Slot::Listener(listener) => listener.local_addr().ok(),
-            _ => None,
-        })
+        self.listener.as_ref()?.local_addr().ok()
     }
 
     /// Pooled buffers lent now.
@@ -192,13 +201,13 @@ impl<const N: usize, const P: usize> Server<N, P> {
     /// registers the listener and starts the `Date` clock; returns the bound address.
     ///
     /// # Errors
-    /// What the OS refused (address in use, ...), or a full table.
+    /// What the OS refused (address in use, ...).
     pub fn listen(
         &mut self,
-        event_loop: &mut HttpLoop<N, P>,
+        event_loop: &mut HttpLoop<C, S, P>,
         addr: SocketAddr,
         reuse_port: bool,
-    ) -> Result<SocketAddr, statio::Error> {
+    ) -> Result<SocketAddr, Error> {
         let socket = if addr.is_ipv4() {
             TcpSocket::v4()?
         } else {
@@ -214,7 +223,8 @@ impl<const N: usize, const P: usize> Server<N, P> {
         socket.bind(addr)?;
         let listener = socket.listen(1024)?;
         let local = listener.local_addr()?;
-        self.insert(event_loop, Slot::Listener(listener), Interest::READABLE)?;
+        event_loop.register(&listener, Self::LISTENER)?;
+        self.listener = Some(listener);
         self.tick_clock(event_loop);
         Ok(local)
     }
@@ -223,51 +233,29 @@ impl<const N: usize, const P: usize> Server<N, P> {
     /// is logged.
     ///
     /// # Errors
-    /// A full table, or what the selector refused.
+    /// What the selector refused.
     pub fn watch_signals(
         &mut self,
-        event_loop: &mut HttpLoop<N, P>,
+        event_loop: &mut HttpLoop<C, S, P>,
         signals: Signals,
-    ) -> Result<(), statio::Error> {
-        self.insert(event_loop, Slot::Signals(signals), Interest::READABLE)
-            .map(|_| ())
+    ) -> Result<(), Error> {
+        event_loop.register(&signals, Self::SIGNALS)?;
+        self.signals = Some(signals);
+        Ok(())
     }
 
-    fn insert(
-        &mut self,
-        event_loop: &mut HttpLoop<N, P>,
-        slot: Slot<P>,
-        interest: Interest,
-    ) -> Result<Key, statio::Error> {
-        let key = self
-            .slots
-            .vacant_key()
-            .ok_or(statio::Error::TokenInUse(Token(N)))?;
-        let token = Token(key.index());
-        match &slot {
-            Slot::Listener(io) => event_loop.register_opt(io, token, interest, PollOpt::level()),
-            Slot::Signals(io) => event_loop.register_opt(io, token, interest, PollOpt::level()),
-            Slot::Conn(conn) => {
-                event_loop.register_opt(conn.stream(), token, interest, PollOpt::level())
-            }
-        }?;
-        // Cannot fail: the key was vacant.
-        let _ = self.slots.insert(slot);
-        Ok(key)
-    }
-
-    fn tick_clock(&mut self, event_loop: &mut HttpLoop<N, P>) {
+    fn tick_clock(&mut self, event_loop: &mut HttpLoop<C, S, P>) {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |since| since.as_secs());
         self.http.set_time(now);
-        // Cannot be full while a slot is free for it: one timer per slot at most.
+        // Cannot be full: a timer per connection, and this one besides.
         let _ = event_loop.timeout(Timer::Clock, Duration::from_secs(1));
     }
 
-    fn accept(&mut self, event_loop: &mut HttpLoop<N, P>, key: Key) {
+    fn accept(&mut self, event_loop: &mut HttpLoop<C, S, P>) {
         for _ in 0..ACCEPTS_PER_EVENT {
-            let Some(Slot::Listener(listener)) = self.slots.get(key) else {
+            let Some(listener) = &self.listener else {
                 return;
             };
             let stream = match listener.accept() {
@@ -279,27 +267,29 @@ impl<const N: usize, const P: usize> Server<N, P> {
                         err.code(),
                         libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM
                     ) {
-                        return self.pause_accept(event_loop, key);
+                        return self.pause_accept(event_loop);
                     }
                     // Others (`ECONNABORTED`, ...) concern that connection only.
                     continue;
                 }
             };
-            if self.slots.is_full() {
-                // Dropped: closed, its client sees EOF; the table goes on as before.
-                self.rejected += 1;
-                continue;
-            }
             // Small responses leave at once; a failure costs only Nagle.
             let _ = stream.set_nodelay(true);
-            match self.insert(
-                event_loop,
-                Slot::Conn(Conn::new(stream)),
-                Interest::READABLE,
-            ) {
-                Ok(key) => {
+            let level = PollOpt::level();
+            match self
+                .conns
+                .insert(event_loop, stream, Conn::new(), Interest::READABLE, level)
+            {
+                Ok(token) => {
                     self.accepted += 1;
-                    self.arm(event_loop, key);
+                    if let Some((_, conn)) = self.conns.get_mut(token) {
+                        conn.registration = event_loop.registration(token);
+                    }
+                    self.arm(event_loop, token);
+                }
+                // Dropped: closed, its client sees EOF; the table goes on as before.
+                Err(rejected) if matches!(rejected.error, Error::TableFull { .. }) => {
+                    self.rejected += 1;
                 }
                 Err(_) => self.aborted += 1,
             }
@@ -307,23 +297,20 @@ impl<const N: usize, const P: usize> Server<N, P> {
     }
 
     /// Deregisters the listener and registers it again after [`ACCEPT_PAUSE`].
-    fn pause_accept(&mut self, event_loop: &mut HttpLoop<N, P>, key: Key) {
-        if let Some(Slot::Listener(listener)) = self.slots.get(key) {
-            let _ = event_loop.deregister(listener, Token(key.index()));
-            if event_loop
-                .timeout(Timer::Resume(key), ACCEPT_PAUSE)
-                .is_err()
-            {
+    fn pause_accept(&mut self, event_loop: &mut HttpLoop<C, S, P>) {
+        if let Some(listener) = &self.listener {
+            let _ = event_loop.deregister(listener, Self::LISTENER);
+            if event_loop.timeout(Timer::Resume, ACCEPT_PAUSE).is_err() {
                 // No timer to resume with: listen on, the pending connection retries.
-                let _ = event_loop.register(listener, Token(key.index()));
+                let _ = event_loop.register(listener, Self::LISTENER);
             }
         }
     }
 
     /// Sets the connection's timer to what its phase measures, unless it measures that
     /// already (a request's time is not restarted by its next byte).
-    fn arm(&mut self, event_loop: &mut HttpLoop<N, P>, key: Key) {
-        let Some(Slot::Conn(conn)) = self.slots.get_mut(key) else {
+    fn arm(&mut self, event_loop: &mut HttpLoop<C, S, P>, token: Token) {
+        let Some((_, conn)) = self.conns.get_mut(token) else {
             return;
         };
         let phase = conn.phase();
@@ -334,14 +321,16 @@ impl<const N: usize, const P: usize> Server<N, P> {
             event_loop.clear_timeout(timer);
         }
         conn.active = false;
-        conn.timer = event_loop
-            .timeout(Timer::Conn(key), self.timeouts.of(phase))
-            .ok()
-            .map(|timer| (timer, phase));
+        conn.timer = conn.registration.and_then(|registration| {
+            event_loop
+                .timeout(Timer::Conn(registration), self.timeouts.of(phase))
+                .ok()
+                .map(|timer| (timer, phase))
+        });
     }
 
-    fn drive(&mut self, event_loop: &mut HttpLoop<N, P>, key: Key) {
-        let Some(Slot::Conn(conn)) = self.slots.get_mut(key) else {
+    fn drive(&mut self, event_loop: &mut HttpLoop<C, S, P>, token: Token) {
+        let Some((stream, conn)) = self.conns.get_mut(token) else {
             return;
         };
         let mut shared = Shared {
@@ -350,17 +339,14 @@ impl<const N: usize, const P: usize> Server<N, P> {
             http: &self.http,
             pool: self.pool,
         };
-        let wait = match conn.pump(&mut shared) {
-            Ok(wait) => wait,
+        let writing = match conn.pump(stream, &mut shared) {
+            Ok(Wait::Read) => false,
+            Ok(Wait::Write) => true,
+            Ok(Wait::Close) => return self.close(event_loop, token),
             Err(_) => {
                 self.aborted += 1;
-                return self.close(event_loop, key);
+                return self.close(event_loop, token);
             }
-        };
-        let writing = match wait {
-            Wait::Close => return self.close(event_loop, key),
-            Wait::Read => false,
-            Wait::Write => true,
         };
         if writing != conn.writing {
             conn.writing = writing;
@@ -370,35 +356,29 @@ impl<const N: usize, const P: usize> Server<N, P> {
             } else {
                 Interest::READABLE
             };
-            let token = Token(key.index());
             if event_loop
-                .reregister(conn.stream(), token, interest, PollOpt::level())
+                .reregister(&*stream, token, interest, PollOpt::level())
                 .is_err()
             {
                 self.aborted += 1;
-                return self.close(event_loop, key);
+                return self.close(event_loop, token);
             }
         }
-        self.arm(event_loop, key);
+        self.arm(event_loop, token);
     }
 
-    fn close(&mut self, event_loop: &mut HttpLoop<N, P>, key: Key) {
-        if let Some(Slot::Conn(conn)) = self.slots.get(key) {
-            let _ = event_loop.deregister(conn.stream(), Token(key.index()));
+    fn close(&mut self, event_loop: &mut HttpLoop<C, S, P>, token: Token) {
+        // Dropping them closes the socket and returns the buffers.
+        if let Some((_stream, conn)) = self.conns.remove(event_loop, token) {
             if let Some((timer, _)) = conn.timer {
                 event_loop.clear_timeout(timer);
             }
-            // Dropping it closes the socket and returns its buffers.
-            self.slots.remove(key);
             self.closed += 1;
         }
     }
 
-    fn signalled(&mut self, event_loop: &mut HttpLoop<N, P>, key: Key) {
-        let Some(Slot::Signals(signals)) = self.slots.get_mut(key) else {
-            return;
-        };
-        let Ok(arrived) = signals.receive() else {
+    fn signalled(&mut self, event_loop: &mut HttpLoop<C, S, P>) {
+        let Some(Ok(arrived)) = self.signals.as_mut().map(Signals::receive) else {
             return;
         };
         for signal in arrived {
@@ -412,7 +392,7 @@ impl<const N: usize, const P: usize> Server<N, P> {
 
     /// Tells the other loops to stop, closes the listener and every connection, and
     /// ends `run` after this turn.
-    pub fn stop(&mut self, event_loop: &mut HttpLoop<N, P>) {
+    pub fn stop(&mut self, event_loop: &mut HttpLoop<C, S, P>) {
         if !self.stopping {
             self.stopping = true;
             for peer in &self.peers {
@@ -420,70 +400,61 @@ impl<const N: usize, const P: usize> Server<N, P> {
                 let _ = peer.send(Control::Stop);
             }
         }
-        for index in 0..N {
-            let Some(key) = self.slots.key_at(index) else {
-                continue;
-            };
-            match self.slots.get(key) {
-                Some(Slot::Conn(_)) => self.close(event_loop, key),
-                Some(Slot::Listener(listener)) => {
-                    let _ = event_loop.deregister(listener, Token(index));
-                    self.slots.remove(key);
-                }
-                _ => {}
-            }
+        if let Some(listener) = self.listener.take() {
+            let _ = event_loop.deregister(&listener, Self::LISTENER);
+        }
+        for index in 0..C {
+            self.close(event_loop, Token(index));
         }
         event_loop.shutdown();
     }
 }
 
-impl<const N: usize, const P: usize> Handler for Server<N, P> {
+impl<const C: usize, const S: usize, const P: usize> Handler for Server<C, S, P> {
     type Timeout = Timer;
     type Message = Control;
-    type Loop = HttpLoop<N, P>;
+    type Loop = HttpLoop<C, S, P>;
 
     fn ready(&mut self, event_loop: &mut Self::Loop, token: Token, _: Ready) {
-        let Some(key) = self.slots.key_at(token.0) else {
-            return;
-        };
-        match self.slots.get(key) {
-            Some(Slot::Conn(_)) => self.drive(event_loop, key),
-            Some(Slot::Listener(_)) => self.accept(event_loop, key),
-            Some(Slot::Signals(_)) => self.signalled(event_loop, key),
-            None => {}
+        match token {
+            _ if token.0 < C => self.drive(event_loop, token),
+            _ if token == Self::LISTENER => self.accept(event_loop),
+            _ if token == Self::SIGNALS => self.signalled(event_loop),
+            _ => {}
         }
     }
 
     fn timeout(&mut self, event_loop: &mut Self::Loop, timer: Timer) {
-        let key = match timer {
+        let registration = match timer {
             Timer::Clock => return self.tick_clock(event_loop),
-            Timer::Resume(key) => {
-                if let Some(Slot::Listener(listener)) = self.slots.get(key)
-                    && event_loop.register(listener, Token(key.index())).is_err()
+            Timer::Resume => {
+                if let Some(listener) = &self.listener
+                    && event_loop.register(listener, Self::LISTENER).is_err()
                 {
-                    self.pause_accept(event_loop, key);
+                    self.pause_accept(event_loop);
                 }
                 return;
             }
-            Timer::Conn(key) => key,
+            Timer::Conn(registration) => registration,
         };
-        let Some(Slot::Conn(conn)) = self.slots.get_mut(key) else {
+        let Some((_, conn)) = self.conns.get_current(event_loop, registration) else {
             return;
         };
         let Some((_, phase)) = conn.timer.take() else {
             return;
         };
+        let token = registration.token();
         match phase {
-            Phase::Idle if conn.active => self.arm(event_loop, key),
+            Phase::Idle if conn.active => self.arm(event_loop, token),
             Phase::Idle => {
                 self.idle_closed += 1;
-                self.close(event_loop, key);
+                self.close(event_loop, token);
             }
             Phase::Request => {
                 self.slow_closed += 1;
-                self.close(event_loop, key);
+                self.close(event_loop, token);
             }
-            Phase::Closing => self.close(event_loop, key),
+            Phase::Closing => self.close(event_loop, token),
         }
     }
 
