@@ -9,8 +9,8 @@
 //! neither, the usual case between requests, holds no buffer at all.
 //!
 //! The read rule: a read shorter than the buffer drained the stream socket, so the
-//! read that would return `EAGAIN` is not made; the connection is registered
-//! level-triggered, so a byte that arrives after the short read is reported next turn.
+//! read that would return `EAGAIN` is not made: a byte that arrives after it makes a
+//! new edge (edge-triggered) or is reported next turn (level-triggered).
 
 use statio::buf::{Buf, BufPool, LentBuf, LinearBuf, MutBuf};
 use statio::net::{Shutdown, TcpStream};
@@ -91,7 +91,8 @@ pub struct Conn<const P: usize> {
     shut: bool,
     /// Bytes arrived since the idle timer was last armed.
     pub active: bool,
-    /// Whether the registration is for writability (else readability).
+    /// Whether it waits for room to write (level-triggered: its registration is for
+    /// writability, else readability).
     pub writing: bool,
     /// The connection's one timer, if armed, and what it is for.
     pub timer: Option<(statio::TimerKey, Phase)>,

@@ -40,6 +40,18 @@ pub const MAX_LOOPS: usize = 8;
 /// Connections accepted per readiness of the listener, at most: a level-triggered
 /// listener reports the rest next turn, after the other connections' events.
 const ACCEPTS_PER_EVENT: usize = 64;
+/// Connections are registered edge-triggered for both directions on the epoll port:
+/// no re-registration when one waits to write, and no re-poll by the kernel of those
+/// reported last turn (about 5 % less server CPU per request under wrk -c100 on a
+/// loaded 2-core VM, 3 rounds of 4). Level-triggered elsewhere, switching between
+/// readable and writable: the poll(2) port emulates edges, and an arrival racing the
+/// drain could go unseen there (see `statio-poll`); kqueue's are real but untested.
+/// Either way a short read ends the reading (the read rule, in `conn.rs`).
+const EDGE: bool = cfg!(all(
+    any(target_os = "linux", target_os = "android"),
+    not(feature = "force-poll")
+));
+
 /// How long the listener rests after `accept` ran out of descriptors.
 pub const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
@@ -275,10 +287,14 @@ impl<const C: usize, const S: usize, const P: usize> Server<C, S, P> {
             };
             // Small responses leave at once; a failure costs only Nagle.
             let _ = stream.set_nodelay(true);
-            let level = PollOpt::level();
+            let (interest, opt) = if EDGE {
+                (Interest::READABLE | Interest::WRITABLE, PollOpt::edge())
+            } else {
+                (Interest::READABLE, PollOpt::level())
+            };
             match self
                 .conns
-                .insert(event_loop, stream, Conn::new(), Interest::READABLE, level)
+                .insert(event_loop, stream, Conn::new(), interest, opt)
             {
                 Ok(token) => {
                     self.accepted += 1;
@@ -351,6 +367,10 @@ impl<const C: usize, const S: usize, const P: usize> Server<C, S, P> {
         if writing != conn.writing {
             conn.writing = writing;
             self.write_waits += usize::from(writing);
+            if EDGE {
+                // Registered for both already: the next writable edge resumes it.
+                return self.arm(event_loop, token);
+            }
             let interest = if writing {
                 Interest::WRITABLE
             } else {
