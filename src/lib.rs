@@ -60,8 +60,9 @@ pub use statio_core::{
     OsError, PollOpt, Ready, Registration, Rejected, Run, Selector, SendError, Slab, Source,
     SourceTable, TimerError, TimerKey, Token, Wake, Wheel, sim,
 };
+pub use statio_unix::accept::{AcceptPaused, Accepted, Acceptor};
 pub use statio_unix::clock::MonotonicClock;
-pub use statio_unix::{Fd, RawFd, net, process, signal};
+pub use statio_unix::{Fd, RawFd, accept, limits, net, process, signal};
 
 /// The native selector of this target: epoll on Linux and Android, kqueue on the BSDs
 /// and macOS, and the poll(2) port (with its default capacity, 1,024 descriptors, the

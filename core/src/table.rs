@@ -1,65 +1,5 @@
 //! [`SourceTable`]: registered sources and their per-connection state, owned together,
 //! so that registering and storing (and deregistering and dropping) are one step each.
-//!
-//! ```
-//! use statio_core::sim::{SimSelector, SimSource};
-//! use statio_core::{Error, EventLoop, Handler, Interest, PollOpt, SourceTable};
-//!
-//! # struct App;
-//! # impl Handler for App { type Timeout = (); type Message = (); type Loop = Loop; }
-//! type Loop = EventLoop<App, SimSelector, /*sources*/ 4, /*timers*/ 0, /*events*/ 4>;
-//!
-//! let mut event_loop = Loop::new().unwrap();
-//! // Tokens 0 and 1 are the table's; the loop's tokens 2 and 3 are free for a listener.
-//! let mut conns: SourceTable<SimSource, u32, 2> = SourceTable::new();
-//! let level = PollOpt::level();
-//! let a = conns.insert(&mut event_loop, SimSource(10), 0, Interest::READABLE, level).unwrap();
-//! let _ = conns.insert(&mut event_loop, SimSource(11), 0, Interest::READABLE, level).unwrap();
-//!
-//! // Full: the source and its state come back with the reason.
-//! let full = conns.insert(&mut event_loop, SimSource(12), 7, Interest::READABLE, level);
-//! let rejected = full.unwrap_err();
-//! assert_eq!(rejected.error, Error::TableFull { capacity: 2 });
-//! assert_eq!((rejected.source, rejected.state), (SimSource(12), 7));
-//!
-//! // Remove deregisters and hands both back; the token is free again.
-//! assert_eq!(conns.remove(&mut event_loop, a), Some((SimSource(10), 0)));
-//! assert!(!event_loop.is_registered(a));
-//! assert_eq!(conns.remove(&mut event_loop, a), None);
-//! ```
-//!
-//! # Tokens: the table's slots are the loop's
-//!
-//! Slot `i` of a table is the loop's token `i`: a table of `N` owns tokens `0..N`, and
-//! the loop's other tokens (`N..SOURCES`) are for sources kept elsewhere (a listener, a
-//! signal source). A table larger than its loop fails the build at the first `insert`.
-//! There is one generation scheme, the loop's registry: each registration of a token
-//! gets a new generation, and an event of an ended registration is dropped before
-//! dispatch. So the token a callback receives always names the current occupant, even
-//! after `remove` + `insert` reused the slot within one batch of events.
-//!
-//! A token kept *past* its callback (in a timer, in another connection's state) names a
-//! slot, not an occupant: keep the [`Registration`](crate::Registration) beside it
-//! (`event_loop.registration(token)`) and compare before use, as the table's
-//! [`get_current`](SourceTable::get_current) does. A sweep over
-//! [`iter_mut`](SourceTable::iter_mut) needs neither.
-//!
-//! # What the table rules out
-//!
-//! A source in the table is dropped only by `remove` (which deregisters it first) or
-//! with the table. So "closed while registered" cannot happen through it, and a token
-//! is never left held by a source that is gone. Dropping the whole table while the loop
-//! runs on leaves its tokens held: drop the loop with it, or `remove` each entry. Do not
-//! register other sources under the table's tokens, nor deregister its sources directly:
-//! an insert that finds its token taken returns [`Error::TokenInUse`] in [`Rejected`].
-//! The raw `EventLoop::register` API stays available; its docs say what the loop does
-//! when a source registered there is dropped.
-//!
-//! # Memory
-//! [`SourceTable::new`] is `const` and all zero bytes (it is a [`Slab`]), so a table
-//! in a `ConstStaticCell` sits in `.bss` and only the slots ever used become resident.
-//! The slab's stamps serve only to mark slots occupied; the token's generation is the
-//! registry's.
 
 use core::fmt;
 
@@ -80,7 +20,67 @@ struct Entry<S, T> {
 }
 
 /// Up to `N` registered sources of type `S`, each with a state `T`, under the loop's
-/// tokens `0..N`. See the [module docs](self) for the token scheme.
+/// tokens `0..N`.
+///
+///  ```
+///  use statio_core::sim::{SimSelector, SimSource};
+///  use statio_core::{Error, EventLoop, Handler, Interest, PollOpt, SourceTable};
+///
+///  # struct App;
+///  # impl Handler for App { type Timeout = (); type Message = (); type Loop = Loop; }
+///  type Loop = EventLoop<App, SimSelector, /*sources*/ 4, /*timers*/ 0, /*events*/ 4>;
+///
+///  let mut event_loop = Loop::new().unwrap();
+///  // Tokens 0 and 1 are the table's; the loop's tokens 2 and 3 are free for a listener.
+///  let mut conns: SourceTable<SimSource, u32, 2> = SourceTable::new();
+///  let level = PollOpt::level();
+///  let a = conns.insert(&mut event_loop, SimSource(10), 0, Interest::READABLE, level).unwrap();
+///  let _ = conns.insert(&mut event_loop, SimSource(11), 0, Interest::READABLE, level).unwrap();
+///
+///  // Full: the source and its state come back with the reason.
+///  let full = conns.insert(&mut event_loop, SimSource(12), 7, Interest::READABLE, level);
+///  let rejected = full.unwrap_err();
+///  assert_eq!(rejected.error, Error::TableFull { capacity: 2 });
+///  assert_eq!((rejected.source, rejected.state), (SimSource(12), 7));
+///
+///  // Remove deregisters and hands both back; the token is free again.
+///  assert_eq!(conns.remove(&mut event_loop, a), Some((SimSource(10), 0)));
+///  assert!(!event_loop.is_registered(a));
+///  assert_eq!(conns.remove(&mut event_loop, a), None);
+///  ```
+///
+///  # Tokens: the table's slots are the loop's
+///
+///  Slot `i` of a table is the loop's token `i`: a table of `N` owns tokens `0..N`, and
+///  the loop's other tokens (`N..SOURCES`) are for sources kept elsewhere (a listener, a
+///  signal source). A table larger than its loop fails the build at the first `insert`.
+///  There is one generation scheme, the loop's registry: each registration of a token
+///  gets a new generation, and an event of an ended registration is dropped before
+///  dispatch. So the token a callback receives always names the current occupant, even
+///  after `remove` + `insert` reused the slot within one batch of events.
+///
+///  A token kept *past* its callback (in a timer, in another connection's state) names a
+///  slot, not an occupant: keep the [`Registration`](crate::Registration) beside it
+///  (`event_loop.registration(token)`) and compare before use, as the table's
+///  [`get_current`](SourceTable::get_current) does. A sweep over
+///  [`iter_mut`](SourceTable::iter_mut) needs neither.
+///
+///  # What the table rules out
+///
+///  A source in the table is dropped only by `remove` (which deregisters it first) or
+///  with the table. So "closed while registered" cannot happen through it, and a token
+///  is never left held by a source that is gone. Dropping the whole table while the loop
+///  runs on leaves its tokens held: drop the loop with it, or `remove` each entry. Do not
+///  register other sources under the table's tokens, nor deregister its sources directly:
+///  an insert that finds its token taken returns [`Error::TokenInUse`] in [`Rejected`].
+///  The raw `EventLoop::register` API stays available; its docs say what the loop does
+///  when a source registered there is dropped.
+///
+///  # Memory
+///  [`SourceTable::new`] is `const` and all zero bytes (it is a [`Slab`]), so a table
+///  in a `ConstStaticCell` sits in `.bss` and only the slots ever used become resident.
+///  The slab's stamps serve only to mark slots occupied; the token's generation is the
+///  registry's.
 pub struct SourceTable<S, T, const N: usize> {
     entries: Slab<Entry<S, T>, N>,
 }
@@ -202,7 +202,7 @@ impl<S, T, const N: usize> SourceTable<S, T, N> {
     }
 
     /// The source and state of `registration`, if it is still the current one of its
-    /// token: for a token kept past its callback (see the [module docs](self)).
+    /// token: for a token kept past its callback (see [`SourceTable`]).
     pub fn get_current<H, Sel, const SOURCES: usize, const TIMERS: usize, const EVENTS: usize>(
         &mut self,
         event_loop: &EventLoop<H, Sel, SOURCES, TIMERS, EVENTS>,
