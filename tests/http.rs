@@ -633,6 +633,89 @@ fn two_loops_serve_and_stop_together() {
     }
 }
 
+/// CPU seconds (user + system) the process `pid` has used.
+#[cfg(target_os = "linux")]
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    // SAFETY: sysconf reads a constant.
+    ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+}
+
+/// Out of descriptors (`ulimit -n 32`): the connections beyond the limit wait in the
+/// backlog without the server spinning, and are served once others close.
+#[cfg(target_os = "linux")]
+#[test]
+fn out_of_descriptors_pauses_accepting_and_resumes() {
+    let script = format!(
+        "ulimit -n 32 && exec '{}' 127.0.0.1:0",
+        example_binary().display()
+    );
+    let mut child = Command::new("sh")
+        .args(["-c", &script])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sh");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("the first line");
+    let addr: SocketAddr = match line.strip_prefix("http: listening on ") {
+        Some(addr) => addr.trim().parse().unwrap(),
+        None => {
+            let _ = child.kill();
+            panic!("first line {line:?}");
+        }
+    };
+    let request = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+    // More clients than descriptors: each sends a request at once.
+    let clients: Vec<TcpStream> = (0..40)
+        .map(|_| {
+            let mut stream = tcp_client(addr);
+            stream.write_all(request).unwrap();
+            stream
+        })
+        .collect();
+    let served = |stream: &TcpStream| {
+        stream
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        reader.read_line(&mut line).is_ok() && line.starts_with("HTTP/1.1 200")
+    };
+    let (first, waiting): (Vec<_>, Vec<_>) = clients.into_iter().partition(served);
+    assert!(
+        !first.is_empty() && !waiting.is_empty(),
+        "{} served",
+        first.len()
+    );
+    // At the limit, the loop sleeps: no accept spin.
+    let before = cpu_seconds(child.id());
+    thread::sleep(Duration::from_secs(1));
+    let spent = cpu_seconds(child.id()) - before;
+    assert!(
+        spent < 0.5,
+        "{spent} s of CPU in a second at the limit: a spin"
+    );
+    // Closing the first connections frees descriptors: the waiting ones are served.
+    drop(first);
+    for stream in &waiting {
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        let mut line = String::new();
+        BufReader::new(stream).read_line(&mut line).unwrap();
+        assert!(line.starts_with("HTTP/1.1 200"), "{line:?}");
+    }
+    assert_eq!(terminate(&mut child).code(), Some(0));
+}
+
 #[test]
 fn bad_arguments_exit_2_with_a_message() {
     for args in [

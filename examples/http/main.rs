@@ -78,6 +78,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Each loop's table needs a descriptor per connection, besides the listener, the
+    // selector and its waker, the signals and stdio: beyond the limit, accepting pauses
+    // until a connection closes.
+    let wanted = (args.loops * (CONNS + 4) + 16) as u64;
+    match statio::limits::raise_nofile(wanted) {
+        Ok(got) if got.soft >= wanted => {}
+        Ok(got) => eprintln!(
+            "http: {} descriptors at most (of {wanted} wanted): accepting pauses at the limit",
+            got.soft
+        ),
+        Err(err) => eprintln!("http: cannot read the descriptor limit: {err}"),
+    }
     // Before any thread: on epoll the signals must be blocked in every thread.
     let _mask = match Signals::block(STOP) {
         Ok(mask) => mask,

@@ -14,8 +14,9 @@
 //! - The table is full: a new connection is accepted and closed at once (its client
 //!   sees EOF); [`Server::rejected`] counts them.
 //! - `accept` runs out of descriptors (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`): the
-//!   listener is deregistered for [`ACCEPT_PAUSE`] (no spin on a pending connection
-//!   it cannot take), then registered again.
+//!   kit's `Acceptor` deregisters the listener (no spin on a pending connection it
+//!   cannot take) until its timer fires or a connection closes, whichever is first;
+//!   [`Server::accept_pauses`] counts the pauses.
 //! - `SIGTERM` or `SIGINT` (loop 0), or [`Control::Stop`]: the loop tells the other
 //!   loops, drops its listener and every connection, and returns from `run`.
 //!   `SIGHUP` is logged: there is nothing to reload.
@@ -23,8 +24,10 @@
 use core::net::SocketAddr;
 use core::time::Duration;
 
+use statio::accept::LONGEST_PAUSE;
 use statio::net::{TcpListener, TcpSocket, TcpStream};
 use statio::signal::{SIGHUP, SIGINT, SIGTERM, name};
+use statio::{Accepted, Acceptor};
 use statio::{
     Error, EventLoop, Handler, Interest, PollOpt, Ready, Registration, Sender, Signals,
     SourceTable, Token,
@@ -51,9 +54,6 @@ const EDGE: bool = cfg!(all(
     any(target_os = "linux", target_os = "android"),
     not(feature = "force-poll")
 ));
-
-/// How long the listener rests after `accept` ran out of descriptors.
-pub const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
 /// The loop of a server with `C` connections, `S` tokens (at least `C + 2`: the
 /// listener's and the signals') and `P` pooled buffers. `S` timers: one per connection,
@@ -103,15 +103,15 @@ pub enum Timer {
     Conn(Registration),
     /// Once a second: the `Date` header's clock.
     Clock,
-    /// The listener's rest after running out of descriptors ended.
-    Resume,
+    /// The listener's pause after running out of descriptors ended.
+    ResumeAccept,
 }
 
 /// An HTTP/1.1 server: up to `C` connections, `S` loop tokens, `P` pooled buffers (two
 /// per connection, so the pool never runs dry).
 pub struct Server<const C: usize, const S: usize, const P: usize> {
     conns: SourceTable<TcpStream, Conn<P>, C>,
-    listener: Option<TcpListener>,
+    acceptor: Option<Acceptor<TcpListener>>,
     signals: Option<Signals>,
     scratch: [u8; BUF],
     out: Buffer,
@@ -123,8 +123,10 @@ pub struct Server<const C: usize, const S: usize, const P: usize> {
     stopping: bool,
     /// Connections closed at once because the table was full.
     pub rejected: usize,
-    /// `accept` calls that failed (out of descriptors or otherwise).
+    /// `accept` calls that failed for that connection only (`ECONNABORTED`, ...).
     pub accept_errors: usize,
+    /// Times accepting paused, out of descriptors or memory.
+    pub accept_pauses: usize,
     /// Connections accepted.
     pub accepted: usize,
     /// Connections closed, for any reason.
@@ -155,7 +157,7 @@ impl<const C: usize, const S: usize, const P: usize> Server<C, S, P> {
         let () = Self::FITS;
         Server {
             conns: SourceTable::new(),
-            listener: None,
+            acceptor: None,
             signals: None,
             scratch: [0; BUF],
             out: Buffer::new(),
@@ -166,6 +168,7 @@ impl<const C: usize, const S: usize, const P: usize> Server<C, S, P> {
             stopping: false,
             rejected: 0,
             accept_errors: 0,
+            accept_pauses: 0,
             accepted: 0,
             closed: 0,
             idle_closed: 0,
@@ -200,7 +203,7 @@ impl<const C: usize, const S: usize, const P: usize> Server<C, S, P> {
 
     /// The address the listener is bound to, if it listens.
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.listener.as_ref()?.local_addr().ok()
+        self.acceptor.as_ref()?.listener().local_addr().ok()
     }
 
     /// Pooled buffers lent now.
@@ -235,8 +238,7 @@ impl<const C: usize, const S: usize, const P: usize> Server<C, S, P> {
         socket.bind(addr)?;
         let listener = socket.listen(1024)?;
         let local = listener.local_addr()?;
-        event_loop.register(&listener, Self::LISTENER)?;
-        self.listener = Some(listener);
+        self.acceptor = Some(Acceptor::register(listener, event_loop, Self::LISTENER)?);
         self.tick_clock(event_loop);
         Ok(local)
     }
@@ -267,21 +269,18 @@ impl<const C: usize, const S: usize, const P: usize> Server<C, S, P> {
 
     fn accept(&mut self, event_loop: &mut HttpLoop<C, S, P>) {
         for _ in 0..ACCEPTS_PER_EVENT {
-            let Some(listener) = &self.listener else {
+            let Some(acceptor) = &mut self.acceptor else {
                 return;
             };
-            let stream = match listener.accept() {
-                Ok(Some((stream, _peer))) => stream,
-                Ok(None) => return,
-                Err(err) => {
+            let stream = match acceptor.accept(event_loop, || Timer::ResumeAccept) {
+                Accepted::Stream(stream, _peer) => stream,
+                Accepted::Empty => return,
+                Accepted::Paused(_) => {
+                    self.accept_pauses += 1;
+                    return;
+                }
+                Accepted::Failed(_) => {
                     self.accept_errors += 1;
-                    if matches!(
-                        err.code(),
-                        libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM
-                    ) {
-                        return self.pause_accept(event_loop);
-                    }
-                    // Others (`ECONNABORTED`, ...) concern that connection only.
                     continue;
                 }
             };
@@ -308,17 +307,6 @@ impl<const C: usize, const S: usize, const P: usize> Server<C, S, P> {
                     self.rejected += 1;
                 }
                 Err(_) => self.aborted += 1,
-            }
-        }
-    }
-
-    /// Deregisters the listener and registers it again after [`ACCEPT_PAUSE`].
-    fn pause_accept(&mut self, event_loop: &mut HttpLoop<C, S, P>) {
-        if let Some(listener) = &self.listener {
-            let _ = event_loop.deregister(listener, Self::LISTENER);
-            if event_loop.timeout(Timer::Resume, ACCEPT_PAUSE).is_err() {
-                // No timer to resume with: listen on, the pending connection retries.
-                let _ = event_loop.register(listener, Self::LISTENER);
             }
         }
     }
@@ -394,6 +382,10 @@ impl<const C: usize, const S: usize, const P: usize> Server<C, S, P> {
                 event_loop.clear_timeout(timer);
             }
             self.closed += 1;
+            if let Some(acceptor) = &mut self.acceptor {
+                // A failure leaves it paused: its timer tries again.
+                let _ = acceptor.descriptor_freed(event_loop);
+            }
         }
     }
 
@@ -420,8 +412,8 @@ impl<const C: usize, const S: usize, const P: usize> Server<C, S, P> {
                 let _ = peer.send(Control::Stop);
             }
         }
-        if let Some(listener) = self.listener.take() {
-            let _ = event_loop.deregister(&listener, Self::LISTENER);
+        if let Some(acceptor) = self.acceptor.take() {
+            acceptor.close(event_loop);
         }
         for index in 0..C {
             self.close(event_loop, Token(index));
@@ -447,11 +439,13 @@ impl<const C: usize, const S: usize, const P: usize> Handler for Server<C, S, P>
     fn timeout(&mut self, event_loop: &mut Self::Loop, timer: Timer) {
         let registration = match timer {
             Timer::Clock => return self.tick_clock(event_loop),
-            Timer::Resume => {
-                if let Some(listener) = &self.listener
-                    && event_loop.register(listener, Self::LISTENER).is_err()
+            Timer::ResumeAccept => {
+                if let Some(acceptor) = &mut self.acceptor
+                    && acceptor.resume(event_loop).is_err()
                 {
-                    self.pause_accept(event_loop);
+                    // Still paused, and its timer spent: try again later (a close
+                    // resumes it sooner).
+                    let _ = event_loop.timeout(Timer::ResumeAccept, LONGEST_PAUSE);
                 }
                 return;
             }
