@@ -12,6 +12,8 @@ mod conn;
 #[allow(dead_code)]
 #[path = "../examples/http/server.rs"]
 mod server;
+#[path = "../examples/http/timers.rs"]
+mod timers;
 mod util;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -23,9 +25,10 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use conn::Pool;
-use server::{Control, HttpLoop, Server, Timeouts};
+use server::{Control, HttpLoop, Server};
 use statio::Channel;
 use statio_test_support::alloc::{Counting, count_allocations};
+use timers::Timeouts;
 use util::{IO_TIMEOUT, tcp_client};
 
 #[global_allocator]

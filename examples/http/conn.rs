@@ -18,6 +18,8 @@ use statio::{OsError, Registration};
 use statio_protocols::Next;
 use statio_protocols::http::Http;
 
+use crate::timers::Phase;
+
 /// Bytes of the scratch, the output buffer and every pooled buffer: 4 KiB with a
 /// `LinearBuf`'s two counters, and room for a whole request and response of
 /// `Limits::DEFAULT`.
@@ -98,18 +100,6 @@ pub struct Conn<const P: usize> {
     pub timer: Option<(statio::TimerKey, Phase)>,
     /// Its registration: what its timer carries, to find it again.
     pub registration: Option<Registration>,
-}
-
-/// What a connection's timer measures.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Phase {
-    /// No request under way: closes a connection that sent nothing for the idle time.
-    Idle,
-    /// A request under way: closes it if not complete within the request time (a
-    /// slowloris client never completes one).
-    Request,
-    /// The lingering close: closes it if the client does not.
-    Closing,
 }
 
 impl<const P: usize> Conn<P> {

@@ -20,6 +20,7 @@
 mod args;
 mod conn;
 mod server;
+mod timers;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;

@@ -29,12 +29,12 @@ use statio::net::{TcpListener, TcpSocket, TcpStream};
 use statio::signal::{SIGHUP, SIGINT, SIGTERM, name};
 use statio::{Accepted, Acceptor};
 use statio::{
-    Error, EventLoop, Handler, Interest, PollOpt, Ready, Registration, Sender, Signals,
-    SourceTable, Token,
+    Error, EventLoop, Handler, Interest, PollOpt, Ready, Sender, Signals, SourceTable, Token,
 };
 use statio_protocols::http::{Http, Limits};
 
-use crate::conn::{BUF, Buffer, Conn, Phase, Pool, Shared, Wait};
+use crate::conn::{BUF, Buffer, Conn, Pool, Shared, Wait};
+use crate::timers::{Phase, Timeouts, Timer};
 
 /// Events one turn takes.
 pub const EVENTS: usize = 256;
@@ -66,45 +66,6 @@ pub type HttpLoop<const C: usize, const S: usize, const P: usize> =
 pub enum Control {
     /// Stop accepting, close every connection, return from `run`.
     Stop,
-}
-
-/// How long a connection may take, in each phase.
-#[derive(Copy, Clone, Debug)]
-pub struct Timeouts {
-    /// Between requests (keep-alive): nothing received for this long closes it.
-    pub idle: Duration,
-    /// From the first byte of a request to its last.
-    pub request: Duration,
-    /// After a closing response, for the client to close.
-    pub linger: Duration,
-}
-
-impl Timeouts {
-    /// 60 s idle, 10 s per request, 2 s of lingering close.
-    pub const DEFAULT: Timeouts = Timeouts {
-        idle: Duration::from_secs(60),
-        request: Duration::from_secs(10),
-        linger: Duration::from_secs(2),
-    };
-
-    fn of(&self, phase: Phase) -> Duration {
-        match phase {
-            Phase::Idle => self.idle,
-            Phase::Request => self.request,
-            Phase::Closing => self.linger,
-        }
-    }
-}
-
-/// A timer of the loop.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Timer {
-    /// The timer of the connection with this registration.
-    Conn(Registration),
-    /// Once a second: the `Date` header's clock.
-    Clock,
-    /// The listener's pause after running out of descriptors ended.
-    ResumeAccept,
 }
 
 /// An HTTP/1.1 server: up to `C` connections, `S` loop tokens, `P` pooled buffers (two
