@@ -116,7 +116,7 @@ fn main() -> ExitCode {
         let ready = ready_tx.clone();
         let spawned = thread::Builder::new()
             .name(format!("loop {i}"))
-            .spawn(move || run_other(home, addr, &ready));
+            .spawn(move || run_other(home, addr, ready));
         match spawned {
             Ok(thread) => threads.push(thread),
             Err(err) => {
@@ -129,7 +129,8 @@ fn main() -> ExitCode {
     }
     drop(ready_tx);
     let mut status = ExitCode::SUCCESS;
-    for result in ready_rx.iter().take(args.loops - 1) {
+    // Ends when every started loop has spoken: each drops its sender after.
+    for result in ready_rx.iter() {
         if let Err(err) = result {
             status = fail("a loop did not start", &err);
         }
@@ -171,11 +172,12 @@ fn start(
     Ok((event_loop, server))
 }
 
-/// Loop 1 and up, on their own threads: start, say so on `ready`, run.
+/// Loop 1 and up, on their own threads: start, say so on `ready` (and drop it, so that
+/// `main` stops waiting once every loop has spoken), run.
 fn run_other(
     home: &'static Home,
     addr: SocketAddr,
-    ready: &mpsc::Sender<Result<(), String>>,
+    ready: mpsc::Sender<Result<(), String>>,
 ) -> Result<(), statio::Error> {
     let (event_loop, mut server) = match start(home, addr, true) {
         Ok(started) => started,
@@ -185,6 +187,7 @@ fn run_other(
         }
     };
     let _ = ready.send(Ok(()));
+    drop(ready);
     event_loop.run(&mut server)
 }
 
