@@ -2,14 +2,19 @@
 """HTTP/1.1 servers side by side under wrk: throughput, latency, server CPU, syscalls and
 allocations per request, and memory with 1,000 idle keep-alive connections.
 
-    python3 benches/scripts/bench_http.py                                   # the peers only
-    python3 benches/scripts/bench_http.py --server http=target/release/examples/http
+    python3 benches/scripts/bench_http.py                 # examples/http (1 and 2 loops), the peers
+    python3 benches/scripts/bench_http.py --no-peers --loops-cpus 0,1
     python3 benches/scripts/bench_http.py --rounds 5 --duration 10 --connections 10,100,1000
 
-Servers: the peers in benches/examples (http_mio, http_tokio, http_hyper; built here
-unless --no-peers) and each `--server NAME=BINARY`: a binary that takes `ADDR` and
-prints `NAME: listening on ADDR` first (statio's `examples/http`). Every server answers
-`GET /` with a small body.
+Servers: statio's `examples/http` with one loop (`statio`) and with `--loops 2`
+(`statio_2loops`), built here unless --no-statio; the peers in benches/examples
+(http_mio, http_tokio, http_hyper; built here unless --no-peers); and each
+`--server NAME=BINARY`: a binary that takes `ADDR` and prints `NAME: listening on ADDR`
+first. Every server answers `GET /` with a small body.
+
+`statio_2loops` is pinned like every server, to CPU 0, unless `--loops-cpus 0,1`: on a
+2-core machine, one CPU shows what the second loop costs (two threads, one core), and
+both CPUs make the loops compete with wrk for CPU 1; neither shows how two loops scale.
 
 Two phases, both with the server pinned to CPU 0 and the load generator to CPU 1:
 1. Timing: `wrk -t1 -cC -dD --latency` against each server at each connection count,
@@ -48,12 +53,28 @@ REQUEST = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n"
 
 def parse_args():
     p = sb.parser(__doc__, "the peers")
-    p.add_argument("--no-peers", action="store_true", help="measure only the --server ones")
+    p.add_argument("--no-peers", action="store_true", help="leave out the peers")
+    p.add_argument("--no-statio", action="store_true", help="leave out examples/http")
+    p.add_argument("--loops-cpus", default=None,
+                   help="taskset CPU list of statio_2loops (default: the server CPU)")
     p.add_argument("--connections", default="10,100,1000")
     p.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     p.add_argument("--count-duration", type=int, default=5,
                    help="seconds of the syscall and allocation runs")
     return p.parse_args()
+
+
+# Arguments after the address, by server name.
+EXTRA_ARGS = {"statio_2loops": ["--loops", "2"]}
+
+
+def statio_example():
+    """Builds examples/http in release: {name: path} for one loop and two."""
+    cmd = ["cargo", "build", "--release", "-q", "--example", "http"]
+    sb.log("+", " ".join(cmd))
+    subprocess.run(cmd, cwd=sb.ROOT, check=True)
+    path = str(sb.ROOT / "target" / "release" / "examples" / "http")
+    return {"statio": path, "statio_2loops": path}
 
 
 def to_us(text):
@@ -92,9 +113,15 @@ def url(server):
 
 def main():
     args = parse_args()
-    binaries = {} if args.no_peers else sb.cargo_examples(PEERS)
+    binaries = {} if args.no_statio else statio_example()
+    binaries.update({} if args.no_peers else sb.cargo_examples(PEERS))
     info, out_dir, names = sb.prepare(args, "http", binaries)
     connections = [int(c) for c in args.connections.split(",")]
+
+    def start(name, log_path, env=None):
+        argv = [binaries[name], "127.0.0.1:0"] + EXTRA_ARGS.get(name, [])
+        cpus = args.loops_cpus if name == "statio_2loops" else None
+        return sb.Server(name, argv, log_path, env=env, cpus=cpus)
 
     # 1. Timing, interleaved.
     def measure(server, c):
@@ -105,7 +132,7 @@ def main():
                 **sb.cpu_per_request(before, server.cpu(), result["requests"])}
 
     runs, finished_load = sb.interleaved(
-        lambda name: sb.Server(name, [binaries[name], "127.0.0.1:0"], out_dir / f"{name}.log"),
+        lambda name: start(name, out_dir / f"{name}.log"),
         names, args.rounds, connections, measure)
 
     # 2. Counts, one fresh server at a time.
@@ -113,8 +140,7 @@ def main():
     alloc_lib = sb.alloc_library(out_dir)
     counts = [
         sb.counts(name,
-                  lambda log_path, env, name=name: sb.Server(
-                      name, [binaries[name], "127.0.0.1:0"], log_path, env=env),
+                  lambda log_path, env, name=name: start(name, log_path, env),
                   lambda server: wrk(url(server), 100, args.count_duration)["requests"],
                   REQUEST, lambda got: got.endswith(HELLO), args.idle, out_dir, perf, alloc_lib)
         for name in names

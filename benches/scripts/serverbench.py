@@ -130,13 +130,14 @@ def free_port():
 
 
 class Server:
-    """One running server, pinned to SERVER_CPU."""
+    """One running server, pinned to SERVER_CPU (or to `cpus`, a taskset list)."""
 
-    def __init__(self, name, argv, log_path, env=None, listens_by_line=True, port=None):
+    def __init__(self, name, argv, log_path, env=None, listens_by_line=True, port=None,
+                 cpus=None):
         self.name = name
         full_env = dict(os.environ, **(env or {}))
         self.log = open(log_path, "w")
-        self.proc = subprocess.Popen(["taskset", "-c", SERVER_CPU] + argv, env=full_env,
+        self.proc = subprocess.Popen(["taskset", "-c", cpus or SERVER_CPU] + argv, env=full_env,
                                      stdout=subprocess.PIPE if listens_by_line else self.log,
                                      stderr=self.log)
         self.pid = self.proc.pid  # taskset execs the server: the same process
