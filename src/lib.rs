@@ -57,8 +57,8 @@ struct ReadmeDoctests;
 pub use statio_core::buf;
 pub use statio_core::{
     ChannelView, Clock, Config, Error, Event, Events, Handler, Instant, Interest, Key, LoopCell,
-    OsError, PollOpt, Ready, Registration, Run, Selector, SendError, Slab, Source, TimerError,
-    TimerKey, Token, Wake, Wheel, sim,
+    Mark, OsError, PollOpt, Ready, Registration, Run, Selector, SendError, Slab, Source, Stats,
+    TimerError, TimerKey, Token, Wake, Wheel, sim,
 };
 pub use statio_unix::clock::MonotonicClock;
 pub use statio_unix::{Fd, RawFd, net, process, signal};

@@ -211,6 +211,7 @@ where
         // A select that fails leaves no events (`Selector::select`), so only an empty
         // batch needs its result looked at.
         if !self.events.is_empty() {
+            self.marks.batch(self.events.len(), EVENTS);
             self.dispatch(handler);
         } else if let Err(err) = selected {
             self.select_failed(err, handler)?;
@@ -279,6 +280,7 @@ where
         if self.channel.is_none() {
             return;
         }
+        self.marks.channel(self.channel.as_ref());
         for _ in 0..self.config.messages_per_turn {
             let Some(message) = self.channel.as_ref().and_then(Receiver::try_recv) else {
                 return;
