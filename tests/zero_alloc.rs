@@ -11,6 +11,7 @@ mod util;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::fmt::{self, Write as _};
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr};
 use std::sync::Arc;
@@ -84,6 +85,31 @@ struct Report {
     closed: usize,
     rejected: usize,
     accept_errors: usize,
+    stats: statio::Stats,
+    /// `stats`'s `Display`, formatted on the loop thread while counting.
+    text: FixedText,
+}
+
+/// A `fmt::Write` into a fixed buffer, so formatting `Stats` is measured too.
+struct FixedText {
+    bytes: [u8; 1024],
+    len: usize,
+}
+
+impl FixedText {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap()
+    }
+}
+
+impl fmt::Write for FixedText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let room = self.bytes.get_mut(self.len..end).ok_or(fmt::Error)?;
+        room.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
 }
 
 /// The loop thread: counting from before the loop is built until it has served
@@ -100,6 +126,12 @@ fn serve(port: &AtomicU16, closed: &AtomicUsize) -> Report {
     let addr = echo
         .listen(&mut event_loop, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
         .expect("listen");
+    // The marks' window starts with the listener registered: the stats path is measured.
+    event_loop.reset_stats();
+    let mut text = FixedText {
+        bytes: [0; 1024],
+        len: 0,
+    };
     // Release: pairs with the Acquire load of the test thread.
     port.store(addr.port(), Ordering::Release);
     while echo.closed < CONNECTIONS && Instant::now() < deadline {
@@ -108,7 +140,11 @@ fn serve(port: &AtomicU16, closed: &AtomicUsize) -> Report {
             .expect("run_once");
         // Release: pairs with the Acquire load of the test thread.
         closed.store(echo.closed, Ordering::Release);
+        // Read and formatted every turn, as a program printing them on a signal might.
+        text.len = 0;
+        write!(text, "{}", event_loop.stats()).expect("the stats fit 1 KiB");
     }
+    let stats = event_loop.stats();
     event_loop.shutdown();
     drop(event_loop);
     COUNTING.with(|c| c.set(false));
@@ -117,6 +153,8 @@ fn serve(port: &AtomicU16, closed: &AtomicUsize) -> Report {
         closed: echo.closed,
         rejected: echo.rejected,
         accept_errors: echo.accept_errors,
+        stats,
+        text,
     }
 }
 
@@ -173,6 +211,18 @@ fn loop_thread_allocates_nothing_serving_a_thousand_connections() {
         report.allocations, 0,
         "heap allocations on the loop thread between building the loop and its end"
     );
+    // The marks saw the workload: the listener and at least one connection at once,
+    // idle timers, and no limit hit (batches of 100 fit 127 slots).
+    let stats = report.stats;
+    assert!(stats.sources.peak >= 2, "{stats}");
+    assert!(stats.timers.peak >= 1, "{stats}");
+    assert!(stats.events.peak >= 1, "{stats}");
+    assert_eq!(
+        stats.sources.limit_hits + stats.timers.limit_hits,
+        0,
+        "{stats}"
+    );
+    assert!(report.text.as_str().starts_with("statio stats"));
 }
 
 /// The loop of the signal and child-process test: a signal source and a child watcher.
