@@ -57,11 +57,12 @@ struct ReadmeDoctests;
 pub use statio_core::buf;
 pub use statio_core::{
     ChannelView, Clock, Config, Error, Event, Events, Handler, Instant, Interest, Key, LoopCell,
-    Mark, OsError, PollOpt, Ready, Registration, Run, Selector, SendError, Slab, Source, Stats,
-    TimerError, TimerKey, Token, Wake, Wheel, sim,
+    Mark, OsError, PollOpt, Ready, Registration, Rejected, Run, Selector, SendError, Slab, Source,
+    SourceTable, Stats, TimerError, TimerKey, Token, Wake, Wheel, sim,
 };
+pub use statio_unix::accept::{AcceptPaused, Accepted, Acceptor};
 pub use statio_unix::clock::MonotonicClock;
-pub use statio_unix::{Fd, RawFd, net, process, signal};
+pub use statio_unix::{Fd, RawFd, accept, limits, net, process, signal};
 
 /// The native selector of this target: epoll on Linux and Android, kqueue on the BSDs
 /// and macOS, and the poll(2) port (with its default capacity, 1,024 descriptors, the

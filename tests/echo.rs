@@ -2,6 +2,8 @@
 //! blocking std clients on loopback: concurrency, varied sizes, a slow reader, EOF,
 //! and a full table.
 
+// Its signal handling is tested through the example binary (process-wide state).
+#[allow(dead_code)]
 #[path = "../examples/echo/server.rs"]
 mod server;
 mod util;
@@ -13,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use server::{Echo, EchoLoop};
+use server::{Echo, EchoLoop, Pool};
 use util::{IO_TIMEOUT, assert_same_bytes, pattern, tcp_client, wait_for};
 
 /// The longest one turn of the server thread sleeps, so it sees the stop flag soon.
@@ -41,23 +43,23 @@ struct Running {
 }
 
 impl Running {
-    /// Starts `Echo<N, BUF>` on 127.0.0.1 with an ephemeral port.
-    fn start<const N: usize, const BUF: usize>() -> Running {
-        Running::start_idle::<N, BUF>(server::IDLE_TIMEOUT)
+    /// Starts `Echo<N, S, P>` on 127.0.0.1 with an ephemeral port.
+    fn start<const N: usize, const S: usize, const P: usize>() -> Running {
+        Running::start_idle::<N, S, P>(server::IDLE_TIMEOUT)
     }
 
-    /// Starts `Echo<N, BUF>` closing connections idle for longer than `idle`.
-    fn start_idle<const N: usize, const BUF: usize>(idle: Duration) -> Running {
+    /// Starts `Echo<N, S, P>` closing connections idle for longer than `idle`.
+    fn start_idle<const N: usize, const S: usize, const P: usize>(idle: Duration) -> Running {
         let stop = Arc::new(AtomicBool::new(false));
         let counters = Arc::new(Counters::default());
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let thread = {
             let (stop, counters) = (stop.clone(), counters.clone());
             thread::Builder::new()
-                .name(format!("echo<{N},{BUF}>"))
-                // The table (N connections of BUF bytes) lives on this thread's stack.
-                .stack_size(16 * 1024 * 1024 + 2 * N * BUF)
-                .spawn(move || serve::<N, BUF>(&stop, &counters, &addr_tx, idle))
+                .name(format!("echo<{N},{S},{P}>"))
+                // The server (its table and scratch buffer) lives on this thread's stack.
+                .stack_size(16 * 1024 * 1024)
+                .spawn(move || serve::<N, S, P>(&stop, &counters, &addr_tx, idle))
                 .expect("spawn the server thread")
         };
         let addr = addr_rx
@@ -111,15 +113,17 @@ impl Drop for Running {
 }
 
 /// The server thread: bounded turns until the stop flag or its lifetime ends.
-fn serve<const N: usize, const BUF: usize>(
+fn serve<const N: usize, const S: usize, const P: usize>(
     stop: &AtomicBool,
     counters: &Counters,
     addr_tx: &std::sync::mpsc::Sender<SocketAddr>,
     idle: Duration,
 ) {
-    let mut echo = Echo::<N, BUF>::new();
+    // The pool is lent from for the server's life: leaked, one per server.
+    let pool: &'static Pool<P> = Box::leak(Box::new(Pool::new()));
+    let mut echo = Echo::<N, S, P>::new(pool);
     echo.set_idle_timeout(idle);
-    let mut event_loop = EchoLoop::<N, BUF>::new().expect("EventLoop::new");
+    let mut event_loop = EchoLoop::<N, S, P>::new().expect("EventLoop::new");
     let addr = echo
         .listen(&mut event_loop, "127.0.0.1:0".parse().unwrap())
         .expect("listen");
@@ -168,7 +172,7 @@ fn exchange(addr: SocketAddr, messages: Vec<Vec<u8>>) -> Vec<u8> {
 #[test]
 fn hundred_concurrent_clients_get_their_bytes_back() {
     const CLIENTS: usize = 100;
-    let server = Running::start::<128, 4096>();
+    let server = Running::start::<128, 130, 64>();
     let addr = server.addr;
     let clients: Vec<_> = (0..CLIENTS)
         .map(|i| {
@@ -214,7 +218,7 @@ fn max_send_buffer() -> usize {
 
 #[test]
 fn slow_reader_gets_every_byte_in_order() {
-    let server = Running::start::<8, 4096>();
+    let server = Running::start::<8, 10, 64>();
     let mut stream = tcp_client(server.addr);
     // A fixed receive buffer on the client (no autotuning), so what the server can
     // write before the client reads is bounded: its send buffer (at most tcp_wmem[2])
@@ -255,7 +259,7 @@ fn slow_reader_gets_every_byte_in_order() {
 
 #[test]
 fn peer_eof_closes_the_connection() {
-    let server = Running::start::<8, 64>();
+    let server = Running::start::<8, 10, 64>();
     let mut stream = tcp_client(server.addr);
     stream.write_all(b"ping").unwrap();
     let mut buf = [0u8; 4];
@@ -281,8 +285,8 @@ fn peer_eof_closes_the_connection() {
 
 #[test]
 fn full_table_closes_new_connections_and_keeps_serving() {
-    // 4 sockets: the listener and 3 connections.
-    let server = Running::start::<4, 64>();
+    // A table of 3 connections.
+    let server = Running::start::<3, 5, 16>();
     let ping = |stream: &mut std::net::TcpStream, tag: u64| {
         let want = pattern(tag, 200);
         stream.write_all(&want).unwrap();
@@ -319,7 +323,7 @@ fn full_table_closes_new_connections_and_keeps_serving() {
 #[test]
 fn an_idle_connection_is_closed_after_its_timeout_and_an_active_one_is_not() {
     let idle = Duration::from_secs(2);
-    let server = Running::start_idle::<8, 256>(idle);
+    let server = Running::start_idle::<8, 10, 16>(idle);
 
     let mut silent = tcp_client(server.addr);
     silent.write_all(b"x").unwrap();

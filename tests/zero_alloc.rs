@@ -5,6 +5,8 @@
 //! A counting global allocator counts per thread, and only while that thread's
 //! `COUNTING` flag is on: the client threads and the test harness allocate freely.
 
+// Its signal handling is tested through the example binary (process-wide state).
+#[allow(dead_code)]
 #[path = "../examples/echo/server.rs"]
 mod server;
 mod util;
@@ -19,7 +21,7 @@ use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use server::{Echo, EchoLoop};
+use server::{Echo, EchoLoop, Pool};
 use util::{assert_same_bytes, pattern, tcp_client, wait_for};
 
 thread_local! {
@@ -77,7 +79,12 @@ const BATCH: usize = 100;
 /// The loop thread gives up after this long (the test then fails on the count).
 const LIMIT: Duration = Duration::from_secs(120);
 
-type Server = Echo<128, 1024>;
+/// The echo server: its `SourceTable` and `BufPool` are on the measured path (every
+/// connection is inserted and removed, every partial write lends a buffer).
+type Server = Echo<128, 130, 64>;
+
+static POOL: static_cell::ConstStaticCell<Pool<64>> =
+    static_cell::ConstStaticCell::new(Pool::new());
 
 /// What the loop thread reports when it is done.
 struct Report {
@@ -117,12 +124,13 @@ impl fmt::Write for FixedText {
 fn serve(port: &AtomicU16, closed: &AtomicUsize) -> Report {
     // Built before counting: a value, not an allocation, but keep its construction
     // out of the measured span all the same.
-    let mut echo = Server::new();
-    // Every connection arms and re-arms an idle timer: timers are on the path too.
+    let pool = POOL.take();
+    let mut echo = Server::new(pool);
+    // The idle sweep's timer is on the path too.
     echo.set_idle_timeout(Duration::from_secs(30));
     let deadline = Instant::now() + LIMIT;
     COUNTING.with(|c| c.set(true));
-    let mut event_loop = EchoLoop::<128, 1024>::new().expect("EventLoop::new");
+    let mut event_loop = EchoLoop::<128, 130, 64>::new().expect("EventLoop::new");
     let addr = echo
         .listen(&mut event_loop, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
         .expect("listen");
@@ -142,9 +150,10 @@ fn serve(port: &AtomicU16, closed: &AtomicUsize) -> Report {
         closed.store(echo.closed, Ordering::Release);
         // Read and formatted every turn, as a program printing them on a signal might.
         text.len = 0;
-        write!(text, "{}", event_loop.stats()).expect("the stats fit 1 KiB");
+        let stats = event_loop.stats().with_pool(pool.marks());
+        write!(text, "{stats}").expect("the stats fit 1 KiB");
     }
-    let stats = event_loop.stats();
+    let stats = event_loop.stats().with_pool(pool.marks());
     event_loop.shutdown();
     drop(event_loop);
     COUNTING.with(|c| c.set(false));
@@ -222,7 +231,10 @@ fn loop_thread_allocates_nothing_serving_a_thousand_connections() {
         0,
         "{stats}"
     );
+    let pool = stats.pool.expect("the pool's marks");
+    assert!(pool.peak <= pool.capacity, "{stats}");
     assert!(report.text.as_str().starts_with("statio stats"));
+    assert!(report.text.as_str().contains("pool buffers"));
 }
 
 /// The loop of the signal and child-process test: a signal source and a child watcher.

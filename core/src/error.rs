@@ -86,6 +86,19 @@ pub enum Error {
     /// would refill the events buffer that turn is dispatching. The turn under way goes
     /// on unharmed.
     Reentered,
+    /// A [`SourceTable`](crate::SourceTable) holds `capacity` sources already.
+    TableFull {
+        /// The table's capacity, all of it taken.
+        capacity: usize,
+    },
+    /// A select returned, in two turns in a row, an event of a registration the loop
+    /// had ended before the first of them: a kernel registration that outlived its
+    /// source (on epoll, a descriptor dropped while registered, whose file a `dup` or a
+    /// child process keeps open). The loop cannot remove it (the kernel keys it by a
+    /// descriptor number that is gone) and would otherwise wake at once on every turn;
+    /// [`run`](crate::EventLoop::run) stops with this error instead. The token is the
+    /// slot the registration held. See [`EventLoop::register_opt`](crate::EventLoop::register_opt).
+    Orphaned(Token),
     /// The operating system refused a call: the selector's, or any other whose
     /// [`OsError`] was converted into this one (`?` on a socket call in `main`).
     Os(OsError),
@@ -101,7 +114,8 @@ impl Error {
             Error::TokenInUse(_) | Error::ChannelInUse | Error::LoopCellTaken => {
                 ErrorKind::AlreadyExists
             }
-            Error::Reentered => ErrorKind::Other,
+            Error::TableFull { .. } => ErrorKind::OutOfMemory,
+            Error::Reentered | Error::Orphaned(_) => ErrorKind::Other,
             Error::Os(err) => err.kind(),
         }
     }
@@ -132,6 +146,14 @@ impl fmt::Display for Error {
             Error::InvalidConfig(why) => write!(f, "invalid loop configuration: {why}"),
             Error::Reentered => f.write_str(
                 "run or run_once was called from a callback of the same loop, during a turn",
+            ),
+            Error::TableFull { capacity } => {
+                write!(f, "the source table is full: it holds {capacity} sources")
+            }
+            Error::Orphaned(token) => write!(
+                f,
+                "a registration under token {} outlived its source (dropped while registered, its file kept open elsewhere)",
+                token.0
             ),
             Error::Os(err) => write!(f, "OS error: {err}"),
         }

@@ -7,6 +7,7 @@
 //! | [`Selector`], [`Source`], [`Events`] | the trait every port implements, and its buffer |
 //! | [`Token`], [`Interest`], [`PollOpt`], [`Ready`], [`Event`], [`Registration`] | registration and readiness |
 //! | [`Slab`], [`Key`] | a fixed arena with generation-checked keys |
+//! | [`SourceTable`], [`Rejected`] | registered sources and their state, owned together under the loop's tokens |
 //! | [`Wheel`], [`TimerKey`], [`TimerError`] | a fixed hierarchical timing wheel, and the loop's timers |
 //! | [`Clock`], [`Instant`], [`SimClock`] | monotonic time, and a clock tests drive |
 //! | [`Channel`], [`Sender`], [`Receiver`], [`Wake`] | a lock-free MPSC ring into the loop, waking it only when it may sleep |
@@ -38,6 +39,7 @@ mod selector;
 pub mod sim;
 mod slab;
 mod sync;
+mod table;
 #[cfg(test)]
 mod test_support;
 mod token;
@@ -59,5 +61,6 @@ pub use ready::Ready;
 pub use registry::Registration;
 pub use selector::{Selector, Source};
 pub use slab::{Key, Slab};
+pub use table::{Rejected, SourceTable};
 pub use token::Token;
 pub use wheel::{TimerError, TimerKey, Wheel};

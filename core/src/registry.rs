@@ -65,6 +65,13 @@ impl<H: Copy + Eq> Slot<H> {
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Registration(Token);
 
+impl Registration {
+    /// The token this registration holds (or held).
+    pub const fn token(self) -> Token {
+        Token(self.0.0 & INDEX_MASK)
+    }
+}
+
 /// What is registered under each token `0..N`.
 ///
 /// All zero bytes are a valid, empty registry (every generation 0: vacant, no marks):
@@ -153,6 +160,22 @@ impl<H: Copy + Eq, const N: usize> Registry<H, N> {
         }
     }
 
+    /// Frees `token` whoever holds it, returning the handle it was registered with and
+    /// the tagged token of the registration that ends.
+    pub(crate) fn release_any(&mut self, token: Token) -> Result<(H, Token), Error> {
+        match self.slots.get_mut(token.0) {
+            Some(slot) if slot.is_occupied() => {
+                let tagged = slot.tag(token.0);
+                // SAFETY: occupied, so `claim` wrote the handle (as in `held_by`).
+                let handle = unsafe { slot.handle.assume_init() };
+                slot.generation = slot.generation.wrapping_add(1) & GENERATION_MASK;
+                self.len -= 1;
+                Ok((handle, tagged))
+            }
+            _ => Err(Error::NotRegistered(token)),
+        }
+    }
+
     /// The caller's token for a tagged token from an event, or `None` if the event
     /// belongs to a registration that has since ended.
     #[inline]
@@ -167,6 +190,11 @@ impl<H: Copy + Eq, const N: usize> Registry<H, N> {
         }
         let slot = self.slots.get(index)?;
         (slot.generation as usize == generation).then_some(Token(index))
+    }
+
+    /// The token index a tagged token names (valid or not).
+    pub(crate) fn index_of(&self, tagged: Token) -> usize {
+        tagged.0 & INDEX_MASK
     }
 
     /// The registration under `token`, if any.
@@ -219,6 +247,23 @@ mod tests {
         assert_ne!(again, tagged);
         assert_eq!(reg.resolve(tagged), None);
         assert_eq!(reg.resolve(again), Some(Token(2)));
+    }
+
+    #[test]
+    fn release_any_frees_the_token_whatever_its_handle() {
+        let mut reg: Registry<i32, 2> = Registry::new();
+        assert_eq!(
+            reg.release_any(Token(1)),
+            Err(Error::NotRegistered(Token(1)))
+        );
+        let tagged = reg.claim(Token(1), 7).unwrap();
+        assert_eq!(reg.release_any(Token(1)), Ok((7, tagged)));
+        assert_eq!(reg.resolve(tagged), None);
+        assert!(!reg.is_registered(Token(1)));
+        assert_eq!(
+            reg.release_any(Token(1)),
+            Err(Error::NotRegistered(Token(1)))
+        );
     }
 
     #[test]

@@ -78,6 +78,18 @@ pub trait Selector: Sized {
     /// `NotFound` when the handle is not registered; what else the OS refused.
     fn deregister(&mut self, handle: Self::Handle) -> Result<(), OsError>;
 
+    /// Drops what the selector keeps for the registration of `handle` under `token`,
+    /// whose source may be gone, without a call on `handle`: its number may name
+    /// another file by now, whose registration must stay. Called by
+    /// [`EventLoop::release`](crate::EventLoop::release).
+    ///
+    /// The default does nothing, which is right for a selector whose registrations the
+    /// kernel ends when the descriptor closes (epoll, kqueue). A selector that keeps
+    /// its own list (poll(2)) drops the entry of `handle` if it still carries `token`.
+    fn forget(&mut self, handle: Self::Handle, token: Token) {
+        let _ = (handle, token);
+    }
+
     /// Waits until a source is ready or `max_wait` passes (`None`: no limit), then
     /// fills `events` with what is ready, at most `N`; the rest wait for the next call.
     ///

@@ -207,6 +207,17 @@ impl<const N: usize> Selector for SimSelector<N> {
         Ok(())
     }
 
+    /// Drops the registration of `handle` if it carries `token`, as the poll(2) port does.
+    fn forget(&mut self, handle: i32, token: Token) {
+        if let Some(at) = self
+            .registrations
+            .iter()
+            .position(|r| r.handle == handle && r.token == token)
+        {
+            self.registrations.swap_remove(at);
+        }
+    }
+
     fn select<const E: usize>(
         &mut self,
         events: &mut Events<Event, E>,

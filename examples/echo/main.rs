@@ -2,60 +2,86 @@
 //!
 //! Listens on `ADDR` (default `127.0.0.1:7878`) and sends every byte back; closes a
 //! connection that sends nothing for `IDLE_SECS` seconds (default 60). Try it with
-//! `printf 'hi\n' | nc -q1 127.0.0.1 7878`. Up to 1,023 connections at once, each with a
-//! 4 KiB buffer; when the table is full a new connection is closed at once (see
-//! `server.rs` for the behaviour on each kind of input). No heap allocation: the loop
-//! and the table live in `static` cells.
+//! `printf 'hi\n' | nc -q1 127.0.0.1 7878`. Up to 10,000 connections at once; bytes
+//! that cannot be sent at once wait in one of 1,024 pooled 4 KiB buffers (see
+//! `server.rs` for the behaviour on each kind of input). SIGTERM or SIGINT closes
+//! every connection and exits 0; SIGHUP is logged. No heap allocation after start-up:
+//! the loop, the table and the pool live in `static` cells (`.bss`).
+//!
+//! At start it compares the table with the descriptor limit (`RLIMIT_NOFILE`), raises
+//! the soft limit as far as it may, and says what happens beyond it: accepting pauses
+//! while descriptors are out, and resumes when a connection closes.
+//!
+//! Exit codes: 0 after a signal asked it to stop, 1 when it cannot start or the loop
+//! fails, 2 for a bad argument.
 
+mod args;
 mod server;
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use static_cell::{ConstStaticCell, StaticCell};
+use statio::{Config, LoopCell, Signals, limits};
 
-use server::{Echo, EchoLoop};
+use server::{Echo, EchoLoop, Pool};
 
-/// Sockets in the table, the listener included.
-const SOCKETS: usize = 1024;
-/// Bytes of buffer per connection.
-const BUF: usize = 4096;
+/// Connections at once.
+const CONNS: usize = 10_000;
+/// Tokens: the table's, the listener's, the signals'.
+const SOURCES: usize = CONNS + 2;
+/// Pooled buffers: bytes in flight for up to 1,024 connections at once (4 MiB).
+const BUFS: usize = 1024;
+/// Descriptors beyond the table: the listener, the selector, the signal source,
+/// stdio, and a few spare.
+const OTHER_FDS: u64 = 16;
 
-static LOOP: StaticCell<EchoLoop<SOCKETS, BUF>> = StaticCell::new();
-// Built at compile time, so the 4 MiB table is never moved through the stack.
-static SERVER: ConstStaticCell<Echo<SOCKETS, BUF>> = ConstStaticCell::new(Echo::new());
+type Server = Echo<CONNS, SOURCES, BUFS>;
+
+static LOOP: LoopCell<EchoLoop<CONNS, SOURCES, BUFS>> = LoopCell::new();
+static POOL: ConstStaticCell<Pool<BUFS>> = ConstStaticCell::new(Pool::new());
+static SERVER: StaticCell<Server> = StaticCell::new();
 
 fn main() -> ExitCode {
-    let arg = std::env::args().nth(1);
-    let addr: SocketAddr = match arg.as_deref().unwrap_or("127.0.0.1:7878").parse() {
-        Ok(addr) => addr,
+    let args = match args::parse(std::env::args().skip(1), server::IDLE_TIMEOUT) {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("echo: {message}");
+            eprintln!("usage: echo [ADDR [IDLE_SECS]]");
+            return ExitCode::from(2);
+        }
+    };
+    // Before any thread exists: signalfd needs the signals blocked in every thread.
+    let _mask = match Signals::block(server::SIGNALS) {
+        Ok(mask) => mask,
         Err(err) => {
-            eprintln!("echo: bad address {arg:?}: {err} (expected e.g. 127.0.0.1:7878)");
+            eprintln!("echo: cannot block signals: {err}");
             return ExitCode::FAILURE;
         }
     };
-    let idle = match std::env::args().nth(2).map(|secs| secs.parse::<f64>()) {
-        None => server::IDLE_TIMEOUT,
-        Some(Ok(secs)) if secs.is_finite() && secs > 0.0 => Duration::from_secs_f64(secs),
-        Some(_) => {
-            eprintln!("echo: the idle timeout must be a positive number of seconds");
-            return ExitCode::FAILURE;
-        }
-    };
-    let event_loop = match EchoLoop::new() {
-        Ok(event_loop) => LOOP.init(event_loop),
+    check_descriptors();
+    let event_loop = match LOOP.init(Config::new()) {
+        Ok(event_loop) => event_loop,
         Err(err) => {
             eprintln!("echo: cannot create the event loop: {err}");
             return ExitCode::FAILURE;
         }
     };
-    let server = SERVER.take();
-    server.set_idle_timeout(idle);
-    match server.listen(event_loop, addr) {
+    let server = SERVER.init(Echo::new(POOL.take()));
+    server.set_idle_timeout(args.idle);
+    let watched = match Signals::new(server::SIGNALS) {
+        Ok(signals) => server
+            .watch_signals(event_loop, signals)
+            .map_err(|e| e.to_string()),
+        Err(err) => Err(err.to_string()),
+    };
+    if let Err(err) = watched {
+        eprintln!("echo: cannot watch signals: {err}");
+        return ExitCode::FAILURE;
+    }
+    match server.listen(event_loop, args.addr) {
         Ok(local) => println!("echo: listening on {local}"),
         Err(err) => {
-            eprintln!("echo: cannot listen on {addr}: {err}");
+            eprintln!("echo: cannot listen on {}: {err}", args.addr);
             return ExitCode::FAILURE;
         }
     }
@@ -63,5 +89,22 @@ fn main() -> ExitCode {
         eprintln!("echo: event loop failed: {err}");
         return ExitCode::FAILURE;
     }
+    println!("echo: stopped, {} connections served", server.closed);
     ExitCode::SUCCESS
+}
+
+/// Raises the descriptor limit to what the table needs, or says what happens without.
+fn check_descriptors() {
+    let wanted = CONNS as u64 + OTHER_FDS;
+    match limits::raise_nofile(wanted) {
+        Ok(got) if got.soft >= wanted => {}
+        Ok(got) => eprintln!(
+            "echo: {} descriptors allowed (hard limit {}), the table holds {CONNS}: beyond about \
+             {} connections, accepting pauses until one closes",
+            got.soft,
+            got.hard,
+            got.soft.saturating_sub(OTHER_FDS)
+        ),
+        Err(err) => eprintln!("echo: cannot read the descriptor limit: {err}"),
+    }
 }

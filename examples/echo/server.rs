@@ -1,244 +1,430 @@
-//! The echo server behind `examples/echo`: one fixed table holds the listener and every
-//! connection, each connection with its own fixed buffer. Shared with the integration
-//! tests, which run it with smaller capacities.
+//! The echo server behind `examples/echo`, built the documented way: a [`SourceTable`]
+//! owns the connections, an [`Acceptor`] takes them (pausing when descriptors run out),
+//! and a [`BufPool`] lends a buffer only to a connection whose echo could not be written
+//! at once. Shared with the integration tests, which run it with smaller capacities.
 //!
 //! Behaviour, for each kind of input:
-//! - A connection's bytes come back in order. Reading pauses while a partial write is
-//!   pending (the connection's interest switches to writable until its buffer drains),
-//!   so a client that does not read cannot make the server buffer without bound.
-//! - EOF, a reset or any other error on a connection: it is deregistered and closed.
-//! - The table is full: a new connection is accepted and closed at once, so its client
-//!   sees EOF instead of waiting in the backlog; the connections already in the table
-//!   are served as before. [`Echo::rejected`] counts these.
-//! - `accept` fails (e.g. `EMFILE`): the error is counted in [`Echo::accept_errors`] and
-//!   the pending connection stays queued until the next readiness of the listener.
-//! - A connection sends nothing for longer than the idle timeout (a client that went
-//!   silent, or one that stopped reading so its echo cannot be written): it is closed,
-//!   and [`Echo::timed_out`] counts it. One timer per connection, re-armed on each read.
+//! - Bytes are read into one shared scratch buffer and written straight back. What a
+//!   write leaves over moves into a buffer lent from the pool, and the connection stops
+//!   reading (interest: writable) until that buffer drains and goes back. So a client
+//!   that does not read stalls only itself, and memory is spent on bytes in flight.
+//! - The pool is empty (every buffer holds some connection's unsent bytes): a
+//!   connection with bytes to read is not read (a buffer is lent *before* each read, so
+//!   no byte is ever read without a place to keep its leftover). Its interest becomes
+//!   oneshot, so it goes quiet after one more event, and it is re-armed when a buffer
+//!   returns. Its bytes wait in the kernel; [`Echo::starved`] counts these waits.
+//! - EOF, a reset or any other error: the connection is removed (deregistered) and
+//!   closed.
+//! - The table is full: a new connection is accepted and closed at once, so its
+//!   client sees EOF; [`Echo::rejected`] counts these.
+//! - `accept` fails for lack of descriptors or memory: the acceptor pauses (100 ms
+//!   doubling to 1 s, or until a connection closes), [`Echo::accept_pauses`] counts it.
+//! - A connection that sends nothing for the idle timeout is closed by a sweep that
+//!   runs four times per timeout (one timer for all connections): it lives at least
+//!   the timeout and at most 1.25 times it. [`Echo::timed_out`] counts these.
+//! - SIGTERM or SIGINT (when [`Echo::watch_signals`] was called): the listener closes,
+//!   every connection is closed (its client sees EOF) and `run` returns. SIGHUP is
+//!   logged.
 
 use core::net::SocketAddr;
 use core::time::Duration;
 
+use statio::buf::{Buf, BufPool, LentBuf, MutBuf, RingBuf};
 use statio::net::{TcpListener, TcpStream};
-use statio::{EventLoop, Handler, Interest, Key, OsError, PollOpt, Ready, Slab, TimerKey, Token};
+use statio::signal::{SIGHUP, SIGINT, SIGTERM, SignalSet};
+use statio::{
+    Accepted, Acceptor, Error, EventLoop, Handler, Interest, PollOpt, Ready, Signals, SourceTable,
+    Token,
+};
 
 /// How many events one turn takes.
 pub const EVENTS: usize = 256;
-
 /// How long a connection may send nothing before it is closed, unless set otherwise.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Bytes of scratch buffer and of each pooled buffer: a `RingBuf<4080>` is 4 KiB.
+pub const BUF: usize = 4080;
+/// The signals the server stops (or logs) on.
+pub const SIGNALS: SignalSet = SignalSet::new().with(SIGTERM).with(SIGINT).with(SIGHUP);
 
-/// The loop of an echo server whose table holds `N` sockets (the listener included),
-/// with a `BUF`-byte buffer per connection and an idle timer per connection.
-pub type EchoLoop<const N: usize, const BUF: usize> = EventLoop<Echo<N, BUF>, N, N, EVENTS>;
+/// A pool of `P` buffers.
+pub type Pool<const P: usize> = BufPool<RingBuf<BUF>, P>;
 
-enum Socket<const BUF: usize> {
-    Listener(TcpListener),
-    Conn(Conn<BUF>),
+/// The loop of an echo server with a table of `N` connections, `S` tokens (at least
+/// `N + 2`: the table's, the listener's and the signals') and a pool of `P` buffers.
+pub type EchoLoop<const N: usize, const S: usize, const P: usize> =
+    EventLoop<Echo<N, S, P>, S, 4, EVENTS>;
+
+/// What a timer of the server does.
+pub enum Timer {
+    /// Resume the paused acceptor.
+    ResumeAccept,
+    /// Close the connections idle for too long.
+    Sweep,
 }
 
-struct Conn<const BUF: usize> {
-    stream: TcpStream,
-    buf: [u8; BUF],
-    /// `buf[written..filled]` is read but not yet echoed.
-    written: usize,
-    filled: usize,
-    /// The idle timer, re-armed on each read.
-    idle: Option<TimerKey>,
+/// Per connection: the unsent bytes, if any, and when it was last active.
+pub struct Conn<const P: usize> {
+    pending: Option<LentBuf<'static, RingBuf<BUF>, P>>,
+    /// The sweep count at the last read.
+    seen: u32,
+    /// Not read for want of a pooled buffer: oneshot until re-armed.
+    starved: bool,
 }
 
-/// What a connection wants next.
-enum Next {
-    Read,
-    Write,
-    Close,
-}
-
-impl<const BUF: usize> Conn<BUF> {
-    /// Writes what is pending; reads once more when nothing is. Returns what the
-    /// connection wants next and whether bytes arrived.
-    fn pump(&mut self, ready: Ready) -> Result<(Next, bool), OsError> {
-        let mut received = false;
-        if self.written == self.filled && ready.is_readable() {
-            match self.stream.try_read(&mut self.buf)? {
-                Some(0) => return Ok((Next::Close, false)),
-                Some(n) => (self.written, self.filled, received) = (0, n, true),
-                None => return Ok((Next::Read, false)),
-            }
-        }
-        while self.written < self.filled {
-            match self
-                .stream
-                .try_write(&self.buf[self.written..self.filled])?
-            {
-                Some(0) => return Ok((Next::Close, received)),
-                Some(n) => self.written += n,
-                None => return Ok((Next::Write, received)),
-            }
-        }
-        Ok((Next::Read, received))
-    }
-}
-
-/// The echo server: a listener and up to `N - 1` connections in one table.
-pub struct Echo<const N: usize, const BUF: usize> {
-    sockets: Slab<Socket<BUF>, N>,
+/// The echo server.
+pub struct Echo<const N: usize, const S: usize, const P: usize> {
+    conns: SourceTable<TcpStream, Conn<P>, N>,
+    acceptor: Option<Acceptor<TcpListener>>,
+    signals: Option<Signals>,
+    pool: &'static Pool<P>,
+    scratch: [u8; BUF],
+    idle_timeout: Duration,
+    /// Sweeps so far: a connection idle for more than 4 of them is closed.
+    sweeps: u32,
+    /// Connections waiting for a buffer.
+    waiting: usize,
     /// Connections closed at once because the table was full.
     pub rejected: usize,
-    /// `accept` calls that failed.
+    /// Times accepting paused for lack of descriptors or memory.
+    pub accept_pauses: usize,
+    /// `accept` calls that failed for another reason (the connection was aborted).
     pub accept_errors: usize,
     /// Connections served and closed.
     pub closed: usize,
     /// Times a connection's write was partial and it waited for writability.
     pub write_waits: usize,
+    /// Times a connection was not read because the pool was empty.
+    pub starved: usize,
     /// Connections closed because they were idle too long.
     pub timed_out: usize,
-    idle_timeout: Duration,
 }
 
-impl<const N: usize, const BUF: usize> Echo<N, BUF> {
-    /// A server with an empty table; `const`, so a large table can be a `static`.
-    pub const fn new() -> Self {
+impl<const N: usize, const S: usize, const P: usize> Echo<N, S, P> {
+    /// The listener's token: the first after the table's.
+    pub const LISTENER: Token = Token(N);
+    /// The signal source's token.
+    pub const SIGNALS: Token = Token(N + 1);
+
+    /// A server with an empty table, lending buffers from `pool`.
+    pub const fn new(pool: &'static Pool<P>) -> Self {
         Echo {
-            sockets: Slab::new(),
+            conns: SourceTable::new(),
+            acceptor: None,
+            signals: None,
+            pool,
+            scratch: [0; BUF],
+            idle_timeout: IDLE_TIMEOUT,
+            sweeps: 0,
+            waiting: 0,
             rejected: 0,
+            accept_pauses: 0,
             accept_errors: 0,
             closed: 0,
             write_waits: 0,
+            starved: 0,
             timed_out: 0,
-            idle_timeout: IDLE_TIMEOUT,
         }
     }
 
-    /// Closes connections that send nothing for `idle` (instead of [`IDLE_TIMEOUT`]),
-    /// counted from their next read.
+    /// Closes connections that send nothing for `idle` (instead of [`IDLE_TIMEOUT`]).
     pub fn set_idle_timeout(&mut self, idle: Duration) {
         self.idle_timeout = idle;
     }
 
-    /// Binds `addr`, registers the listener, and returns the address bound.
+    /// Binds `addr`, registers the listener, starts the idle sweep, and returns the
+    /// address bound.
     ///
     /// # Errors
-    /// What the OS refused (address in use, ...); the table already holds a listener.
+    /// What the OS refused (address in use, ...); `TokenInUse` when listening already.
     pub fn listen(
         &mut self,
-        event_loop: &mut EchoLoop<N, BUF>,
+        event_loop: &mut EchoLoop<N, S, P>,
         addr: SocketAddr,
-    ) -> Result<SocketAddr, statio::Error> {
+    ) -> Result<SocketAddr, Error> {
+        const { assert!(S >= N + 2, "the loop needs the table's tokens plus two") };
+        if self.acceptor.is_some() {
+            return Err(Error::TokenInUse(Self::LISTENER));
+        }
         let listener = TcpListener::bind(addr)?;
         let local = listener.local_addr()?;
-        let Some(key) = self
-            .sockets
-            .vacant_key()
-            .filter(|_| self.sockets.is_empty())
-        else {
-            return Err(statio::Error::TokenInUse(Token(0)));
-        };
-        event_loop.register(&listener, Token(key.index()))?;
-        let _ = self.sockets.insert(Socket::Listener(listener));
+        self.acceptor = Some(Acceptor::register(listener, event_loop, Self::LISTENER)?);
+        self.arm_sweep(event_loop);
         Ok(local)
     }
 
-    fn accept(&mut self, event_loop: &mut EchoLoop<N, BUF>, token: Token) {
+    /// Stops on SIGTERM and SIGINT and logs SIGHUP, received through `signals`.
+    ///
+    /// # Errors
+    /// What the loop refused when registering `signals`.
+    pub fn watch_signals(
+        &mut self,
+        event_loop: &mut EchoLoop<N, S, P>,
+        signals: Signals,
+    ) -> Result<(), Error> {
+        event_loop.register(&signals, Self::SIGNALS)?;
+        self.signals = Some(signals);
+        Ok(())
+    }
+
+    fn arm_sweep(&self, event_loop: &mut EchoLoop<N, S, P>) {
+        // Cannot be full: the loop holds 4 timers, the server at most 2 at once.
+        let _ = event_loop.timeout(Timer::Sweep, self.idle_timeout / 4);
+    }
+
+    fn accept(&mut self, event_loop: &mut EchoLoop<N, S, P>) {
+        let Some(acceptor) = &mut self.acceptor else {
+            return;
+        };
         // Bounded: a level-triggered listener reports the rest next turn.
         for _ in 0..EVENTS {
-            let Some(key) = self.sockets.key_at(token.0) else {
-                return;
-            };
-            let Some(Socket::Listener(listener)) = self.sockets.get(key) else {
-                return;
-            };
-            let stream = match listener.accept() {
-                Ok(Some((stream, _peer))) => stream,
-                Ok(None) => return,
-                Err(_) => {
-                    self.accept_errors += 1;
+            let stream = match acceptor.accept(event_loop, || Timer::ResumeAccept) {
+                Accepted::Stream(stream, _) => stream,
+                Accepted::Empty => return,
+                Accepted::Paused(_) => {
+                    self.accept_pauses += 1;
                     return;
+                }
+                Accepted::Failed(_) => {
+                    self.accept_errors += 1;
+                    continue;
                 }
             };
             let conn = Conn {
-                stream,
-                buf: [0; BUF],
-                written: 0,
-                filled: 0,
-                idle: None,
+                pending: None,
+                seen: self.sweeps,
+                starved: false,
             };
-            match self.sockets.insert(Socket::Conn(conn)) {
-                Ok(key) => {
-                    let token = Token(key.index());
-                    if let Some(Socket::Conn(conn)) = self.sockets.get_mut(key) {
-                        if event_loop.register(&conn.stream, token).is_err() {
-                            self.sockets.remove(key);
-                            continue;
-                        }
-                        // Cannot be full: there are as many timers as table slots.
-                        conn.idle = event_loop.timeout(key, self.idle_timeout).ok();
-                    }
-                }
-                // Full: dropping the connection closes it; its client sees EOF.
-                Err(_) => self.rejected += 1,
+            // Full (or refused): the stream comes back and is dropped, closing it.
+            if self
+                .conns
+                .insert(
+                    event_loop,
+                    stream,
+                    conn,
+                    Interest::READABLE,
+                    PollOpt::level(),
+                )
+                .is_err()
+            {
+                self.rejected += 1;
             }
         }
     }
 
-    fn close(&mut self, event_loop: &mut EchoLoop<N, BUF>, key: Key) {
-        if let Some(Socket::Conn(conn)) = self.sockets.remove(key) {
-            let _ = event_loop.deregister(&conn.stream, Token(key.index()));
-            if let Some(idle) = conn.idle {
-                event_loop.clear_timeout(idle);
+    fn close(&mut self, event_loop: &mut EchoLoop<N, S, P>, token: Token) {
+        let Some((_stream, conn)) = self.conns.remove(event_loop, token) else {
+            return;
+        };
+        self.closed += 1;
+        if conn.starved {
+            self.waiting -= 1;
+        }
+        let returned = conn.pending.is_some();
+        drop(conn); // returns its buffer, if any
+        if let Some(acceptor) = &mut self.acceptor {
+            let _ = acceptor.descriptor_freed(event_loop);
+        }
+        if returned {
+            self.wake_one_waiting(event_loop);
+        }
+    }
+
+    /// A buffer returned: re-arm one connection that waits for one.
+    fn wake_one_waiting(&mut self, event_loop: &mut EchoLoop<N, S, P>) {
+        if self.waiting == 0 {
+            return;
+        }
+        // A scan, only while some connection waits: the pool is exhausted then, and
+        // the scan stops at the first one.
+        let Some(token) =
+            self.conns
+                .iter_mut()
+                .find(|(_, _, conn)| conn.starved)
+                .map(|(token, _, conn)| {
+                    conn.starved = false;
+                    token
+                })
+        else {
+            return;
+        };
+        self.waiting -= 1;
+        if self
+            .conns
+            .reregister(event_loop, token, Interest::READABLE, PollOpt::level())
+            .is_err()
+        {
+            self.close(event_loop, token);
+        }
+    }
+
+    /// Reads once into the scratch buffer and echoes; what is left moves into a lent
+    /// buffer. Returns the interest the connection needs next, `None` to close it.
+    fn read(&mut self, token: Token) -> Option<Interest> {
+        let (stream, conn) = self.conns.get_mut(token)?;
+        // Lend first: only a connection whose leftover has a place is read.
+        let Ok(mut spare) = self.pool.lend() else {
+            if !conn.starved {
+                conn.starved = true;
+                self.waiting += 1;
+                self.starved += 1;
             }
-            self.closed += 1;
+            return Some(Interest::READABLE);
+        };
+        let n = match stream.try_read(&mut self.scratch) {
+            Ok(Some(0)) | Err(_) => return None,
+            Ok(Some(n)) => n,
+            Ok(None) => return Some(Interest::READABLE),
+        };
+        conn.seen = self.sweeps;
+        let mut written = 0;
+        while written < n {
+            match stream.try_write(&self.scratch[written..n]) {
+                Ok(Some(w)) => written += w,
+                Ok(None) => break,
+                Err(_) => return None,
+            }
+        }
+        if written == n {
+            return Some(Interest::READABLE); // `spare` goes back untouched
+        }
+        // Cannot fail: the leftover is at most `BUF`, the empty buffer's size.
+        let _ = spare.try_write_all(&self.scratch[written..n]);
+        conn.pending = Some(spare);
+        self.write_waits += 1;
+        Some(Interest::WRITABLE)
+    }
+
+    /// Writes the pending bytes; returns the interest needed next, `None` to close.
+    fn flush(&mut self, token: Token) -> Option<(Interest, bool)> {
+        let (stream, conn) = self.conns.get_mut(token)?;
+        let Some(pending) = &mut conn.pending else {
+            return Some((Interest::READABLE, false));
+        };
+        while pending.has_remaining() {
+            match stream.try_write_buf(pending) {
+                Ok(Some(_)) => {}
+                Ok(None) => return Some((Interest::WRITABLE, false)),
+                Err(_) => return None,
+            }
+        }
+        conn.pending = None; // back to the pool
+        Some((Interest::READABLE, true))
+    }
+
+    fn on_signals(&mut self, event_loop: &mut EchoLoop<N, S, P>) {
+        let Some(signals) = &mut self.signals else {
+            return;
+        };
+        let Ok(set) = signals.receive() else {
+            return;
+        };
+        if set.contains(SIGHUP) {
+            eprintln!("echo: SIGHUP: nothing to reload");
+        }
+        if set.contains(SIGTERM) || set.contains(SIGINT) {
+            self.stop(event_loop);
+        }
+    }
+
+    /// Stops accepting, closes every connection, and ends `run`.
+    pub fn stop(&mut self, event_loop: &mut EchoLoop<N, S, P>) {
+        if let Some(acceptor) = self.acceptor.take() {
+            acceptor.close(event_loop);
+        }
+        // Remove one at a time: `remove` needs the table, so no iterator stays open.
+        while let Some(token) = self.first_conn(|_| true) {
+            self.close(event_loop, token);
+        }
+        event_loop.shutdown();
+    }
+
+    /// The first connection for which `pick` holds.
+    fn first_conn(&self, pick: impl Fn(&Conn<P>) -> bool) -> Option<Token> {
+        let found = self.conns.iter().find(|(_, _, conn)| pick(conn));
+        found.map(|(token, _, _)| token)
+    }
+
+    fn sweep(&mut self, event_loop: &mut EchoLoop<N, S, P>) {
+        self.sweeps = self.sweeps.wrapping_add(1);
+        let now = self.sweeps;
+        // Idle for more than 4 sweeps: at least 4 quarters of the timeout.
+        while let Some(token) = self.first_conn(|conn| now.wrapping_sub(conn.seen) > 4) {
+            self.timed_out += 1;
+            self.close(event_loop, token);
+        }
+        if self.acceptor.is_some() {
+            self.arm_sweep(event_loop);
         }
     }
 }
 
-impl<const N: usize, const BUF: usize> Handler for Echo<N, BUF> {
-    type Timeout = Key;
+impl<const N: usize, const S: usize, const P: usize> Handler for Echo<N, S, P> {
+    type Timeout = Timer;
     type Message = ();
-    type Loop = EchoLoop<N, BUF>;
+    type Loop = EchoLoop<N, S, P>;
 
-    /// The idle timer of connection `key` expired; a stale key (its connection closed
-    /// and the slot reused) matches nothing.
-    fn timeout(&mut self, event_loop: &mut Self::Loop, key: Key) {
-        if let Some(Socket::Conn(conn)) = self.sockets.get_mut(key) {
-            conn.idle = None;
-            self.timed_out += 1;
-            self.close(event_loop, key);
+    fn timeout(&mut self, event_loop: &mut Self::Loop, timer: Timer) {
+        match timer {
+            Timer::ResumeAccept => {
+                if let Some(acceptor) = &mut self.acceptor {
+                    let _ = acceptor.resume(event_loop);
+                }
+            }
+            Timer::Sweep => self.sweep(event_loop),
         }
     }
 
     fn ready(&mut self, event_loop: &mut Self::Loop, token: Token, ready: Ready) {
-        let Some(key) = self.sockets.key_at(token.0) else {
+        if token == Self::LISTENER {
+            return self.accept(event_loop);
+        }
+        if token == Self::SIGNALS {
+            return self.on_signals(event_loop);
+        }
+        let Some((_, conn)) = self.conns.get(token) else {
             return;
         };
-        let conn = match self.sockets.get_mut(key) {
-            Some(Socket::Conn(conn)) => conn,
-            Some(Socket::Listener(_)) => return self.accept(event_loop, token),
-            None => return,
-        };
-        let was_writing = conn.written < conn.filled;
-        let (next, received) = conn.pump(ready).unwrap_or((Next::Close, false));
-        if received {
-            // The connection is not idle: restart its timer.
-            if let Some(idle) = conn.idle.take() {
-                event_loop.clear_timeout(idle);
+        let was_writing = conn.pending.is_some();
+        let was_starved = conn.starved;
+        let next = if was_writing {
+            match self.flush(token) {
+                Some((interest, returned)) => {
+                    if returned {
+                        self.wake_one_waiting(event_loop);
+                    }
+                    Some(interest)
+                }
+                None => None,
             }
-            conn.idle = event_loop.timeout(key, self.idle_timeout).ok();
+        } else if ready.is_readable()
+            || ready.is_error()
+            || ready.is_hup()
+            || ready.is_read_closed()
+        {
+            self.read(token)
+        } else {
+            Some(Interest::READABLE)
+        };
+        let Some(interest) = next else {
+            return self.close(event_loop, token);
+        };
+        let Some((_, conn)) = self.conns.get(token) else {
+            return;
+        };
+        let opt = if conn.starved {
+            PollOpt::level().with_oneshot()
+        } else {
+            PollOpt::level()
+        };
+        if (was_writing, was_starved) == (interest.is_writable(), conn.starved) {
+            return;
         }
-        let interest = match next {
-            Next::Read if was_writing => Interest::READABLE,
-            Next::Write if !was_writing => {
-                self.write_waits += 1;
-                Interest::WRITABLE
-            }
-            Next::Read | Next::Write => return,
-            Next::Close => return self.close(event_loop, key),
-        };
-        if event_loop
-            .reregister(&conn.stream, token, interest, PollOpt::level())
+        if self
+            .conns
+            .reregister(event_loop, token, interest, opt)
             .is_err()
         {
-            self.close(event_loop, key);
+            self.close(event_loop, token);
         }
     }
 }

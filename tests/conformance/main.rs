@@ -15,6 +15,7 @@ mod closing;
 mod dispatch;
 mod interrupt;
 mod modes;
+mod orphan;
 mod overflow;
 mod registration;
 mod selector;
@@ -67,6 +68,10 @@ macro_rules! conformance {
                 deregistered_in_the_batch_gets_no_event,
                 reregistered_in_the_batch_gets_no_stale_event,
                 reopened_fd_number_gets_no_stale_event,
+            });
+            conformance!(@subject $selector, orphan {
+                release_frees_a_dropped_sources_token_and_spares_the_new_owner,
+                a_dup_of_a_dropped_source_never_makes_the_loop_spin,
             });
             conformance!(@subject $selector, overflow {
                 level_dispatches_every_source,

@@ -41,6 +41,7 @@ use crate::wheel::{TimerError, TimerKey, Wheel};
 mod cell;
 mod config;
 mod memory;
+mod orphan;
 mod stats;
 // Not under loom: these tests keep channels in `static`s, and loom's atomics are neither
 // `const` nor usable outside a loom model (`.ci/run`'s loom step builds every lib test).
@@ -137,6 +138,8 @@ pub struct EventLoop<
     extras: bool,
     /// The marks the registry and the wheel do not keep (`stats.rs`).
     marks: stats::LoopMarks,
+    /// Stale events seen, to tell an orphaned kernel registration (`orphan.rs`).
+    stale: orphan::StaleWatch,
     handler: PhantomData<fn(&mut H)>,
 }
 
@@ -190,6 +193,30 @@ where
 
     /// Watches `io` for `interest`, reported as `opt` says, under `token`.
     ///
+    /// # A source dropped while registered
+    /// The loop does not own `io` (a [`SourceTable`](crate::SourceTable) does, and rules
+    /// this out): deregister it before dropping it. If it is dropped registered, its
+    /// token stays held (a `register` under it returns [`Error::TokenInUse`]) until
+    /// [`release`](Self::release) frees it; meanwhile, by port:
+    ///
+    /// - epoll and kqueue: closing the descriptor ends its kernel registration, so
+    ///   nothing more is reported. Except on epoll when the file stays open through
+    ///   another descriptor (a `dup`, a child's copy): epoll keys a registration by
+    ///   file *and* descriptor number, so it lives on and no `epoll_ctl` can reach it.
+    ///   Its events still come under the token (before `release`, to the handler; after,
+    ///   dropped as stale). One that keeps coming after `release` (an *orphan*: the same
+    ///   stale registration in two selects) makes `run` and `run_once` return
+    ///   [`Error::Orphaned`] with the token at the end of that turn, instead of waking at
+    ///   once on every turn for ever.
+    /// - poll(2): the descriptor stays in the poll set. A closed number is reported
+    ///   (`POLLNVAL`, as an error) to the token on every turn, and a new file that gets
+    ///   the same number cannot be registered (`AlreadyExists`) until `release` drops the
+    ///   entry.
+    ///
+    /// In every case `release` frees the token without a call on the old number (which
+    /// may name a new file whose registration must stay), and its events never reach a
+    /// later registration of the token (the generation check).
+    ///
     /// # Errors
     /// [`Error::TokenOutOfRange`] unless `token < SOURCES`; [`Error::TokenInUse`] when a
     /// source holds the token; [`Error::Os`] when the selector refuses (`AlreadyExists`
@@ -241,7 +268,7 @@ where
     ///
     /// The token is taken with the source (rather than found from it) so that this is
     /// O(1) without a handle-to-token map. Deregister before dropping a source: a
-    /// dropped source leaves its token held.
+    /// dropped source leaves its token held until [`release`](Self::release).
     ///
     /// # Errors
     /// [`Error::NotRegistered`] unless `io` is registered under `token`; [`Error::Os`]
@@ -253,6 +280,25 @@ where
         let handle = io.handle();
         self.registry.release(token, handle)?;
         self.selector.deregister(handle)?;
+        Ok(())
+    }
+
+    /// Frees `token`, registered with a source that is gone (dropped while registered),
+    /// without a call on its descriptor number, which may name another file by now.
+    /// The selector forgets the registration ([`Selector::forget`]: the poll(2) port
+    /// drops its entry; epoll and kqueue have nothing to do, the kernel ended it at
+    /// close). Events of the registration are dropped from now on; see
+    /// [`register_opt`](Self::register_opt) for a kernel registration that outlives its
+    /// descriptor.
+    ///
+    /// For a source still open, use [`deregister`](Self::deregister): `release` leaves
+    /// its kernel registration in place (reporting under a token that is no longer its).
+    ///
+    /// # Errors
+    /// [`Error::NotRegistered`] when nothing holds `token`.
+    pub fn release(&mut self, token: Token) -> Result<(), Error> {
+        let (handle, tagged) = self.registry.release_any(token)?;
+        self.selector.forget(handle, tagged);
         Ok(())
     }
 
@@ -381,7 +427,8 @@ where
     }
 
     /// The selector, mutably, for port-specific calls. Registering through it bypasses
-    /// the loop's registry: such events are dropped as stale.
+    /// the loop's registry: such events are dropped as stale, and one that keeps coming
+    /// is reported as [`Error::Orphaned`].
     pub fn selector_mut(&mut self) -> &mut S {
         &mut self.selector
     }

@@ -102,6 +102,9 @@ fn sources_peak_and_out_of_range_tokens_count() {
     assert_eq!(event_loop.stats().sources, mark(2, 2, 4, 0));
     event_loop.register(&SimSource(2), Token(2)).unwrap();
     assert_eq!(event_loop.stats().sources, mark(3, 3, 4, 0));
+    // A token freed for a source dropped while registered counts as gone too.
+    event_loop.release(Token(2)).unwrap();
+    assert_eq!(event_loop.stats().sources, mark(2, 3, 4, 0));
 }
 
 #[test]

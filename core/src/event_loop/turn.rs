@@ -152,7 +152,8 @@ where
     /// # Errors
     /// [`Error::Reentered`] when called from a callback of this loop (the turn under
     /// way goes on); the first selector error other than `Interrupted` (which goes to
-    /// [`Handler::interrupted`]), and the loop is then stopped.
+    /// [`Handler::interrupted`]), or [`Error::Orphaned`] (see
+    /// [`register_opt`](Self::register_opt)), and the loop is then stopped.
     // Inline: the loop's body is then compiled next to its caller, in the same codegen
     // unit as the handler (usually), so the handler's callbacks can inline into it.
     #[inline]
@@ -178,6 +179,8 @@ where
     /// [`Error::Reentered`] when called from a callback of this loop: the turn under
     /// way goes on, and this one does not happen. A selector error other than
     /// `Interrupted`; `Interrupted` calls [`Handler::interrupted`] and returns `Ok`.
+    /// [`Error::Orphaned`] after a turn (dispatched whole) that received an event of a
+    /// registration that outlived its source (see [`register_opt`](Self::register_opt)).
     #[inline] // as `run`
     pub fn run_once(&mut self, handler: &mut H, max_wait: Option<Duration>) -> Result<(), Error> {
         self.enter()?.turn(handler, max_wait)
@@ -210,9 +213,10 @@ where
         }
         // A select that fails leaves no events (`Selector::select`), so only an empty
         // batch needs its result looked at.
+        let mut orphan = None;
         if !self.events.is_empty() {
             self.marks.batch(self.events.len(), EVENTS);
-            self.dispatch(handler);
+            orphan = self.dispatch(handler);
         } else if let Err(err) = selected {
             self.select_failed(err, handler)?;
         }
@@ -220,7 +224,10 @@ where
             self.after_dispatch(handler);
         }
         handler.tick(self);
-        Ok(())
+        match orphan {
+            None => Ok(()),
+            Some(token) => Err(Error::Orphaned(token)),
+        }
     }
 
     /// The timers and messages of a turn that has extras; clears `extras` when none
@@ -312,9 +319,12 @@ where
         }
     }
 
-    /// Hands each event of the current registration of its token to [`Handler::ready`].
+    /// Hands each event of the current registration of its token to [`Handler::ready`];
+    /// returns the token of an orphaned registration seen (`orphan.rs`), after the whole
+    /// batch is dispatched.
     #[inline]
-    fn dispatch(&mut self, handler: &mut H) {
+    fn dispatch(&mut self, handler: &mut H) -> Option<Token> {
+        let mut orphan = None;
         let mut i = 0;
         // Indexing (not iterating) lets the handler borrow the loop between events.
         while let Some(&event) = self.events.get(i) {
@@ -323,9 +333,14 @@ where
             // waker's (`Token::WAKER`): its index bits are all ones, past every slot
             // (`Registry::FITS`). The waker event only ended the select; the channel's
             // messages are taken in `deliver_messages` whatever woke the loop.
-            if let Some(token) = self.registry.resolve(S::token(&event)) {
+            let tag = S::token(&event);
+            if let Some(token) = self.registry.resolve(tag) {
                 handler.ready(self, token, S::ready(&event));
+            } else if tag != Token::WAKER {
+                orphan = orphan.or(self.stale.saw(tag, self.registry.index_of(tag)));
             }
         }
+        self.stale.end_batch();
+        orphan
     }
 }

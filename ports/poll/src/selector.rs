@@ -350,6 +350,20 @@ impl<const N: usize> Selector for Poll<N> {
         Ok(())
     }
 
+    /// Drops the entry of `handle` if it still carries `token` (the loop released the
+    /// token, its source gone): O(1), no syscall. An entry of the same number under
+    /// another token belongs to a new file and stays.
+    fn forget(&mut self, handle: RawFd, token: Token) {
+        let ours = self
+            .index
+            .get(handle)
+            .is_some_and(|at| self.entries[at].token == token);
+        if ours {
+            // Cannot fail: the index holds `handle`.
+            let _ = self.deregister(handle);
+        }
+    }
+
     /// Waits with `poll(2)` and reports up to `E` ready registrations.
     ///
     /// `timeout` is rounded up to whole milliseconds (1 µs waits 1 ms, never 0) and

@@ -1,0 +1,49 @@
+//! [`StaleWatch`]: tells an event of a registration that outlived its source (an
+//! orphan) from the stale events every loop sees.
+//!
+//! An event whose registration ended earlier in the same batch is normal (a callback
+//! deregistered it, or kqueue reported its read and write filters apart): the loop drops
+//! it. But once a registration has ended, the selector no longer reports it, so the
+//! same stale tag in a later select means the kernel still holds a registration the
+//! loop cannot reach: on epoll, a descriptor closed while registered whose file a `dup`
+//! or a child keeps open. Level-triggered, it would wake every select at once: a spin.
+//! libev answers the same case by rebuilding its epoll set (`ev_epoll.c`, `egen`); the
+//! loop keeps no list of interests to rebuild from, so it reports the orphan instead.
+
+use crate::token::Token;
+
+/// The last stale tag seen, and whether it was seen in the batch being dispatched.
+/// All zero bytes: nothing seen (the zero-bytes contract of `cell.rs`).
+pub(super) struct StaleWatch {
+    tag: usize,
+    this_batch: bool,
+}
+
+impl StaleWatch {
+    /// What zero bytes are: nothing seen.
+    #[cfg(test)]
+    pub(super) const fn new() -> Self {
+        StaleWatch {
+            tag: 0,
+            this_batch: false,
+        }
+    }
+
+    /// A stale event under `tag` (a tagged token, never [`Token::WAKER`]) arrived:
+    /// returns the slot's token when the same tag was stale in an earlier batch too.
+    #[cold]
+    pub(super) fn saw(&mut self, tag: Token, index: usize) -> Option<Token> {
+        if tag.0 == self.tag && !self.this_batch {
+            return Some(Token(index));
+        }
+        self.tag = tag.0;
+        self.this_batch = true;
+        None
+    }
+
+    /// The batch is dispatched: a tag seen from now on is from a later select.
+    #[inline]
+    pub(super) fn end_batch(&mut self) {
+        self.this_batch = false;
+    }
+}
