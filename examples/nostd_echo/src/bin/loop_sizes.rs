@@ -3,7 +3,8 @@
 //! and docs/TUNING.md. A std program: sizes only.
 
 use statio::buf::{BufPool, LinearBuf, RingBuf};
-use statio::{Channel, EventLoop, Handler, Slab, Wheel};
+use statio::net::TcpStream;
+use statio::{Channel, EventLoop, Handler, Slab, SourceTable, Wheel};
 
 /// One row of the loop table: the whole and its parts, for timers of `u64`.
 macro_rules! loops {
@@ -51,6 +52,7 @@ fn main() {
         Channel<u64, 256>,
         Wheel<u64, 1024>,
         Slab<u64, 1024>,
+        SourceTable<TcpStream, u64, 1024>,
         RingBuf<4080>,
         LinearBuf<4080>,
         BufPool<LinearBuf<4080>, 64>,
