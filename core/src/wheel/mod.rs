@@ -23,9 +23,10 @@
 //!   stack. A hint only: it changes nothing observable, and it is the only `unsafe`
 //!   besides `init_zeroed`.
 
-use crate::mark::Mark;
 use core::fmt;
 use core::sync::atomic::{AtomicU32, Ordering};
+
+use crate::mark::Mark;
 
 /// Names one timer in a [`Wheel`]: its node and the node's generation at insertion.
 /// It is also the handle [`EventLoop::timeout`](crate::EventLoop::timeout) returns, to
