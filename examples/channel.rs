@@ -140,6 +140,12 @@ fn worker(worker: usize, from: u64, to: u64, tx: Sender<'static, Report>) {
 }
 
 fn main() -> ExitCode {
+    // It takes no arguments: refuse any, rather than ignore a typo.
+    if let Some(arg) = std::env::args().nth(1) {
+        eprintln!("channel: unexpected argument {arg:?}");
+        eprintln!("usage: channel");
+        return ExitCode::from(2);
+    }
     let mut event_loop = match Loop::new() {
         Ok(event_loop) => event_loop,
         Err(err) => {

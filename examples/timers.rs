@@ -55,6 +55,12 @@ impl Handler for Demo {
 }
 
 fn main() -> ExitCode {
+    // It takes no arguments: refuse any, rather than ignore a typo.
+    if let Some(arg) = std::env::args().nth(1) {
+        eprintln!("timers: unexpected argument {arg:?}");
+        eprintln!("usage: timers");
+        return ExitCode::from(2);
+    }
     let mut event_loop = match Loop::new() {
         Ok(event_loop) => event_loop,
         Err(err) => {

@@ -74,15 +74,30 @@ fn set_soft(soft: u64, hard: u64) {
     limits::set_nofile(FileLimit { soft, hard }).unwrap();
 }
 
-/// The lowest descriptor number not open: with no descriptor closed below it, the
-/// number of the next one opened.
-fn next_fd() -> u64 {
-    // SAFETY: dup(2) takes no pointers.
-    let fd = unsafe { libc::dup(0) };
-    assert!(fd >= 0);
-    // SAFETY: `fd` is the descriptor just made, owned by nothing else.
-    unsafe { libc::close(fd) };
-    fd as u64
+/// Fills every hole among the open descriptors (with copies of stdin, returned to be
+/// kept open) and returns the number the next descriptor will get: so a limit of that
+/// number plus `n` leaves room for exactly `n` more, whichever numbers were free.
+fn fill_holes() -> (Vec<std::os::fd::OwnedFd>, u64) {
+    use std::os::fd::FromRawFd;
+    // The highest open descriptor (F_GETFD fails with EBADF on a closed one).
+    // SAFETY: fcntl(F_GETFD) takes no pointers and only reads the descriptor's flags.
+    let top = (0..4096)
+        .rev()
+        .find(|&fd| unsafe { libc::fcntl(fd, libc::F_GETFD) } >= 0);
+    let top = top.expect("stdin, stdout or stderr is open");
+    let mut fillers = Vec::new();
+    loop {
+        // SAFETY: dup(2) takes no pointers.
+        let fd = unsafe { libc::dup(0) };
+        assert!(fd >= 0, "dup: {}", std::io::Error::last_os_error());
+        // SAFETY: `fd` is the descriptor just made, owned by nothing else.
+        let owned = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+        if fd > top {
+            // No hole is left below `top`; this one was the next number.
+            return (fillers, fd as u64);
+        }
+        fillers.push(owned);
+    }
 }
 
 #[test]
@@ -105,7 +120,8 @@ fn exhaustion_pauses_the_listener_and_freeing_a_descriptor_resumes_it() {
     // Five clients connect (the kernel completes the handshakes into the backlog)
     // before the limit leaves room for two accepted streams only.
     let clients: Vec<_> = (0..5).map(|_| tcp_client(addr)).collect();
-    let limit = Limit::set(next_fd() + 2);
+    let (_fillers, next) = fill_holes();
+    let limit = Limit::set(next + 2);
 
     run_until(
         &mut event_loop,

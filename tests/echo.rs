@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use server::{Echo, EchoLoop, Pool};
+use server::{Echo, EchoLoop, Pool, Table};
 use util::{IO_TIMEOUT, assert_same_bytes, pattern, tcp_client, wait_for};
 
 /// The longest one turn of the server thread sleeps, so it sees the stop flag soon.
@@ -31,6 +31,7 @@ struct Counters {
     accept_errors: AtomicUsize,
     write_waits: AtomicUsize,
     timed_out: AtomicUsize,
+    starved: AtomicUsize,
 }
 
 /// An echo server on its own thread; stops (and is joined) on [`stop`](Self::stop),
@@ -81,6 +82,10 @@ impl Running {
         self.counters.write_waits.load(Ordering::Acquire)
     }
 
+    fn starved(&self) -> usize {
+        self.counters.starved.load(Ordering::Acquire)
+    }
+
     fn timed_out(&self) -> usize {
         self.counters.timed_out.load(Ordering::Acquire)
     }
@@ -121,7 +126,8 @@ fn serve<const N: usize, const S: usize, const P: usize>(
 ) {
     // The pool is lent from for the server's life: leaked, one per server.
     let pool: &'static Pool<P> = Box::leak(Box::new(Pool::new()));
-    let mut echo = Echo::<N, S, P>::new(pool);
+    let table: &'static mut Table<N, P> = Box::leak(Box::new(Table::new()));
+    let mut echo = Echo::<N, S, P>::new(pool, table);
     echo.set_idle_timeout(idle);
     let mut event_loop = EchoLoop::<N, S, P>::new().expect("EventLoop::new");
     let addr = echo
@@ -144,6 +150,7 @@ fn serve<const N: usize, const S: usize, const P: usize>(
             .write_waits
             .store(echo.write_waits, Ordering::Release);
         counters.timed_out.store(echo.timed_out, Ordering::Release);
+        counters.starved.store(echo.starved, Ordering::Release);
     }
 }
 
@@ -356,4 +363,116 @@ fn an_idle_connection_is_closed_after_its_timeout_and_an_active_one_is_not() {
     assert_eq!(&byte, b"!");
     assert_eq!(server.timed_out(), 1);
     server.stop();
+}
+
+/// A pool of one buffer: a client that does not read holds it with its unsent echo,
+/// so another client is not read at all (its bytes wait in the kernel) until the
+/// buffer returns; then it is served, and no byte of either is lost.
+#[test]
+fn an_empty_pool_parks_a_connection_until_a_buffer_returns() {
+    let server = Running::start::<8, 10, 1>();
+    let mut hog = tcp_client(server.addr);
+    let len = max_send_buffer() + 4 * 1024 * 1024;
+    let want = pattern(3, len);
+    let mut writer = hog.try_clone().unwrap();
+    let data = want.clone();
+    let writing = thread::spawn(move || writer.write_all(&data).expect("hog write"));
+    wait_for("the hog's partial write holds the buffer", || {
+        server.write_waits() > 0
+    });
+
+    let mut parked = tcp_client(server.addr);
+    parked.write_all(b"hello").unwrap();
+    wait_for("the second connection parked", || server.starved() > 0);
+    parked
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    let err = parked
+        .read(&mut byte)
+        .expect_err("no echo while the pool is empty");
+    assert!(
+        matches!(
+            err.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+        "{err}"
+    );
+
+    // The hog reads everything: its buffer drains and returns, the parked one is read.
+    let mut got = vec![0u8; len];
+    hog.read_exact(&mut got).expect("the hog's echo");
+    writing.join().expect("hog writer");
+    assert_same_bytes(&got, &want, "the hog's bytes");
+    parked.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    let mut hello = [0u8; 5];
+    parked.read_exact(&mut hello).expect("the parked echo");
+    assert_eq!(&hello, b"hello");
+    server.stop();
+}
+
+/// The example binary stops on SIGTERM: it closes every connection (each client reads
+/// EOF) and exits 0. The design target is within a second; the test waits up to 10 s
+/// (a loaded machine) and reports how long it took.
+#[test]
+fn sigterm_closes_every_connection_and_exits_0() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+
+    let Some(bin) = util::example_binary(None, "echo") else {
+        return;
+    };
+    let mut child = Command::new(bin)
+        .arg("127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn echo");
+    let stdout = child.stdout.take().unwrap();
+    let (line_tx, line_rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { return };
+            let _ = line_tx.send(line);
+        }
+    });
+    let first = line_rx.recv_timeout(IO_TIMEOUT).expect("echo's first line");
+    let addr: SocketAddr = first
+        .strip_prefix("echo: listening on ")
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+    let mut clients: Vec<_> = (0..3).map(|_| tcp_client(addr)).collect();
+    for client in &mut clients {
+        client.write_all(b"ping").unwrap();
+        let mut back = [0u8; 4];
+        client.read_exact(&mut back).unwrap();
+        assert_eq!(&back, b"ping");
+    }
+    let signalled = Instant::now();
+    // SAFETY: kill(2) takes no pointers; the pid is our child's, not yet reaped.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) },
+        0
+    );
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if signalled.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("echo did not exit within 10 s of SIGTERM");
+        }
+        thread::sleep(Duration::from_millis(5));
+    };
+    let took = signalled.elapsed();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "exit status {status} after {took:?}"
+    );
+    for client in &mut clients {
+        let mut byte = [0u8; 1];
+        assert_eq!(client.read(&mut byte).expect("EOF, not an error"), 0);
+    }
+    eprintln!("echo exited 0 {took:?} after SIGTERM");
 }

@@ -20,10 +20,10 @@ mod server;
 
 use std::process::ExitCode;
 
-use static_cell::{ConstStaticCell, StaticCell};
+use static_cell::ConstStaticCell;
 use statio::{Config, LoopCell, Signals, limits};
 
-use server::{Echo, EchoLoop, Pool};
+use server::{Echo, EchoLoop, Pool, Table};
 
 /// Connections at once.
 const CONNS: usize = 10_000;
@@ -39,7 +39,20 @@ type Server = Echo<CONNS, SOURCES, BUFS>;
 
 static LOOP: LoopCell<EchoLoop<CONNS, SOURCES, BUFS>> = LoopCell::new();
 static POOL: ConstStaticCell<Pool<BUFS>> = ConstStaticCell::new(Pool::new());
-static SERVER: StaticCell<Server> = StaticCell::new();
+// All zero bytes (`SourceTable::new`), so in `.bss`: nothing in the file, never built
+// on the stack, and only the slots used become resident.
+static TABLE: ConstStaticCell<OneThread<Table<CONNS, BUFS>>> =
+    ConstStaticCell::new(OneThread(Table::new()));
+
+/// The table for the main thread. Its connections' lent buffers borrow the pool, which
+/// is not `Sync` (one loop lends and returns them), so they are not `Send`, and a
+/// `ConstStaticCell` holds only `Send` values.
+#[repr(transparent)]
+struct OneThread<T>(T);
+
+// SAFETY: the table is taken once, by `main`, and used only on the main thread: the
+// server starts no thread.
+unsafe impl<T> Send for OneThread<T> {}
 
 fn main() -> ExitCode {
     let args = match args::parse(std::env::args().skip(1), server::IDLE_TIMEOUT) {
@@ -66,7 +79,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let server = SERVER.init(Echo::new(POOL.take()));
+    let mut server: Server = Echo::new(POOL.take(), &mut TABLE.take().0);
+    let server = &mut server;
     server.set_idle_timeout(args.idle);
     let watched = match Signals::new(server::SIGNALS) {
         Ok(signals) => server

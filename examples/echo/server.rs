@@ -62,6 +62,9 @@ pub enum Timer {
     Sweep,
 }
 
+/// The connection table of a server with `N` connections and a pool of `P` buffers.
+pub type Table<const N: usize, const P: usize> = SourceTable<TcpStream, Conn<P>, N>;
+
 /// Per connection: the unsent bytes, if any, and when it was last active.
 pub struct Conn<const P: usize> {
     pending: Option<LentBuf<'static, RingBuf<BUF>, P>>,
@@ -73,7 +76,8 @@ pub struct Conn<const P: usize> {
 
 /// The echo server.
 pub struct Echo<const N: usize, const S: usize, const P: usize> {
-    conns: SourceTable<TcpStream, Conn<P>, N>,
+    /// Kept apart (a `static` in main.rs): all zero bytes, so in `.bss`.
+    conns: &'static mut Table<N, P>,
     acceptor: Option<Acceptor<TcpListener>>,
     signals: Option<Signals>,
     pool: &'static Pool<P>,
@@ -105,10 +109,10 @@ impl<const N: usize, const S: usize, const P: usize> Echo<N, S, P> {
     /// The signal source's token.
     pub const SIGNALS: Token = Token(N + 1);
 
-    /// A server with an empty table, lending buffers from `pool`.
-    pub const fn new(pool: &'static Pool<P>) -> Self {
+    /// A server with the connection table `conns` (empty), lending buffers from `pool`.
+    pub fn new(pool: &'static Pool<P>, conns: &'static mut Table<N, P>) -> Self {
         Echo {
-            conns: SourceTable::new(),
+            conns,
             acceptor: None,
             signals: None,
             pool,

@@ -366,3 +366,60 @@ pub fn assert_same_bytes(got: &[u8], want: &[u8], what: &str) {
         first
     );
 }
+
+/// The path of example `name` (an example of the facade) or of the binary `name` of
+/// package `package`, built first with the features and profile of this test binary
+/// (`cargo build` through `$CARGO`, into this build's target directory; once per name
+/// and process). `None` when this test binary was cross-built (`--target`, run under
+/// an emulator): the host cannot run what it would build, so the caller skips.
+pub fn example_binary(package: Option<&str>, name: &str) -> Option<std::path::PathBuf> {
+    use std::sync::Mutex;
+    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    // target/<profile>/deps/<test>-<hash>
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>");
+    let target_dir = profile_dir.parent().expect("target");
+    // Cargo marks the root of a target directory; a cross build's profile directory
+    // sits one level further down, under the target triple.
+    if !target_dir.join("CACHEDIR.TAG").exists() {
+        eprintln!("{name}: skipped, this test binary was cross-built");
+        return None;
+    }
+    let release = profile_dir.ends_with("release");
+    let path = match package {
+        None => profile_dir.join("examples").join(name),
+        Some(_) => profile_dir.join(name),
+    };
+    let mut built = BUILT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if built.iter().any(|b| b == name) {
+        return Some(path);
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let mut command = std::process::Command::new(cargo);
+    command
+        .arg("build")
+        .arg("--quiet")
+        .arg("--manifest-path")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target_dir);
+    match package {
+        None => command.args(["--example", name]),
+        Some(package) => command.args(["-p", package, "--bin", name]),
+    };
+    if release {
+        command.arg("--release");
+    }
+    if cfg!(feature = "force-poll") && package.is_none() {
+        command.args(["--features", "force-poll"]);
+    }
+    let status = command.status().expect("run cargo build");
+    assert!(status.success(), "cargo build of {name} failed: {status}");
+    built.push(name.to_string());
+    Some(path)
+}

@@ -10,20 +10,24 @@
 //! cargo build -p nostd-echo --profile min-size --target x86_64-unknown-linux-musl
 //! ```
 //!
-//! Memory: everything the server keeps lives in one zeroed, page-aligned `static`
-//! (`.bss`: no bytes in the file, no resident page until written), laid out so that
-//! 1,000 idle connections touch as few pages as possible (see [`Memory`]): a connection
-//! table of 4-byte entries that fills exactly one page, the loop (whose registry takes
-//! 8 bytes a token), and each connection's 2 KiB ring, half a page, touched only once
-//! its connection sends bytes. Idle connections cost their table entry and the loop's
-//! registry slot, nothing more.
+//! Built the documented way, as `examples/echo` is: a `SourceTable` owns the
+//! connections, an `Acceptor` takes them and pauses when descriptors run out (resuming
+//! on a timer or when a connection closes), and each connection is read into one shared
+//! scratch buffer and echoed at once; only what a write leaves over moves into a buffer
+//! lent from a `BufPool`, and that connection is not read again until the buffer has
+//! drained and gone back.
 //!
-//! Behaviour: a connection is read while its ring has room and written while the
-//! ring holds bytes (level-triggered interest follows the ring: full, writable only;
-//! empty, readable only), so a client that does not read stalls only itself. On EOF
-//! the ring is drained, then the connection closes; on an error it closes at once. With
-//! the table full a new connection is accepted and closed at once (its client sees
-//! EOF). `SIGPIPE` is ignored (sockets use `MSG_NOSIGNAL` anyway); a panic aborts.
+//! Memory: everything the server keeps lives in one zeroed, page-aligned `static`
+//! (`.bss`: no bytes in the file, no resident page until written), see [`Memory`]. A
+//! connection costs its table slot (12 bytes) and the loop's registry slot (8 bytes),
+//! whether idle or after echoing: buffers are resident only while lent.
+//!
+//! Behaviour: a connection with bytes in flight (a partial write) waits for writable
+//! and is not read; the pool empty, a connection is not read (a buffer is lent before
+//! each read, so no read byte lacks a place) and goes quiet (oneshot) until a buffer
+//! returns. EOF or an error closes it. With the table full a new connection is accepted
+//! and closed at once (its client sees EOF). `SIGPIPE` is ignored (sockets use
+//! `MSG_NOSIGNAL` anyway); a panic aborts.
 //!
 //! `no_std` applies where panics abort, as in the `min-size` profile above and any
 //! `panic = "abort"` build. Built with unwinding panics (the workspace's `dev`
@@ -33,214 +37,249 @@
 #![no_main]
 
 use core::ffi::{CStr, c_char, c_int, c_void};
-use core::mem::ManuallyDrop;
+use core::mem::MaybeUninit;
 use core::net::{IpAddr, SocketAddr};
 
 use static_cell::ConstStaticCell;
-use statio::buf::{Buf, MutBuf, RingBuf};
+use statio::buf::{Buf, BufPool, LentBuf, MutBuf, RingBuf};
 use statio::net::{TcpListener, TcpStream};
-use statio::{Config, EventLoop, Fd, Handler, Interest, LoopCell, PollOpt, Ready, Token};
+use statio::{
+    Accepted, Acceptor, Config, EventLoop, Handler, Interest, LoopCell, PollOpt, Ready,
+    SourceTable, Token,
+};
 
-/// Connections at once. 1,024 4-byte table entries are exactly one page.
+/// Connections at once: tokens `0..CONNS` are the table's.
 const CONNS: usize = 1024;
-/// Tokens: the listener is 0, connection slot `i` is `i + 1`.
+/// Tokens: the table's and the listener's.
 const SOURCES: usize = CONNS + 1;
+const LISTENER: Token = Token(CONNS);
 /// Events taken per turn.
 const EVENTS: usize = 64;
-/// Bytes of ring per connection: a `RingBuf` keeps two `usize`s after its bytes, so
-/// 2,032 makes each ring exactly 2 KiB, two to a page (see [`Ring`]).
-const RING: usize = 2048 - 2 * size_of::<usize>();
-const LISTENER: Token = Token(0);
+/// Buffers in the pool: bytes in flight for up to 64 connections at once.
+const BUFS: usize = 64;
+/// Bytes of a pooled buffer: a `RingBuf` keeps two `usize`s after its bytes, so a
+/// ring of 4,080 is exactly a page; the scratch buffer is as large, so any leftover
+/// of one read fits one buffer.
+const BUF: usize = 4096 - 2 * size_of::<usize>();
 const DEFAULT_ADDR: &str = "127.0.0.1:7878";
 
-type Loop = EventLoop<Echo, SOURCES, 0, EVENTS>;
+type Loop = EventLoop<Echo, SOURCES, 1, EVENTS>;
+type Pool = BufPool<RingBuf<BUF>, BUFS>;
 
-/// A connection's ring, aligned to its size: a ring in use makes one page resident, never
-/// the two a ring straddling a page boundary would.
-#[repr(C, align(2048))]
-struct Ring(RingBuf<RING>);
-
-const _: () = assert!(size_of::<Ring>() == 2048, "a Ring is half a page");
-
-/// The connection table: each slot's stream as its descriptor, 4 bytes (an
-/// `Option<TcpStream>` is 8: the descriptor has no niche), so 1,024 slots fill one page.
-///
-/// An entry is `!fd` for an open stream the table owns and 0 for none: descriptors are
-/// non-negative, so `!fd` is never 0, and an empty table is zero bytes (`.bss`).
-struct Conns([i32; CONNS]);
-
-const _: () = assert!(size_of::<Conns>() == 4096, "the table is one page");
-
-impl Conns {
-    fn is_vacant(&self, slot: usize) -> bool {
-        self.0[slot] == 0
-    }
-
-    /// Gives the table `stream` to own in the vacant `slot`.
-    fn insert(&mut self, slot: usize, stream: TcpStream) {
-        debug_assert!(self.is_vacant(slot));
-        self.0[slot] = !stream.into_fd().into_raw();
-    }
-
-    /// Calls `f` with the stream in `slot`, if there is one.
-    fn with<R>(&self, slot: usize, f: impl FnOnce(&TcpStream) -> R) -> Option<R> {
-        let raw = self.0[slot];
-        // SAFETY: a non-zero entry is `!fd` of an open descriptor the table owns (put
-        // there by `insert`, removed only by `take`); `ManuallyDrop` lends it to `f`
-        // without closing it, and `f` gets only a `&TcpStream`, so cannot take it.
-        let stream = (raw != 0)
-            .then(|| ManuallyDrop::new(TcpStream::from(unsafe { Fd::from_raw(!raw) })))?;
-        Some(f(&stream))
-    }
-
-    /// Takes the stream out of `slot`, leaving it vacant.
-    fn take(&mut self, slot: usize) -> Option<TcpStream> {
-        let raw = core::mem::replace(&mut self.0[slot], 0);
-        // SAFETY: as in `with`; the entry is cleared first, so the table gives up the
-        // descriptor it owned to exactly one `TcpStream`.
-        (raw != 0).then(|| TcpStream::from(unsafe { Fd::from_raw(!raw) }))
-    }
-}
+const _: () = assert!(
+    size_of::<RingBuf<BUF>>() == 4096,
+    "a pooled buffer is a page"
+);
 
 /// All the server's memory, in one zeroed `static`: in `.bss`, so a page becomes
 /// resident only when something writes to it. Fields in this order (`repr(C)`), from a
 /// page boundary ([`PageAligned`]):
 ///
-/// - `rings`: 2 MiB, ring `i` the half page at `i * 2 KiB`; idle ones are never touched.
-/// - `conns`: at 2 MiB, so exactly the next page.
+/// - `pool`: its buffers first, one page each, touched only while lent (LIFO reuse
+///   keeps the few in use the same ones), then its bookkeeping.
+/// - `scratch`: the page every read goes through.
+/// - `pending`: per connection, the lent buffer holding its unsent bytes (`None` is
+///   zero bytes); a slot is written only when a write comes up short.
+/// - `conns`: the table, 12 bytes a slot, written as connections come and go.
 /// - `event_loop`: `LoopCell::init` writes only the loop's non-zero fields, and a
-///   token's registry slot is written when it is registered, so the loop's resident
-///   pages are those of the registry's used slots and its few other fields.
-/// - `eof`: a few words after the loop, on the loop's last page, which is resident
-///   anyway; so is `ConstStaticCell`'s `taken` flag, right after this struct (rounded
-///   up to 2 KiB, `rings`' alignment, not to a page). A table in a cell of its own
-///   would instead spend a page on that flag alone, and one not page-aligned would
-///   straddle pages.
+///   token's registry slot is written when it is registered.
+/// - `starved`: one bit per slot: not read for want of a buffer.
 #[repr(C)]
 struct Memory {
-    rings: [Ring; CONNS],
-    conns: Conns,
+    pool: Pool,
+    scratch: [u8; BUF],
+    pending: PendingBufs,
+    conns: SourceTable<TcpStream, (), CONNS>,
     event_loop: LoopCell<Loop>,
-    /// One bit per slot: the peer shut down writing; drain the ring, then close.
-    eof: [u64; CONNS / 64],
+    starved: [u64; CONNS / 64],
+}
+
+type Lent = LentBuf<'static, RingBuf<BUF>, BUFS>;
+
+/// Per connection, the lent buffer holding its unsent bytes, if any: the buffers in
+/// `MaybeUninit` slots (zero bytes when empty) and a bitmap of which are set. An array
+/// of `Option<LentBuf>` would not do: its `None` is not zero bytes (the niche is the
+/// buffer's `bool`), so the `static` would go to `.data`, 300 KiB of file.
+struct PendingBufs {
+    bufs: [MaybeUninit<Lent>; CONNS],
+    set: [u64; CONNS / 64],
+}
+
+impl PendingBufs {
+    fn is_set(&self, slot: usize) -> bool {
+        self.set[slot / 64] & (1 << (slot % 64)) != 0
+    }
+
+    /// Keeps `buf` for `slot`, which holds none.
+    fn put(&mut self, slot: usize, buf: Lent) {
+        debug_assert!(!self.is_set(slot));
+        self.bufs[slot].write(buf);
+        self.set[slot / 64] |= 1 << (slot % 64);
+    }
+
+    fn get_mut(&mut self, slot: usize) -> Option<&mut Lent> {
+        // SAFETY: a set bit means `put` wrote the slot and `take` has not read it since.
+        self.is_set(slot)
+            .then(|| unsafe { self.bufs[slot].assume_init_mut() })
+    }
+
+    /// Takes `slot`'s buffer out (to drop it: back to the pool).
+    fn take(&mut self, slot: usize) -> Option<Lent> {
+        if !self.is_set(slot) {
+            return None;
+        }
+        self.set[slot / 64] &= !(1 << (slot % 64));
+        // SAFETY: as in `get_mut`; the bit is cleared first, so it is read once.
+        Some(unsafe { self.bufs[slot].assume_init_read() })
+    }
 }
 
 /// Places its content at a page boundary.
 #[repr(C, align(4096))]
 struct PageAligned<T>(T);
 
-static MEMORY: PageAligned<ConstStaticCell<Memory>> = PageAligned(ConstStaticCell::new(Memory {
-    rings: [const { Ring(RingBuf::new()) }; CONNS],
-    conns: Conns([0; CONNS]),
-    event_loop: LoopCell::new(),
-    eof: [0; CONNS / 64],
-}));
+/// [`Memory`] for the program's one thread. The pool is not `Sync` (one loop lends and
+/// returns its buffers), so the lent buffers that borrow it are not `Send`, and a
+/// `ConstStaticCell` holds only `Send` values.
+#[repr(transparent)]
+struct OneThread<T>(T);
 
-/// The server: small itself, on `main`'s stack; the tables it borrows are [`MEMORY`]'s.
+// SAFETY: this program never starts a thread: the memory is taken (once) and used by
+// the thread that runs `main`, the only one there is.
+unsafe impl<T> Send for OneThread<T> {}
+
+static MEMORY: PageAligned<ConstStaticCell<OneThread<Memory>>> =
+    PageAligned(ConstStaticCell::new(OneThread(Memory {
+        pool: Pool::new(),
+        scratch: [0; BUF],
+        pending: PendingBufs {
+            bufs: [const { MaybeUninit::zeroed() }; CONNS],
+            set: [0; CONNS / 64],
+        },
+        conns: SourceTable::new(),
+        event_loop: LoopCell::new(),
+        starved: [0; CONNS / 64],
+    })));
+
+/// The server: small itself, on `main`'s stack; what it borrows is [`MEMORY`]'s.
 struct Echo {
-    /// Kept apart from the table: its token is 0, not a slot's.
-    listener: TcpListener,
-    conns: &'static mut Conns,
-    rings: &'static mut [Ring; CONNS],
-    eof: &'static mut [u64; CONNS / 64],
-    /// Where the search for a vacant slot starts: after the last slot taken.
-    next: usize,
-}
-
-/// What a connection waits for, given its ring: room to read into, bytes to write.
-fn interest_of(ring: &RingBuf<RING>, eof: bool) -> Interest {
-    match (ring.has_remaining_mut() && !eof, ring.has_remaining()) {
-        (true, true) => Interest::BOTH,
-        (false, true) => Interest::WRITABLE,
-        _ => Interest::READABLE,
-    }
+    acceptor: Acceptor<TcpListener>,
+    pool: &'static Pool,
+    scratch: &'static mut [u8; BUF],
+    pending: &'static mut PendingBufs,
+    conns: &'static mut SourceTable<TcpStream, (), CONNS>,
+    starved: &'static mut [u64; CONNS / 64],
+    /// Connections waiting for a buffer.
+    waiting: usize,
 }
 
 impl Echo {
-    /// A vacant slot, if any: the table itself is the free list (a scan of one page
-    /// at most, from after the last slot taken), so no other array is kept or touched.
-    fn vacant_slot(&mut self) -> Option<usize> {
-        let slot = (0..CONNS)
-            .map(|i| (self.next + i) % CONNS)
-            .find(|&slot| self.conns.is_vacant(slot))?;
-        self.next = (slot + 1) % CONNS;
-        Some(slot)
-    }
-
     fn accept(&mut self, event_loop: &mut Loop) {
         // Bounded: a level-triggered listener reports the rest next turn.
         for _ in 0..EVENTS {
-            let stream = match self.listener.accept() {
-                Ok(Some((stream, _))) => stream,
-                _ => return,
+            let stream = match self.acceptor.accept(event_loop, || ()) {
+                Accepted::Stream(stream, _) => stream,
+                Accepted::Failed(_) => continue,
+                Accepted::Empty | Accepted::Paused(_) => return,
             };
-            // Full: dropping the stream closes it; its client sees EOF.
-            let Some(slot) = self.vacant_slot() else {
-                continue;
-            };
-            if event_loop.register(&stream, Token(slot + 1)).is_ok() {
-                self.conns.insert(slot, stream);
-            }
+            // Full: the stream comes back in `Rejected` and is dropped, closing it.
+            let _ = self
+                .conns
+                .insert(event_loop, stream, (), Interest::READABLE, PollOpt::level());
         }
     }
 
-    fn is_eof(&self, slot: usize) -> bool {
-        self.eof[slot / 64] & (1 << (slot % 64)) != 0
+    fn is_starved(&self, slot: usize) -> bool {
+        self.starved[slot / 64] & (1 << (slot % 64)) != 0
     }
 
-    fn set_eof(&mut self, slot: usize, on: bool) {
-        let (word, bit) = (&mut self.eof[slot / 64], 1 << (slot % 64));
-        // Written only on a change: an idle connection's never is.
+    fn set_starved(&mut self, slot: usize, on: bool) {
+        let (word, bit) = (&mut self.starved[slot / 64], 1 << (slot % 64));
         if (*word & bit != 0) != on {
             *word ^= bit;
+            if on {
+                self.waiting += 1;
+            } else {
+                self.waiting -= 1;
+            }
         }
     }
 
-    fn close(&mut self, event_loop: &mut Loop, slot: usize) {
-        if let Some(stream) = self.conns.take(slot) {
-            let _ = event_loop.deregister(&stream, Token(slot + 1));
-            // Reading an untouched ring maps no page; only a used one is written.
-            let ring = &mut self.rings[slot].0;
-            if !ring.is_empty() {
-                ring.clear();
-            }
-            self.set_eof(slot, false);
-        } // Dropping `stream` closes it.
+    fn close(&mut self, event_loop: &mut Loop, token: Token) {
+        if self.conns.remove(event_loop, token).is_none() {
+            return;
+        } // Dropping the stream closes it.
+        self.set_starved(token.0, false);
+        let returned = self.pending.take(token.0).is_some();
+        let _ = self.acceptor.descriptor_freed(event_loop);
+        if returned {
+            self.wake_one(event_loop);
+        }
     }
 
-    /// Moves bytes for connection `slot`; `Err` when it should close.
-    fn pump(&mut self, slot: usize, ready: Ready) -> Result<(), ()> {
-        let mut eof = self.is_eof(slot);
-        let ring = &mut self.rings[slot].0;
-        let readable =
-            ready.is_readable() || ready.is_read_closed() || ready.is_hup() || ready.is_error();
-        let pumped = self.conns.with(slot, |stream| {
-            if readable && !eof && ring.has_remaining_mut() {
-                match stream.try_read_buf(ring) {
-                    Ok(Some(0)) => eof = true,
-                    Ok(_) => {}
-                    Err(_) => return Err(()),
-                }
-            }
-            while ring.has_remaining() {
-                match stream.try_write_buf(ring) {
-                    Ok(Some(_)) => {}
-                    Ok(None) => break,
-                    Err(_) => return Err(()),
-                }
-            }
-            Ok(())
-        });
-        match pumped {
-            None => return Ok(()),
-            Some(Err(())) => return Err(()),
-            Some(Ok(())) => {}
+    /// A buffer returned: re-arm one connection that waits for one (a scan of the
+    /// bitmap, 16 words, only while one waits).
+    fn wake_one(&mut self, event_loop: &mut Loop) {
+        if self.waiting == 0 {
+            return;
         }
-        if eof && !ring.has_remaining() {
-            return Err(());
+        let Some(slot) = (0..CONNS).find(|&slot| self.is_starved(slot)) else {
+            return;
+        };
+        self.set_starved(slot, false);
+        let token = Token(slot);
+        if self
+            .conns
+            .reregister(event_loop, token, Interest::READABLE, PollOpt::level())
+            .is_err()
+        {
+            self.close(event_loop, token);
         }
-        self.set_eof(slot, eof);
-        Ok(())
+    }
+
+    /// Reads once and echoes; returns the interest needed next, `None` to close.
+    fn read(&mut self, token: Token) -> Option<Interest> {
+        let (stream, ()) = self.conns.get(token)?;
+        let Ok(mut spare) = self.pool.lend() else {
+            self.set_starved(token.0, true);
+            return Some(Interest::READABLE);
+        };
+        let n = match stream.try_read(&mut self.scratch[..]) {
+            Ok(Some(0)) | Err(_) => return None,
+            Ok(Some(n)) => n,
+            Ok(None) => return Some(Interest::READABLE),
+        };
+        let mut written = 0;
+        while written < n {
+            match stream.try_write(&self.scratch[written..n]) {
+                Ok(Some(w)) => written += w,
+                Ok(None) => break,
+                Err(_) => return None,
+            }
+        }
+        if written == n {
+            return Some(Interest::READABLE); // `spare` goes back untouched
+        }
+        // Cannot fail: the leftover is at most `BUF`, the empty buffer's size.
+        let _ = spare.try_write_all(&self.scratch[written..n]);
+        self.pending.put(token.0, spare);
+        Some(Interest::WRITABLE)
+    }
+
+    /// Writes the pending bytes; returns the interest needed next, `None` to close.
+    fn flush(&mut self, event_loop: &mut Loop, token: Token) -> Option<Interest> {
+        let (stream, ()) = self.conns.get(token)?;
+        let pending = self.pending.get_mut(token.0)?;
+        while pending.has_remaining() {
+            match stream.try_write_buf(pending) {
+                Ok(Some(_)) => {}
+                Ok(None) => return Some(Interest::WRITABLE),
+                Err(_) => return None,
+            }
+        }
+        drop(self.pending.take(token.0)); // back to the pool
+        self.wake_one(event_loop);
+        Some(Interest::READABLE)
     }
 }
 
@@ -249,29 +288,45 @@ impl Handler for Echo {
     type Message = ();
     type Loop = Loop;
 
-    fn ready(&mut self, event_loop: &mut Loop, token: Token, ready: Ready) {
+    fn timeout(&mut self, event_loop: &mut Loop, (): ()) {
+        let _ = self.acceptor.resume(event_loop);
+    }
+
+    fn ready(&mut self, event_loop: &mut Loop, token: Token, _: Ready) {
         if token == LISTENER {
             return self.accept(event_loop);
         }
-        let slot = token.0 - 1;
-        if self.conns.is_vacant(slot) {
+        if !self.conns.contains(token) {
             return;
         }
-        // The ring changes only here, so its state now is what the last visit
-        // registered interest for.
-        let before = interest_of(&self.rings[slot].0, self.is_eof(slot));
-        if self.pump(slot, ready).is_err() {
-            return self.close(event_loop, slot);
-        }
-        let after = interest_of(&self.rings[slot].0, self.is_eof(slot));
-        if after == before {
+        let was_writing = self.pending.is_set(token.0);
+        let was_starved = self.is_starved(token.0);
+        let next = if was_writing {
+            self.flush(event_loop, token)
+        } else {
+            self.read(token)
+        };
+        let Some(interest) = next else {
+            return self.close(event_loop, token);
+        };
+        if !self.conns.contains(token) {
             return;
         }
-        let changed = self.conns.with(slot, |stream| {
-            event_loop.reregister(stream, token, after, PollOpt::level())
-        });
-        if changed.is_some_and(|r| r.is_err()) {
-            self.close(event_loop, slot);
+        let starved = self.is_starved(token.0);
+        if (was_writing, was_starved) == (interest.is_writable(), starved) {
+            return;
+        }
+        let opt = if starved {
+            PollOpt::level().with_oneshot()
+        } else {
+            PollOpt::level()
+        };
+        if self
+            .conns
+            .reregister(event_loop, token, interest, opt)
+            .is_err()
+        {
+            self.close(event_loop, token);
         }
     }
 }
@@ -331,6 +386,21 @@ fn parse_addr(arg: &[u8]) -> Option<SocketAddr> {
     Some(SocketAddr::new(ip, port))
 }
 
+/// Raises the descriptor limit to what the table needs, or says that accepting pauses
+/// beyond the limit.
+fn check_descriptors() {
+    // The table, plus the listener, the selector, stdio and a few spare.
+    let wanted = CONNS as u64 + 16;
+    match statio::limits::raise_nofile(wanted) {
+        Ok(got) if got.soft >= wanted => {}
+        Ok(_) => say(
+            2,
+            &[b"nostd_echo: fewer descriptors allowed than the table holds: accepting pauses at the limit\n"],
+        ),
+        Err(_) => say(2, &[b"nostd_echo: cannot read the descriptor limit\n"]),
+    }
+}
+
 /// The C entry point: libc's start-up calls it with the arguments.
 #[unsafe(no_mangle)]
 extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
@@ -358,14 +428,13 @@ extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
         return 2;
     };
     let Memory {
-        rings,
+        pool,
+        scratch,
+        pending,
         conns,
         event_loop,
-        eof,
-    } = MEMORY.0.take();
-    // `ConstStaticCell` keeps its flag after the value (rustc orders fields by
-    // alignment), so the value starts at the page boundary `PageAligned` gives.
-    debug_assert_eq!((&raw const *conns).addr() % 4096, 0, "the table is a page");
+        starved,
+    } = &mut MEMORY.0.take().0;
     let Ok(event_loop) = LoopCell::init(event_loop, Config::new()) else {
         say(2, &[b"nostd_echo: cannot create the event loop\n"]);
         return 1;
@@ -374,15 +443,18 @@ extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
         say(2, &[b"nostd_echo: cannot listen on ", arg, b"\n"]);
         return 1;
     };
-    if event_loop.register(&listener, LISTENER).is_err() {
+    let Ok(acceptor) = Acceptor::register(listener, event_loop, LISTENER) else {
         return 1;
-    }
+    };
+    check_descriptors();
     let mut echo = Echo {
-        listener,
+        acceptor,
+        pool,
+        scratch,
+        pending,
         conns,
-        rings,
-        eof,
-        next: 0,
+        starved,
+        waiting: 0,
     };
     say(1, &[b"nostd_echo: listening on ", arg, b"\n"]);
     match event_loop.run(&mut echo) {
