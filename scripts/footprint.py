@@ -3,8 +3,8 @@
 
 x86_64 Linux; needs rustup's x86_64-unknown-linux-musl target, musl-gcc (Debian's
 musl-tools; plain `gcc -static` otherwise) and valgrind. Builds and measures, in one run:
-- `size_of` of the native EventLoop for three capacity sets (examples/nostd_echo's
-  `loop_sizes`);
+- the `MEMORY` (exactly `size_of`) of the native EventLoop and its parts for four
+  capacity sets, and of the parts beside it (examples/nostd_echo's `loop_sizes`);
 - four echo servers, each static and stripped: statio's `nostd_echo` and std `echo`
   (musl, `min-size` profile), a mio 1.x echo (benches/examples/mio_echo.rs, the same
   way) and a C epoll echo with one shared stack buffer (benches/examples/c_echo.c,
@@ -235,7 +235,7 @@ def main():
         f"`rustup target add {MUSL}`, musl-gcc and valgrind). Kernel {kernel}; load",
         f"average {load:.1f} when it finished (memory does not depend on it).",
         "",
-        "## `size_of` the native `EventLoop`",
+        "## What each part costs: `MEMORY`, exactly `size_of`",
         "",
         sizes.strip(),
         "",

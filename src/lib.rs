@@ -57,8 +57,8 @@ struct ReadmeDoctests;
 pub use statio_core::buf;
 pub use statio_core::{
     ChannelView, Clock, Config, Error, Event, Events, Handler, Instant, Interest, Key, LoopCell,
-    OsError, PollOpt, Ready, Registration, Rejected, Run, Selector, SendError, Slab, Source,
-    SourceTable, TimerError, TimerKey, Token, Wake, Wheel, sim,
+    Mark, OsError, PollOpt, Ready, Registration, Rejected, Run, Selector, SendError, Slab, Source,
+    SourceTable, Stats, TimerError, TimerKey, Token, Wake, Wheel, sim,
 };
 pub use statio_unix::accept::{AcceptPaused, Accepted, Acceptor};
 pub use statio_unix::clock::MonotonicClock;

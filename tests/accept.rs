@@ -190,6 +190,8 @@ fn exhaustion_pauses_the_listener_and_freeing_a_descriptor_resumes_it() {
     );
     assert!(server.resumed_by_timer >= 2);
     assert_eq!(server.streams.len(), 2);
+    // Each pause counted once, for the server's stats.
+    assert_eq!(server.acceptor.paused_count(), 5);
     // Bounded: a few events per pause, never one per failing accept of a spin.
     assert!(
         server.listener_events <= 12,
@@ -207,5 +209,8 @@ fn exhaustion_pauses_the_listener_and_freeing_a_descriptor_resumes_it() {
         |s: &Server| s.streams.len() == 3,
     );
     assert!(!server.acceptor.is_paused());
+    assert_eq!(server.acceptor.paused_count(), 5);
+    server.acceptor.reset_paused_count();
+    assert_eq!(server.acceptor.paused_count(), 0);
     drop(clients);
 }

@@ -13,6 +13,7 @@ mod util;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::fmt::{self, Write as _};
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr};
 use std::sync::Arc;
@@ -91,6 +92,31 @@ struct Report {
     closed: usize,
     rejected: usize,
     accept_errors: usize,
+    stats: statio::Stats,
+    /// `stats`'s `Display`, formatted on the loop thread while counting.
+    text: FixedText,
+}
+
+/// A `fmt::Write` into a fixed buffer, so formatting `Stats` is measured too.
+struct FixedText {
+    bytes: [u8; 1024],
+    len: usize,
+}
+
+impl FixedText {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap()
+    }
+}
+
+impl fmt::Write for FixedText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let room = self.bytes.get_mut(self.len..end).ok_or(fmt::Error)?;
+        room.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
 }
 
 /// The loop thread: counting from before the loop is built until it has served
@@ -98,7 +124,8 @@ struct Report {
 fn serve(port: &AtomicU16, closed: &AtomicUsize) -> Report {
     // Built before counting: the table is leaked here, before the measured span.
     let table: &'static mut Table<128, 64> = Box::leak(Box::new(Table::new()));
-    let mut echo = Server::new(POOL.take(), table);
+    let pool = POOL.take();
+    let mut echo = Server::new(pool, table);
     // The idle sweep's timer is on the path too.
     echo.set_idle_timeout(Duration::from_secs(30));
     let deadline = Instant::now() + LIMIT;
@@ -107,6 +134,12 @@ fn serve(port: &AtomicU16, closed: &AtomicUsize) -> Report {
     let addr = echo
         .listen(&mut event_loop, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
         .expect("listen");
+    // The marks' window starts with the listener registered: the stats path is measured.
+    event_loop.reset_stats();
+    let mut text = FixedText {
+        bytes: [0; 1024],
+        len: 0,
+    };
     // Release: pairs with the Acquire load of the test thread.
     port.store(addr.port(), Ordering::Release);
     while echo.closed < CONNECTIONS && Instant::now() < deadline {
@@ -115,7 +148,12 @@ fn serve(port: &AtomicU16, closed: &AtomicUsize) -> Report {
             .expect("run_once");
         // Release: pairs with the Acquire load of the test thread.
         closed.store(echo.closed, Ordering::Release);
+        // Read and formatted every turn, as a program printing them on a signal might.
+        text.len = 0;
+        let stats = event_loop.stats().with_pool(pool.marks());
+        write!(text, "{stats}").expect("the stats fit 1 KiB");
     }
+    let stats = event_loop.stats().with_pool(pool.marks());
     event_loop.shutdown();
     drop(event_loop);
     COUNTING.with(|c| c.set(false));
@@ -124,6 +162,8 @@ fn serve(port: &AtomicU16, closed: &AtomicUsize) -> Report {
         closed: echo.closed,
         rejected: echo.rejected,
         accept_errors: echo.accept_errors,
+        stats,
+        text,
     }
 }
 
@@ -180,6 +220,21 @@ fn loop_thread_allocates_nothing_serving_a_thousand_connections() {
         report.allocations, 0,
         "heap allocations on the loop thread between building the loop and its end"
     );
+    // The marks saw the workload: the listener and at least one connection at once,
+    // idle timers, and no limit hit (batches of 100 fit 127 slots).
+    let stats = report.stats;
+    assert!(stats.sources.peak >= 2, "{stats}");
+    assert!(stats.timers.peak >= 1, "{stats}");
+    assert!(stats.events.peak >= 1, "{stats}");
+    assert_eq!(
+        stats.sources.limit_hits + stats.timers.limit_hits,
+        0,
+        "{stats}"
+    );
+    let pool = stats.pool.expect("the pool's marks");
+    assert!(pool.peak <= pool.capacity, "{stats}");
+    assert!(report.text.as_str().starts_with("statio stats"));
+    assert!(report.text.as_str().contains("pool buffers"));
 }
 
 /// The loop of the signal and child-process test: a signal source and a child watcher.

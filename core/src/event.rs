@@ -26,6 +26,11 @@ pub struct Events<T, const N: usize> {
 }
 
 impl<T: Copy, const N: usize> Events<T, N> {
+    /// Bytes an `Events<T, N>` occupies: exactly `size_of::<Self>()`, `N` events of the
+    /// selector's format (12 bytes for epoll's `epoll_event` on x86_64, 32 for
+    /// `kevent`) and a length.
+    pub const MEMORY: usize = size_of::<Self>();
+
     /// An empty buffer; `const`, so it can live in a `static`.
     pub const fn new() -> Self {
         Events { buf: Vec::new() }

@@ -13,6 +13,7 @@
 //! | [`Channel`], [`Sender`], [`Receiver`], [`Wake`] | a lock-free MPSC ring into the loop, waking it only when it may sleep |
 //! | [`buf`]: [`Buf`], [`MutBuf`], [`RingBuf`], [`LinearBuf`], [`SliceBuf`], [`MutSliceBuf`], [`BufPool`] | byte buffers sockets read into and write from directly, and a pool lending them to connections with bytes in flight |
 //! | [`Error`], [`OsError`] | typed errors |
+//! | [`Stats`], [`Mark`] | each capacity's use at its peak and its limit hits, at run time; `MEMORY` on every fixed type gives its bytes at compile time |
 //! | [`sim`] | a caller-driven selector for deterministic tests |
 //!
 //! Every capacity is a const generic: the loop's memory is one value of known size.
@@ -31,6 +32,7 @@ mod event;
 mod event_loop;
 mod handler;
 mod interest;
+mod mark;
 mod ready;
 mod registry;
 mod selector;
@@ -51,9 +53,10 @@ pub use channel::{Channel, ChannelView, NoWake, Receiver, SendError, Sender, Wak
 pub use clock::{Clock, Instant, SimClock};
 pub use error::{Error, OsError};
 pub use event::{Event, Events};
-pub use event_loop::{Config, EventLoop, LoopCell, Run};
+pub use event_loop::{Config, EventLoop, LoopCell, Run, Stats};
 pub use handler::Handler;
 pub use interest::{Interest, PollOpt};
+pub use mark::Mark;
 pub use ready::Ready;
 pub use registry::Registration;
 pub use selector::{Selector, Source};

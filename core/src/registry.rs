@@ -15,6 +15,7 @@
 use core::mem::MaybeUninit;
 
 use crate::error::Error;
+use crate::mark::Mark;
 use crate::token::Token;
 
 /// Bits of a tagged token that hold the caller's token; the rest hold the generation.
@@ -73,10 +74,16 @@ impl Registration {
 
 /// What is registered under each token `0..N`.
 ///
-/// All zero bytes are a valid, empty registry (every generation 0: vacant): the loop
-/// starts one with [`init_zeroed`](Self::init_zeroed).
+/// All zero bytes are a valid, empty registry (every generation 0: vacant, no marks):
+/// the loop starts one with [`init_zeroed`](Self::init_zeroed).
 pub(crate) struct Registry<H, const N: usize> {
     slots: [Slot<H>; N],
+    /// Registrations now (`N` fits a `u32`: `FITS`).
+    len: u32,
+    /// The most registrations at once since the last `reset_marks`.
+    peak: u32,
+    /// Claims refused since the last `reset_marks` for a token of `N` or more.
+    out_of_range: u64,
 }
 
 impl<H: Copy + Eq, const N: usize> Registry<H, N> {
@@ -108,22 +115,28 @@ impl<H: Copy + Eq, const N: usize> Registry<H, N> {
                     handle: MaybeUninit::uninit(),
                 }
             }; N],
+            len: 0,
+            peak: 0,
+            out_of_range: 0,
         }
     }
 
     /// Claims `token` for `handle` and returns the tagged token to give the selector.
     pub(crate) fn claim(&mut self, token: Token, handle: H) -> Result<Token, Error> {
-        let slot = self
-            .slots
-            .get_mut(token.0)
-            .ok_or(Error::TokenOutOfRange { token, capacity: N })?;
+        let Some(slot) = self.slots.get_mut(token.0) else {
+            self.out_of_range = self.out_of_range.saturating_add(1);
+            return Err(Error::TokenOutOfRange { token, capacity: N });
+        };
         if slot.is_occupied() {
             return Err(Error::TokenInUse(token));
         }
         slot.handle = MaybeUninit::new(handle);
         // Odd: occupied. The mask keeps it in the token's high half.
         slot.generation = slot.generation.wrapping_add(1) & GENERATION_MASK;
-        Ok(slot.tag(token.0))
+        let tagged = slot.tag(token.0);
+        self.len += 1;
+        self.peak = self.peak.max(self.len);
+        Ok(tagged)
     }
 
     /// The tagged token of `handle`'s registration under `token`.
@@ -140,6 +153,7 @@ impl<H: Copy + Eq, const N: usize> Registry<H, N> {
             Some(slot) if slot.held_by(handle) => {
                 // Even: vacant; queued events carry the odd generation before it.
                 slot.generation = slot.generation.wrapping_add(1) & GENERATION_MASK;
+                self.len -= 1;
                 Ok(())
             }
             _ => Err(Error::NotRegistered(token)),
@@ -155,6 +169,7 @@ impl<H: Copy + Eq, const N: usize> Registry<H, N> {
                 // SAFETY: occupied, so `claim` wrote the handle (as in `held_by`).
                 let handle = unsafe { slot.handle.assume_init() };
                 slot.generation = slot.generation.wrapping_add(1) & GENERATION_MASK;
+                self.len -= 1;
                 Ok((handle, tagged))
             }
             _ => Err(Error::NotRegistered(token)),
@@ -194,6 +209,23 @@ impl<H: Copy + Eq, const N: usize> Registry<H, N> {
     /// Whether `token` holds a registration.
     pub(crate) fn is_registered(&self, token: Token) -> bool {
         self.slots.get(token.0).is_some_and(Slot::is_occupied)
+    }
+
+    /// Registrations now and at their peak; limit hits are claims refused with
+    /// [`Error::TokenOutOfRange`].
+    pub(crate) fn marks(&self) -> Mark {
+        Mark {
+            now: self.len as usize,
+            peak: self.peak as usize,
+            capacity: N,
+            limit_hits: self.out_of_range,
+        }
+    }
+
+    /// Starts a new window of marks: the peak is what is registered now.
+    pub(crate) fn reset_marks(&mut self) {
+        self.peak = self.len;
+        self.out_of_range = 0;
     }
 }
 
@@ -292,6 +324,25 @@ mod tests {
     }
 
     #[test]
+    fn marks_count_registrations_and_refusals() {
+        let mut reg: Registry<i32, 2> = Registry::new();
+        reg.claim(Token(0), 1).unwrap();
+        reg.claim(Token(1), 2).unwrap();
+        let _ = reg.claim(Token(2), 3);
+        let _ = reg.claim(Token(0), 4); // in use: not a capacity limit
+        reg.release(Token(0), 1).unwrap();
+        let want = Mark {
+            now: 1,
+            peak: 2,
+            capacity: 2,
+            limit_hits: 1,
+        };
+        assert_eq!(reg.marks(), want);
+        reg.reset_marks();
+        assert_eq!((reg.marks().peak, reg.marks().limit_hits), (1, 0));
+    }
+
+    #[test]
     fn zero_bytes_are_an_empty_registry() {
         // SAFETY: the type documents that all zero bytes are valid (Miri checks it).
         let mut reg: Registry<i32, 3> = unsafe { MaybeUninit::zeroed().assume_init() };
@@ -304,7 +355,8 @@ mod tests {
     #[test]
     fn a_slot_is_8_bytes_for_a_4_byte_handle() {
         assert_eq!(core::mem::size_of::<Slot<i32>>(), 8);
-        assert_eq!(core::mem::size_of::<Registry<i32, 1025>>(), 8 * 1025);
+        // And 16 bytes of marks.
+        assert_eq!(core::mem::size_of::<Registry<i32, 1025>>(), 8 * 1025 + 16);
     }
 
     #[test]

@@ -117,6 +117,11 @@ impl<T, const N: usize> Slab<T, N> {
         "a Slab holds at most u32::MAX values"
     );
 
+    /// Bytes a `Slab<T, N>` occupies: exactly `size_of::<Self>()`. `N` slots of a `T`
+    /// and 8 bytes of stamp and free link each, then three `u32` counters, each part
+    /// padded to `T`'s alignment.
+    pub const MEMORY: usize = size_of::<Self>();
+
     /// An empty slab: `const` and all zero bytes, so it can be a `static` in `.bss`.
     pub const fn new() -> Self {
         let () = Self::FITS;

@@ -7,6 +7,7 @@ use crate::error::Error;
 use crate::event_loop::EventLoop;
 use crate::handler::Handler;
 use crate::interest::{Interest, PollOpt};
+use crate::mark::Mark;
 use crate::registry::Registration;
 use crate::selector::{Selector, Source};
 use crate::slab::Slab;
@@ -83,6 +84,10 @@ struct Entry<S, T> {
 ///  registry's.
 pub struct SourceTable<S, T, const N: usize> {
     entries: Slab<Entry<S, T>, N>,
+    /// The most sources at once since the last `reset_marks` (`Mark::peak`).
+    peak: u32,
+    /// Inserts refused with `TableFull` since the last `reset_marks`, saturating.
+    full: u32,
 }
 
 assert_zero_bytes!(
@@ -92,10 +97,17 @@ assert_zero_bytes!(
 );
 
 impl<S, T, const N: usize> SourceTable<S, T, N> {
+    /// Bytes a `SourceTable<S, T, N>` occupies: exactly `size_of::<Self>()`. `N` slots
+    /// of a source and its state and 8 bytes of stamp and free link each (a
+    /// [`Slab`]), and 20 bytes of counters and marks, padded to the alignment.
+    pub const MEMORY: usize = size_of::<Self>();
+
     /// An empty table: `const` and all zero bytes, so it can be a `static` in `.bss`.
     pub const fn new() -> Self {
         SourceTable {
             entries: Slab::new(),
+            peak: 0,
+            full: 0,
         }
     }
 
@@ -127,6 +139,7 @@ impl<S, T, const N: usize> SourceTable<S, T, N> {
             )
         };
         let Some(key) = self.entries.vacant_key() else {
+            self.full = self.full.saturating_add(1);
             return Err(Rejected {
                 source,
                 state,
@@ -143,6 +156,8 @@ impl<S, T, const N: usize> SourceTable<S, T, N> {
         }
         // Cannot fail: `vacant_key` found room, and the slab takes that slot.
         let _ = self.entries.insert(Entry { source, state });
+        // `N` fits a `u32` (the slab checks it).
+        self.peak = self.peak.max(self.entries.len() as u32);
         Ok(token)
     }
 
@@ -256,6 +271,26 @@ impl<S, T, const N: usize> SourceTable<S, T, N> {
     /// The most sources the table holds: `N`.
     pub const fn capacity(&self) -> usize {
         N
+    }
+
+    /// Sources held now and at their peak since the table was made or
+    /// [`reset_marks`](Self::reset_marks); limit hits are inserts refused with
+    /// [`Error::TableFull`] (each a connection turned away). For
+    /// [`Stats::with_table`](crate::Stats::with_table).
+    pub const fn marks(&self) -> Mark {
+        Mark {
+            now: self.len(),
+            peak: self.peak as usize,
+            capacity: N,
+            limit_hits: self.full as u64,
+        }
+    }
+
+    /// Starts a new window of [`marks`](Self::marks): the peak is what is held now, no
+    /// limit hits.
+    pub fn reset_marks(&mut self) {
+        self.peak = self.len() as u32;
+        self.full = 0;
     }
 }
 

@@ -46,6 +46,10 @@ assert_zero_bytes!(
 );
 
 impl<const N: usize> LinearBuf<N> {
+    /// Bytes a `LinearBuf<N>` occupies: exactly `size_of::<Self>()`, `N` plus two
+    /// `usize` offsets.
+    pub const MEMORY: usize = size_of::<Self>();
+
     /// An empty buffer; `const`, and all zeros, so a `static` one lives in `.bss`.
     pub const fn new() -> Self {
         LinearBuf {

@@ -6,6 +6,7 @@ use core::fmt;
 use core::ops::{Deref, DerefMut};
 
 use super::{Buf, LinearBuf, MutBuf, RingBuf};
+use crate::mark::Mark;
 use crate::zeroed::assert_zero_bytes;
 
 mod sealed {
@@ -71,7 +72,7 @@ impl<const N: usize> PoolBuf for LinearBuf<N> {
 /// are as many as were ever lent at once ([`BufPool::peak_lent`]), and the pages of the
 /// others are never touched. Lending and returning never touch a buffer's bytes or
 /// counters (a returned buffer is emptied only if it was written to); the pool's own
-/// bookkeeping (4 bytes a buffer, three counters) comes after the buffers. For each
+/// bookkeeping (4 bytes a buffer, counters and marks) comes after the buffers. For each
 /// buffer to have pages of its own, give it a size that is a multiple of the page
 /// (`RingBuf<4080>` and `LinearBuf<4080>` are 4 KiB on 64-bit targets) and start the
 /// pool at a page boundary (a `#[repr(align(4096))]` wrapper).
@@ -92,6 +93,11 @@ pub struct BufPool<B, const N: usize> {
     never_used: Cell<u32>,
     /// How many buffers are lent now.
     lent: Cell<u32>,
+    /// The most buffers lent at once since the last `reset_marks` (`Mark::peak`).
+    peak: Cell<u32>,
+    /// `lend` calls refused with `PoolEmpty` since the last `reset_marks`, saturating
+    /// (a `u32`: a `u64` would leave padding, which is not zero bytes in a `const`).
+    empty: Cell<u32>,
 }
 
 assert_zero_bytes!(
@@ -106,6 +112,11 @@ impl<B: PoolBuf, const N: usize> BufPool<B, N> {
         "a BufPool holds at most u32::MAX buffers"
     );
 
+    /// Bytes a `BufPool<B, N>` occupies: exactly `size_of::<Self>()`, `N` buffers
+    /// ([`RingBuf::MEMORY`] or [`LinearBuf::MEMORY`] each), 4 bytes of free list a
+    /// buffer, and the pool's counters.
+    pub const MEMORY: usize = size_of::<Self>();
+
     /// A pool of `N` empty buffers: `const` and all zero bytes.
     pub const fn new() -> Self {
         let () = Self::FITS;
@@ -115,6 +126,8 @@ impl<B: PoolBuf, const N: usize> BufPool<B, N> {
             free_head: Cell::new(0),
             never_used: Cell::new(0),
             lent: Cell::new(0),
+            peak: Cell::new(0),
+            empty: Cell::new(0),
         }
     }
 
@@ -134,9 +147,12 @@ impl<B: PoolBuf, const N: usize> BufPool<B, N> {
             self.never_used.set(index + 1);
             index
         } else {
+            self.empty.set(self.empty.get().saturating_add(1));
             return Err(PoolEmpty { capacity: N });
         };
-        self.lent.set(self.lent.get() + 1);
+        let lent = self.lent.get() + 1;
+        self.lent.set(lent);
+        self.peak.set(self.peak.get().max(lent));
         Ok(LentBuf {
             pool: self,
             index,
@@ -156,9 +172,29 @@ impl<B: PoolBuf, const N: usize> BufPool<B, N> {
 
     /// The most buffers ever lent at once: all the buffers ever used (LIFO reuse
     /// takes a new one only when all used ones are lent), so the rest of the pool's
-    /// memory has never been touched.
+    /// memory has never been touched. [`marks`](Self::marks) has the same peak, over a
+    /// window that [`reset_marks`](Self::reset_marks) restarts.
     pub fn peak_lent(&self) -> usize {
         self.never_used.get() as usize
+    }
+
+    /// Buffers lent now and at their peak since the pool was made or
+    /// [`reset_marks`](Self::reset_marks); limit hits are `lend` calls refused with
+    /// [`PoolEmpty`] (each a connection that had to wait, or was refused).
+    pub fn marks(&self) -> Mark {
+        Mark {
+            now: self.lent(),
+            peak: self.peak.get() as usize,
+            capacity: N,
+            limit_hits: u64::from(self.empty.get()),
+        }
+    }
+
+    /// Starts a new window of [`marks`](Self::marks): the peak is what is lent now,
+    /// no limit hits.
+    pub fn reset_marks(&self) {
+        self.peak.set(self.lent.get());
+        self.empty.set(0);
     }
 
     /// How many buffers the pool holds: `N`.
@@ -186,6 +222,8 @@ impl<B, const N: usize> fmt::Debug for BufPool<B, N> {
             .field("capacity", &N)
             .field("lent", &self.lent.get())
             .field("peak_lent", &self.never_used.get())
+            .field("peak", &self.peak.get())
+            .field("empty", &self.empty.get())
             .finish()
     }
 }

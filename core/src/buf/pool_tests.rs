@@ -9,6 +9,7 @@ use static_cell::ConstStaticCell;
 use std::vec::Vec;
 
 use super::*;
+use crate::Mark;
 
 #[test]
 fn an_empty_pool_says_so_and_lends_again_once_a_buffer_returns() {
@@ -29,6 +30,33 @@ fn an_empty_pool_says_so_and_lends_again_once_a_buffer_returns() {
     drop(a);
     assert_eq!(pool.lent(), 0);
     assert_eq!(pool.peak_lent(), 2);
+    let marks = Mark {
+        now: 0,
+        peak: 2,
+        capacity: 2,
+        limit_hits: 1,
+    };
+    assert_eq!(pool.marks(), marks);
+}
+
+#[test]
+fn reset_marks_starts_a_window_at_what_is_lent_now() {
+    let pool: BufPool<LinearBuf<8>, 3> = BufPool::new();
+    let held: Vec<_> = (0..3).map(|_| pool.lend().unwrap()).collect();
+    assert!(pool.lend().is_err());
+    assert!(pool.lend().is_err());
+    assert_eq!((pool.marks().peak, pool.marks().limit_hits), (3, 2));
+    let mut held = held.into_iter();
+    drop(held.next());
+    drop(held.next());
+    pool.reset_marks();
+    assert_eq!(pool.marks().peak, 1, "one still lent");
+    assert_eq!(pool.marks().limit_hits, 0);
+    let again = pool.lend().unwrap();
+    assert_eq!(pool.marks().peak, 2);
+    drop(again);
+    // The residency peak is not a window: buffer 2 was touched for ever.
+    assert_eq!(pool.peak_lent(), 3);
 }
 
 #[test]

@@ -31,6 +31,10 @@ assert_zero_bytes!(
 );
 
 impl<const N: usize> RingBuf<N> {
+    /// Bytes a `RingBuf<N>` occupies: exactly `size_of::<Self>()`, `N` plus two
+    /// `usize` counters.
+    pub const MEMORY: usize = size_of::<Self>();
+
     /// An empty ring; `const`, and all zeros, so a `static` one lives in `.bss`.
     pub const fn new() -> Self {
         RingBuf {

@@ -403,3 +403,26 @@ fn no_lost_wake_up_in_send_while_falling_asleep_races() {
         assert!(sleeps > 0, "the race was exercised");
     });
 }
+
+#[test]
+fn full_count_counts_refused_sends_only_and_len_the_queue() {
+    let channel: Channel<u32, 4> = Channel::new();
+    let tx = channel.sender();
+    let rx = channel.receiver().unwrap();
+    assert!(channel.is_empty());
+    for i in 0..4 {
+        tx.send(i).unwrap();
+        assert_eq!(channel.len(), i as usize + 1);
+    }
+    assert_eq!(channel.full_count(), 0, "successful sends count nothing");
+    for rejected in 0..3 {
+        assert_eq!(tx.send(rejected), Err(SendError::Full(rejected)));
+    }
+    assert_eq!(channel.full_count(), 3);
+    assert_eq!(rx.try_recv(), Some(0));
+    assert_eq!(channel.len(), 3);
+    drop(rx);
+    // Disconnected is not full.
+    assert!(matches!(tx.send(9), Err(SendError::Disconnected(9))));
+    assert_eq!(channel.full_count(), 3);
+}

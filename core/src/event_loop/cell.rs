@@ -14,7 +14,8 @@
 //! | `selector`, `tick_nanos`, `channel`, `config`, `running`, `in_turn`, `extras`, `handler` | written |
 //! | `events` | written: an empty `Events`, whose slots are `MaybeUninit` (in practice only its length is stored) |
 //! | `stale` | zero bytes: no stale tag seen |
-//! | `registry` | zero bytes: every slot vacant at generation 0, its handle a `MaybeUninit` read only while occupied (`Registry::init_zeroed`) |
+//! | `registry` | zero bytes: every slot vacant at generation 0, its handle a `MaybeUninit` read only while occupied (`Registry::init_zeroed`); its marks 0 |
+//! | `marks` | zero bytes: no peak, no count yet (`stats::LoopMarks`) |
 //! | `timers` | `Wheel::init_zeroed` writes the nodes, `now` and its id; the rest is empty as zero bytes: heads stored inverted (an empty list is 0), minima unread while a slot is empty, bitmaps, generations and the free stack |
 //!
 //! A field added to `EventLoop` fails to build until `init_in_place`'s guard names it,
@@ -201,6 +202,7 @@ where
                 running: _,
                 in_turn: _,
                 extras: _,
+                marks: _,
                 stale: _,
                 handler: _,
             } = event_loop;

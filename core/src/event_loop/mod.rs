@@ -40,7 +40,9 @@ use crate::wheel::{TimerError, TimerKey, Wheel};
 
 mod cell;
 mod config;
+mod memory;
 mod orphan;
+mod stats;
 // Not under loom: these tests keep channels in `static`s, and loom's atomics are neither
 // `const` nor usable outside a loom model (`.ci/run`'s loom step builds every lib test).
 #[cfg(all(test, not(loom)))]
@@ -49,6 +51,7 @@ mod turn;
 
 pub use cell::LoopCell;
 pub use config::Config;
+pub use stats::Stats;
 pub use turn::Run;
 
 /// An event loop for handler `H` over selector `S`, watching up to `SOURCES` sources
@@ -133,6 +136,8 @@ pub struct EventLoop<
     /// `config.max_sleep` is set, or a timer may be pending. Set by what adds one of
     /// them; a turn that finds none clears it. One byte to test, twice a turn.
     extras: bool,
+    /// The marks the registry and the wheel do not keep (`stats.rs`).
+    marks: stats::LoopMarks,
     /// Stale events seen, to tell an orphaned kernel registration (`orphan.rs`).
     stale: orphan::StaleWatch,
     handler: PhantomData<fn(&mut H)>,

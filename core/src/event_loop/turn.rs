@@ -215,6 +215,7 @@ where
         // batch needs its result looked at.
         let mut orphan = None;
         if !self.events.is_empty() {
+            self.marks.batch(self.events.len(), EVENTS);
             orphan = self.dispatch(handler);
         } else if let Err(err) = selected {
             self.select_failed(err, handler)?;
@@ -286,6 +287,7 @@ where
         if self.channel.is_none() {
             return;
         }
+        self.marks.channel(self.channel.as_ref());
         for _ in 0..self.config.messages_per_turn {
             let Some(message) = self.channel.as_ref().and_then(Receiver::try_recv) else {
                 return;

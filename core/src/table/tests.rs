@@ -173,6 +173,8 @@ proptest! {
         let mut model: BTreeMap<usize, (i32, u32)> = BTreeMap::new();
         let mut ended: std::vec::Vec<Registration> = std::vec::Vec::new();
         let mut next_handle = 0;
+        // The marks the table and the loop's registry should report.
+        let (mut peak, mut full) = (0, 0);
         for op in ops {
             match op {
                 Op::Insert(state) => {
@@ -182,11 +184,13 @@ proptest! {
                         Ok(token) => {
                             prop_assert!(token.0 < N);
                             prop_assert!(model.insert(token.0, (source.0, state)).is_none());
+                            peak = peak.max(model.len());
                             prop_assert!(!ended.contains(&el.registration(token).unwrap()));
                         }
                         Err(rejected) => {
                             prop_assert_eq!(model.len(), N);
                             prop_assert_eq!(rejected.error, Error::TableFull { capacity: N });
+                            full += 1;
                             prop_assert_eq!((rejected.source, rejected.state), (source, state));
                         }
                     }
@@ -221,6 +225,11 @@ proptest! {
                 }
             }
             prop_assert_eq!(rec.table.len(), model.len());
+            let marks = Mark { now: model.len(), peak, capacity: N, limit_hits: full };
+            prop_assert_eq!(rec.table.marks(), marks);
+            // The table is the loop's only user: its registry counts the same sources.
+            let sources = el.stats().sources;
+            prop_assert_eq!((sources.now, sources.peak), (model.len(), peak));
             let listed: std::vec::Vec<(usize, i32, u32)> =
                 rec.table.iter().map(|(t, s, v)| (t.0, s.0, *v)).collect();
             let want: std::vec::Vec<(usize, i32, u32)> =

@@ -26,6 +26,8 @@
 use core::fmt;
 use core::sync::atomic::{AtomicU32, Ordering};
 
+use crate::mark::Mark;
+
 /// Names one timer in a [`Wheel`]: its node and the node's generation at insertion.
 /// It is also the handle [`EventLoop::timeout`](crate::EventLoop::timeout) returns, to
 /// cancel the timer with [`clear_timeout`](crate::EventLoop::clear_timeout) (mio 0.2's
@@ -263,6 +265,10 @@ pub struct Wheel<T, const N: usize> {
     free_len: u32,
     /// Nodes `never_used..N` have never held a timer.
     never_used: u32,
+    /// The most timers pending at once since the last `reset_marks` (`Mark::peak`).
+    peak: u32,
+    /// Inserts refused with `TimerError::Full` since the last `reset_marks`.
+    full: u64,
     now: u64,
     /// Stamped into every key, checked by every key lookup (see [`TimerKey`]).
     id: u32,
@@ -275,6 +281,11 @@ impl<T, const N: usize> Wheel<T, N> {
     pub const SLOTS: usize = SLOTS;
     /// A deadline must be less than `RANGE` ticks after [`now`](Self::now): `2^36`.
     pub const RANGE: u64 = RANGE;
+    /// Bytes a `Wheel<T, N>` occupies: exactly `size_of::<Self>()`. Per timer a node
+    /// (an `Option<T>`, a `u64` deadline and two `u32` links), a `u32` generation and
+    /// an 8-byte free-stack entry; fixed, 384 list heads (`u32`) and minima (`u64`),
+    /// the bitmaps and counters: about 4.7 KiB, nodes aligned to 64 bytes.
+    pub const MEMORY: usize = size_of::<Self>();
 
     const CAPACITY_FITS: () = assert!(N < NIL as usize, "N must be below u32::MAX");
 
@@ -307,6 +318,8 @@ impl<T, const N: usize> Wheel<T, N> {
             free: [(0, 0); N],
             free_len: 0,
             never_used: 0,
+            peak: 0,
+            full: 0,
             now,
             id: 0,
         }
@@ -315,7 +328,7 @@ impl<T, const N: usize> Wheel<T, N> {
     /// Makes `place`, all zero bytes, an empty wheel at tick `now` with an id of its
     /// own, writing only what is not zero in [`starting_at`](Self::starting_at)'s
     /// wheel: the `N` nodes (none for `N = 0`), `now` and the id. Heads (inverted), minima (unused while empty), bitmaps,
-    /// generations and the free stack are valid and right as zero bytes, so a zeroed
+    /// generations, the free stack and the marks are valid and right as zero bytes, so a zeroed
     /// `static`'s pages behind them stay untouched until timers use them (the loop's
     /// zero-bytes contract, stated in `event_loop/cell.rs`).
     ///
@@ -384,8 +397,10 @@ impl<T, const N: usize> Wheel<T, N> {
             self.never_used += 1;
             (self.never_used - 1, 1)
         } else {
+            self.full = self.full.saturating_add(1);
             return Err(TimerError::Full(value));
         };
+        self.peak = self.peak.max(self.never_used - self.free_len);
         self.generations[index as usize] = generation;
         let node = &mut self.nodes.0[index as usize];
         node.deadline = deadline;
@@ -518,6 +533,25 @@ impl<T, const N: usize> Wheel<T, N> {
     /// The most timers the wheel holds: `N`.
     pub const fn capacity(&self) -> usize {
         N
+    }
+
+    /// Timers pending now and at their peak since the wheel was made or
+    /// [`reset_marks`](Self::reset_marks); limit hits are inserts refused with
+    /// [`TimerError::Full`] (not `OutOfRange`: that is a deadline, not a capacity).
+    pub const fn marks(&self) -> Mark {
+        Mark {
+            now: self.len(),
+            peak: self.peak as usize,
+            capacity: N,
+            limit_hits: self.full,
+        }
+    }
+
+    /// Starts a new window of [`marks`](Self::marks): the peak is what is pending now,
+    /// no limit hits.
+    pub fn reset_marks(&mut self) {
+        self.peak = self.len() as u32;
+        self.full = 0;
     }
 
     /// The list (`level * SLOTS + slot`) that holds the earliest timer, and its start.

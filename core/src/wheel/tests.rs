@@ -238,8 +238,21 @@ fn full_wheel_returns_the_value() {
     }
     assert!(wheel.is_full());
     assert_eq!(wheel.insert(1, 99), Err(TimerError::Full(99)));
+    assert_eq!(wheel.insert(2, 98), Err(TimerError::Full(98)));
+    let full = Mark {
+        now: 3,
+        peak: 3,
+        capacity: 3,
+        limit_hits: 2,
+    };
+    assert_eq!(wheel.marks(), full);
+    wheel.poll_expired(0).unwrap();
+    wheel.reset_marks();
+    assert_eq!((wheel.marks().now, wheel.marks().peak), (2, 2));
+    assert_eq!(wheel.marks().limit_hits, 0);
     let mut zero: Wheel<u32, 0> = Wheel::new();
     assert_eq!(zero.insert(1, 5).map_err(TimerError::into_inner), Err(5));
+    assert_eq!(zero.marks().limit_hits, 1);
     assert_eq!(zero.poll_expired(u64::MAX), None);
 }
 
@@ -426,6 +439,8 @@ proptest! {
         let mut wheel: Wheel<u32, N> = Wheel::starting_at(start);
         let mut model = Model { now: start, pending: Vec::new() };
         let mut dead: Vec<TimerKey> = Vec::new();
+        // The marks the wheel should report: the model's peak and refusals for room.
+        let (mut peak, mut full) = (0, 0);
         for (value, op) in ops.into_iter().enumerate() {
             let value = value as u32;
             match op {
@@ -436,10 +451,12 @@ proptest! {
                         prop_assert_eq!(got, Err(TimerError::OutOfRange(value)));
                     } else if model.pending.len() == N {
                         prop_assert_eq!(got, Err(TimerError::Full(value)));
+                        full += 1;
                     } else {
                         let key = got.unwrap();
                         prop_assert_eq!(wheel.deadline(key), Some(deadline));
                         model.pending.push((deadline, value, key));
+                        peak = peak.max(model.pending.len());
                     }
                 }
                 Op::Cancel(i) if cancels && !model.pending.is_empty() => {
@@ -492,6 +509,8 @@ proptest! {
             }
             prop_assert_eq!(wheel.now(), model.now);
             prop_assert_eq!(wheel.len(), model.pending.len());
+            let marks = Mark { now: model.pending.len(), peak, capacity: N, limit_hits: full };
+            prop_assert_eq!(wheel.marks(), marks);
             let next = wheel.next_deadline();
             match model.earliest() {
                 None => prop_assert_eq!(next, None),

@@ -189,6 +189,8 @@ pub struct Acceptor<L> {
     next_pause: Duration,
     /// The first and the longest pause.
     pauses: (Duration, Duration),
+    /// Pauses since registration or the last `reset_paused_count`.
+    paused_count: u64,
 }
 
 impl<L: Listener> Acceptor<L> {
@@ -212,6 +214,7 @@ impl<L: Listener> Acceptor<L> {
             paused: None,
             next_pause: FIRST_PAUSE,
             pauses: (FIRST_PAUSE, LONGEST_PAUSE),
+            paused_count: 0,
         })
     }
 
@@ -267,6 +270,7 @@ impl<L: Listener> Acceptor<L> {
         let key = event_loop.timeout(timer(), delay).ok();
         self.next_pause = delay.saturating_mul(2).min(self.pauses.1);
         self.paused = Some(key);
+        self.paused_count = self.paused_count.saturating_add(1);
         AcceptPaused {
             error,
             retry_in: key.map(|_| delay),
@@ -340,6 +344,18 @@ impl<L: Listener> Acceptor<L> {
     /// Whether accepting is paused.
     pub fn is_paused(&self) -> bool {
         self.paused.is_some()
+    }
+
+    /// How many times accepting paused on exhaustion since the listener was registered
+    /// or [`reset_paused_count`](Self::reset_paused_count): the limit-hit count of the
+    /// process's descriptors, for `Stats::with_accept_paused`.
+    pub fn paused_count(&self) -> u64 {
+        self.paused_count
+    }
+
+    /// Starts counting pauses from zero again (with the loop's `reset_stats`).
+    pub fn reset_paused_count(&mut self) {
+        self.paused_count = 0;
     }
 
     /// The token the listener is registered under (also while paused: it comes back
