@@ -57,6 +57,10 @@ for run in $(seq 1 "$runs"); do
   status=$?
   # libtest's and tests/system.rs's line for a failed test: "test NAME ... FAILED".
   failed=$(sed -n 's/^test \(.*\) \.\.\. FAILED$/\1/p' "$log" | sort -u)
+  # A test binary killed by a signal (a watchdog's abort) names no test: name the binary.
+  crashed=$(sed -n "s/.*process didn't exit successfully: \`\([^ \`]*\).*(signal: \([^)]*\)).*/\1 killed (signal \2)/p" "$log" \
+    | sed 's|^.*/||; s/-[0-9a-f]\{16\} / /')
+  [ -n "$crashed" ] && failed="${failed:+$failed$'\n'}$crashed"
   load=$(cut -d' ' -f1-3 /proc/loadavg)
   if [ "$status" -eq 0 ]; then
     passed=$((passed + 1))
