@@ -308,7 +308,9 @@ fn producers_deliver_in_order(producers: usize, per_producer: u64) {
                         Instant::now() < deadline,
                         "no message in {STALL:?}: {left} missing"
                     );
-                    std::hint::spin_loop();
+                    // Yield, not spin: on a machine with more runnable threads than cores,
+                    // the producer that claimed the next slot may be waiting for this CPU.
+                    std::thread::yield_now();
                 }
             }
         }
