@@ -53,6 +53,10 @@
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+// docs/PORTING.md as a page of the API docs; its Rust blocks run as doctests.
+#[doc = include_str!("../docs/PORTING.md")]
+pub mod porting {}
+
 /// Byte buffers sockets read into and write from directly (`try_read_buf`/`try_write_buf`).
 pub use statio_core::buf;
 pub use statio_core::{

@@ -6,13 +6,15 @@
 //!
 //! Each test has its own `static` channel (a channel's receiver is taken once). A test
 //! whose loop sleeps without a timeout arms a [`Watchdog`]: a lost wake-up aborts the
-//! process (a failure) instead of hanging it.
+//! process (a failure) instead of hanging it. The watchdog looks for progress, not for
+//! the end: a loaded machine may take minutes over a test that needs seconds alone.
 // The epoll port and its eventfd waker by name: Linux and Android only.
 #![cfg(any(target_os = "linux", target_os = "android"))]
 
 mod util;
 
 use std::io::Write;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::{self, JoinHandle};
@@ -26,26 +28,40 @@ use statio::{
 };
 use util::{TURN, WAIT};
 
-/// How long a test that sleeps without a timeout may run before the watchdog aborts it.
+/// How long a test that sleeps without a timeout may go without progress before the
+/// watchdog aborts it.
 const WATCHDOG: Duration = Duration::from_secs(60);
 
-/// Aborts the process (`std::process::abort`) unless dropped within the limit: a lost
-/// wake-up leaves a loop asleep for ever, and a test must fail, not hang.
+/// Aborts the process (`std::process::abort`) when the test's progress counter stays
+/// unchanged for the limit, unless dropped first: a lost wake-up leaves a loop asleep
+/// for ever, and a test must fail, not hang. Progress, not total time: under a CPU hog
+/// per core these tests run for minutes, each message still arriving (issue 14).
 struct Watchdog {
     disarm: Option<mpsc::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Watchdog {
-    fn arm(what: &'static str, limit: Duration) -> Watchdog {
+    /// Arms the watchdog; `progress` reads a counter the test advances as it works.
+    fn arm(
+        what: &'static str,
+        limit: Duration,
+        progress: impl Fn() -> usize + Send + 'static,
+    ) -> Watchdog {
         let (disarm, armed) = mpsc::channel::<()>();
         let thread = thread::spawn(move || {
-            if let Err(RecvTimeoutError::Timeout) = armed.recv_timeout(limit) {
+            let mut seen = progress();
+            while let Err(RecvTimeoutError::Timeout) = armed.recv_timeout(limit) {
+                let now = progress();
+                if now != seen {
+                    seen = now;
+                    continue;
+                }
                 // Straight to stderr: the harness's capture of `eprintln!` is never
                 // printed when the process aborts.
                 let _ = writeln!(
                     std::io::stderr(),
-                    "{what}: still running after {limit:?} (a lost wake-up?): aborting"
+                    "{what}: no progress in {limit:?} (stuck at {now}: a lost wake-up?): aborting"
                 );
                 std::process::abort();
             }
@@ -105,6 +121,8 @@ struct Ordered {
     next: Vec<u32>,
     received: usize,
     expected: usize,
+    /// `received`, for the watchdog's thread.
+    progress: Arc<AtomicUsize>,
 }
 
 type OrderedLoop = EventLoop<Ordered, 1, 0, 4>;
@@ -122,6 +140,8 @@ impl Handler for Ordered {
         );
         self.next[producer] += 1;
         self.received += 1;
+        // Relaxed: a counter the watchdog compares with itself.
+        self.progress.store(self.received, Ordering::Relaxed);
         if self.received == self.expected {
             event_loop.shutdown();
         }
@@ -135,7 +155,14 @@ fn every_message_once_in_producer_order(
     producers: usize,
     per_producer: u32,
 ) {
-    let _watchdog = Watchdog::arm("every_message_once_in_producer_order", WATCHDOG);
+    let progress = Arc::new(AtomicUsize::new(0));
+    let received = Arc::clone(&progress);
+    // Relaxed: a counter the watchdog only compares with itself.
+    let _watchdog = Watchdog::arm(
+        "every_message_once_in_producer_order",
+        WATCHDOG,
+        move || received.load(Ordering::Relaxed),
+    );
     thread::scope(|scope| {
         // The loop lives inside the scope: if it panics, its drop disconnects the
         // producers before the scope waits for them.
@@ -154,6 +181,7 @@ fn every_message_once_in_producer_order(
             next: vec![0; producers],
             received: 0,
             expected: producers * per_producer as usize,
+            progress,
         };
         event_loop.run(&mut ordered).unwrap();
         assert_eq!(ordered.next, vec![per_producer; producers]);
@@ -304,7 +332,10 @@ fn no_lost_wake_up_with_the_real_eventfd() {
     // so the core's channel type (the facade's alias fixes the native waker).
     static CHANNEL: statio_core::Channel<usize, 2, CountingWaker> = statio_core::Channel::new();
     static ACKED: AtomicUsize = AtomicUsize::new(0);
-    let _watchdog = Watchdog::arm("no_lost_wake_up_with_the_real_eventfd", WATCHDOG);
+    // Relaxed: the watchdog only compares the count with itself.
+    let _watchdog = Watchdog::arm("no_lost_wake_up_with_the_real_eventfd", WATCHDOG, || {
+        ACKED.load(Ordering::Relaxed)
+    });
     let mut event_loop = AckLoop::new().unwrap();
     let tx = event_loop.attach_channel(&CHANNEL).unwrap();
     let sender = thread::spawn(move || {

@@ -204,11 +204,12 @@ pub fn a_signal_to_the_waiting_thread_is_an_event<S: SystemPort>() {
         let ret = unsafe { libc::pthread_kill(me as libc::pthread_t, SIGUSR1) };
         assert_eq!(ret, 0, "pthread_kill");
     });
-    let turns = run_until(&mut el, &mut rec, "SIGUSR1 received", 5, |r| {
+    // Turn-capped, not timed: a loaded machine may run the sender long after its sleep,
+    // and each turn before the signal is a 50 ms timeout.
+    run_until(&mut el, &mut rec, "SIGUSR1 received", MAX_TURNS, |r| {
         received(r).contains(SIGUSR1)
     });
     sender.join().expect("the sender does not panic");
-    assert!(turns <= 5);
     if S::MECHANISM != Mechanism::Caught {
         assert_eq!(
             rec.interrupted, 0,
