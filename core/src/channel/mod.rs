@@ -241,8 +241,9 @@ pub struct ChannelInner<M, W, S: ?Sized + AsRef<[Slot<M>]>> {
 /// A bounded MPSC channel of up to `N` messages of `M`, waking its loop through `W`.
 ///
 /// `N` is a power of two, at least 2 (checked at compile time). `W` is the port's waker,
-/// owned by the channel once [attached](Receiver::attach): a concrete type, so a send
-/// calls it without `dyn`; `NoWake` for a loop that never sleeps.
+/// owned by the channel from [`attach`](Receiver::attach) until that receiver drops: a
+/// concrete type, so a send calls it without `dyn`; `NoWake` for a loop that never
+/// sleeps.
 pub type Channel<M, const N: usize, W = NoWake> = ChannelInner<M, W, [Slot<M>; N]>;
 
 /// A [`Channel`] of any capacity, behind a reference: what [`Sender`] and [`Receiver`]
