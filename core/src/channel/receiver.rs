@@ -4,7 +4,7 @@
 use core::fmt;
 use core::marker::PhantomData;
 
-use super::{ATTACHED, ChannelView, DETACHING, SLEEPING, STEP, TAIL_CLOSED, TAKEN, WAKING};
+use super::{ATTACHED, ChannelView, DETACHING, SLEEPING, TAIL_CLOSED, TAKEN, WAKING};
 use crate::sync::{Ordering, spin};
 
 /// The one handle that receives from a [`Channel`](super::Channel): the loop's. Not
@@ -172,6 +172,5 @@ impl<M, W> Drop for Receiver<'_, M, W> {
         // until that receiver opens it.
         let detached = SLEEPING | TAKEN | DETACHING | ATTACHED;
         channel.state.0.fetch_and(!detached, Ordering::Release);
-        debug_assert_eq!(channel.head.0.load(Ordering::Relaxed) % STEP, 0);
     }
 }
