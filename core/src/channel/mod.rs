@@ -55,8 +55,11 @@
 //! `tail`, the consumer needs no read-modify-write at all. `N` is a power of two, at
 //! least 2, so positions can wrap around `usize` (the ring is "lock-free" in the usual
 //! loose sense: a producer preempted between its claim and its write holds up the
-//! messages behind it, never the other producers).
-//! (Hand-written because heapless' `mpmc` queue is deprecated as not lock-free.)
+//! messages behind it, never the other producers). Closing the ring sets the lowest bit
+//! of `tail` (positions count in twos above it), as crossbeam-channel's array flavour
+//! marks a disconnection in its tail: the claim's CAS fails on it, so closing costs a
+//! send nothing extra. (Hand-written because heapless' `mpmc` queue is deprecated as not
+//! lock-free.)
 //!
 //! **Waking the loop.** Before it sleeps in `select`, the loop calls
 //! [`Receiver::prepare_sleep`], which raises a sleep flag and says whether the ring is
