@@ -2,9 +2,10 @@
 //! other threads reach `Handler::notify` exactly once and in each producer's order; a
 //! send to a sleeping loop always wakes it (through the eventfd); a flood of messages
 //! cannot starve I/O; every limit hands the message back; messages left behind when the
-//! loop goes are dropped exactly once.
+//! loop goes are dropped exactly once; the loop's drop closes the waker's descriptors
+//! (epoll and poll(2)) and the channel goes to the next loop.
 //!
-//! Each test has its own `static` channel (a channel's receiver is taken once). A test
+//! Each test has its own `static` channel (one loop receives it at a time). A test
 //! whose loop sleeps without a timeout arms a [`Watchdog`]: a lost wake-up aborts the
 //! process (a failure) instead of hanging it. The watchdog looks for progress, not for
 //! the end: a loaded machine may take minutes over a test that needs seconds alone.
@@ -22,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use statio::net::pipe;
 use statio::ports::epoll::{Epoll, EventFdWaker};
+use statio::ports::poll::{PipeWaker, Poll};
 use statio::{
     Channel, Config, Error, EventLoop, Events, GenericEventLoop, Handler, Interest, MonotonicClock,
     OsError, PollOpt, RawFd, Ready, Selector, SendError, Sender, Token, Wake,
@@ -603,4 +605,212 @@ fn messages_left_when_the_loop_drops_are_dropped_exactly_once() {
     assert_eq!(DROPS.load(Ordering::Relaxed), 4);
     drop(keep);
     assert_eq!(DROPS.load(Ordering::Relaxed), 6, "each of the six once");
+}
+
+/// What a test needs of a port's waker: its descriptor.
+trait WakerFd {
+    fn raw_fd(&self) -> RawFd;
+}
+
+impl WakerFd for EventFdWaker {
+    fn raw_fd(&self) -> RawFd {
+        EventFdWaker::raw_fd(self)
+    }
+}
+
+impl WakerFd for PipeWaker {
+    fn raw_fd(&self) -> RawFd {
+        PipeWaker::raw_fd(self)
+    }
+}
+
+/// A port, unchanged, that records the descriptor of the waker it makes.
+struct Recording<S> {
+    inner: S,
+    waker_fd: Option<RawFd>,
+}
+
+impl<S: Selector<Handle = RawFd>> Selector for Recording<S>
+where
+    S::Waker: WakerFd,
+{
+    type Handle = RawFd;
+    type Event = S::Event;
+    type Clock = S::Clock;
+    type Waker = S::Waker;
+
+    fn new() -> Result<Self, OsError> {
+        Ok(Recording {
+            inner: S::new()?,
+            waker_fd: None,
+        })
+    }
+
+    fn register(&mut self, fd: RawFd, t: Token, i: Interest, o: PollOpt) -> Result<(), OsError> {
+        self.inner.register(fd, t, i, o)
+    }
+
+    fn reregister(&mut self, fd: RawFd, t: Token, i: Interest, o: PollOpt) -> Result<(), OsError> {
+        self.inner.reregister(fd, t, i, o)
+    }
+
+    fn deregister(&mut self, fd: RawFd) -> Result<(), OsError> {
+        self.inner.deregister(fd)
+    }
+
+    fn select<const N: usize>(
+        &mut self,
+        events: &mut Events<Self::Event, N>,
+        max_wait: Option<Duration>,
+    ) -> Result<(), OsError> {
+        self.inner.select(events, max_wait)
+    }
+
+    fn waker(&mut self) -> Result<S::Waker, OsError> {
+        let waker = self.inner.waker()?;
+        self.waker_fd = Some(waker.raw_fd());
+        Ok(waker)
+    }
+
+    fn clock(&self) -> &S::Clock {
+        self.inner.clock()
+    }
+
+    fn token(event: &Self::Event) -> Token {
+        S::token(event)
+    }
+
+    fn ready(event: &Self::Event) -> Ready {
+        S::ready(event)
+    }
+}
+
+/// Keeps the messages it is notified of.
+struct Received<S>(Vec<u32>, std::marker::PhantomData<S>);
+
+impl<S: Selector<Handle = RawFd>> Handler for Received<S>
+where
+    S::Waker: WakerFd,
+{
+    type Timeout = ();
+    type Message = u32;
+    type Loop = GenericEventLoop<Received<S>, Recording<S>, 1, 0, 4>;
+
+    fn notify(&mut self, _: &mut Self::Loop, message: u32) {
+        self.0.push(message);
+    }
+}
+
+/// The descriptors of this process that `refers(fd)` says are the waker's object. Another
+/// test's descriptor opened or closed meanwhile is never one of them (see the callers),
+/// so the scan is not fooled by a reused number.
+fn descriptors_of(refers: &dyn Fn(RawFd) -> bool) -> Vec<RawFd> {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|&fd| refers(fd))
+        .collect()
+}
+
+/// The eventfd's `eventfd-id` and counter, from `/proc/self/fdinfo` (Linux 5.19+ shows
+/// the id); `None` when `fd` is not an eventfd (or is closed meanwhile).
+fn eventfd_info(fd: RawFd) -> Option<(u64, u64)> {
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).ok()?;
+    let field = |name: &str| {
+        let line = info.lines().find_map(|l| l.strip_prefix(name))?;
+        Some(line.trim_start_matches(':').trim())
+    };
+    let count = u64::from_str_radix(field("eventfd-count")?, 16).ok()?;
+    let id = field("eventfd-id")?.parse().ok()?;
+    Some((id, count))
+}
+
+/// The pipe's identity: its device and inode (unique while any end is open, and never
+/// handed to another pipe in the life of the test).
+fn pipe_inode(fd: RawFd) -> Option<(u64, u64)> {
+    // SAFETY: all-zero bytes are a valid `stat` (integers only).
+    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fstat writes into a live `stat`; a closed `fd` is EBADF, nothing else.
+    let ok = unsafe { libc::fstat(fd, &mut stat) } == 0;
+    (ok && stat.st_mode & libc::S_IFMT == libc::S_IFIFO).then_some((stat.st_dev, stat.st_ino))
+}
+
+/// A counter no eventfd reaches by wake-ups: marks the waker's eventfd as ours.
+const MARK: u64 = 0x5EED_0000_0000;
+
+/// How to recognise the waker's object from any descriptor, learnt while it is open.
+fn eventfd_matcher(fd: RawFd) -> Box<dyn Fn(RawFd) -> bool> {
+    // SAFETY: writes 8 bytes from a live u64 to the waker's eventfd (its count grows by
+    // MARK; the edge-triggered waker never reads it back).
+    let mark = MARK;
+    let written = unsafe { libc::write(fd, (&raw const mark).cast(), 8) };
+    assert_eq!(written, 8);
+    let (id, _) = eventfd_info(fd).expect("the waker's eventfd, with an eventfd-id");
+    Box::new(move |fd| eventfd_info(fd).is_some_and(|(i, count)| i == id && count >= MARK))
+}
+
+fn pipe_matcher(fd: RawFd) -> Box<dyn Fn(RawFd) -> bool> {
+    let inode = pipe_inode(fd).expect("the waker's pipe");
+    Box::new(move |fd| pipe_inode(fd) == Some(inode))
+}
+
+/// Issue 14 item 5: dropping a loop closes every descriptor of its channel's waker (a
+/// descriptor left open would leak one per loop, and a stale sender could write to its
+/// number once reused); the channel then goes to a new loop, whose waker works.
+fn the_wakers_descriptors_close_when_its_loop_drops<S>(
+    channel: &'static statio_core::Channel<u32, 4, S::Waker>,
+    matcher: fn(RawFd) -> Box<dyn Fn(RawFd) -> bool>,
+    open_while_attached: usize,
+) where
+    S: Selector<Handle = RawFd>,
+    S::Waker: WakerFd,
+{
+    let mut first = GenericEventLoop::<Received<S>, Recording<S>, 1, 0, 4>::new().unwrap();
+    let tx = first.attach_channel(channel).unwrap();
+    let refers = matcher(first.selector().waker_fd.expect("a waker was made"));
+    assert_eq!(descriptors_of(&refers).len(), open_while_attached);
+    drop(first);
+    assert_eq!(
+        descriptors_of(&refers),
+        [],
+        "the waker's descriptors are closed"
+    );
+    assert_eq!(tx.send(1), Err(SendError::Disconnected(1)));
+
+    // Attached again: a send from another thread wakes the new loop asleep in select.
+    // One message: no progress to count until it arrives, so the limit is the total.
+    let _watchdog = Watchdog::arm(
+        "the_wakers_descriptors_close_when_its_loop_drops",
+        WATCHDOG,
+        || 0,
+    );
+    let mut second = GenericEventLoop::<Received<S>, Recording<S>, 1, 0, 4>::new().unwrap();
+    let tx = second.attach_channel(channel).unwrap();
+    let sender = thread::spawn(move || {
+        thread::sleep(TURN);
+        tx.send(2).unwrap();
+    });
+    let mut received = Received(Vec::new(), std::marker::PhantomData);
+    for _ in 0..100 {
+        second.run_once(&mut received, None).unwrap();
+        if !received.0.is_empty() {
+            break;
+        }
+    }
+    sender.join().unwrap();
+    assert_eq!(received.0, [2]);
+}
+
+#[test]
+fn the_eventfd_closes_when_its_epoll_loop_drops() {
+    static CHANNEL: statio_core::Channel<u32, 4, EventFdWaker> = statio_core::Channel::new();
+    // The eventfd.
+    the_wakers_descriptors_close_when_its_loop_drops::<Epoll>(&CHANNEL, eventfd_matcher, 1);
+}
+
+#[test]
+fn the_pipe_closes_when_its_poll_loop_drops() {
+    static CHANNEL: statio_core::Channel<u32, 4, PipeWaker> = statio_core::Channel::new();
+    // The read end the selector watches, the waker's write end and its read end.
+    the_wakers_descriptors_close_when_its_loop_drops::<Poll<4>>(&CHANNEL, pipe_matcher, 3);
 }

@@ -436,7 +436,7 @@ impl Selector for CountingEpoll {
 }
 
 /// A channel into a [`CountingEpoll`] loop, leaked: a loop needs a `'static` channel, and
-/// each round needs a fresh one (a channel's receiver is taken once).
+/// each round gets a fresh one (no round starts where the last one left the ring).
 fn leaked_channel<M: Send + 'static>() -> &'static Channel<M, CAPACITY, CountingWaker> {
     Box::leak(Box::new(Channel::new()))
 }

@@ -74,8 +74,8 @@ pub enum Error {
     TokenInUse(Token),
     /// No source is registered under this token, or another source is.
     NotRegistered(Token),
-    /// The channel's receiver was taken already (by this or another loop), or this
-    /// loop has a channel already.
+    /// The channel is received by a live loop (this or another; it can be attached
+    /// again once that loop is dropped), or this loop has a channel already.
     ChannelInUse,
     /// The [`LoopCell`](crate::LoopCell) holds a loop already: it is built once.
     LoopCellTaken,

@@ -39,7 +39,8 @@ pub trait Selector: Sized {
     /// The monotonic clock that [`select`](Self::select)'s waits are measured on.
     type Clock: Clock;
     /// What another thread calls to make [`select`](Self::select) return (an `eventfd`
-    /// on epoll); owned by the [`Channel`](crate::Channel) it is attached to.
+    /// on epoll); owned by the [`Channel`](crate::Channel) it is attached to, which drops
+    /// it when the loop's receiver drops.
     type Waker: Wake + Send + Sync + 'static;
 
     /// Opens the OS object (an epoll or kqueue instance, a poll set).

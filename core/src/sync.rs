@@ -32,3 +32,16 @@ impl<T> UnsafeCell<T> {
         f(self.0.get())
     }
 }
+
+/// One round of a wait for another thread's progress: a CPU spin hint, or under loom a
+/// yield, so the model checker schedules the thread being waited for.
+#[cfg(not(loom))]
+pub(crate) fn spin() {
+    core::hint::spin_loop();
+}
+
+/// One round of a wait for another thread's progress (loom: let another thread run).
+#[cfg(loom)]
+pub(crate) fn spin() {
+    loom::thread::yield_now();
+}

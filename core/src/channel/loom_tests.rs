@@ -156,3 +156,129 @@ fn sleeping_loop_is_always_woken() {
         }
     });
 }
+
+/// A waker whose every call reads, and whose drop writes, a loom cell: loom reports a
+/// call that is not ordered before the drop (a use of a closed descriptor) as a race.
+#[derive(Debug)]
+struct CellWake {
+    open: loom::cell::UnsafeCell<bool>,
+    wakes: Arc<loom::sync::atomic::AtomicUsize>,
+}
+
+impl CellWake {
+    fn new(wakes: &Arc<loom::sync::atomic::AtomicUsize>) -> Self {
+        CellWake {
+            open: loom::cell::UnsafeCell::new(true),
+            wakes: wakes.clone(),
+        }
+    }
+}
+
+impl Wake for CellWake {
+    fn wake(&self) -> Result<(), OsError> {
+        // SAFETY: loom checks this read against the drop's write.
+        assert!(
+            self.open.with(|open| unsafe { *open }),
+            "dropped waker called"
+        );
+        self.wakes.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+impl Drop for CellWake {
+    fn drop(&mut self) {
+        self.open.with_mut(|open| {
+            // SAFETY: loom checks this write against every call's read.
+            unsafe { *open = false }
+        });
+    }
+}
+
+/// The loop falls asleep and then drops its receiver while a producer sends: the send
+/// either is queued (and dropped by the detach) or comes back `Disconnected`; a waker
+/// call, if any, is over before the waker is dropped.
+#[test]
+fn detach_waits_out_a_wake_and_loses_no_message() {
+    model(|| {
+        let tracker = Arc::new(());
+        let wakes = Arc::new(loom::sync::atomic::AtomicUsize::new(0));
+        let channel: Arc<Channel<Arc<()>, 2, CellWake>> = Arc::new(Channel::new());
+        let rx = channel.receiver().unwrap();
+        rx.attach(CellWake::new(&wakes)).unwrap();
+        assert!(rx.prepare_sleep());
+        let producer = {
+            let (channel, tracker) = (channel.clone(), tracker.clone());
+            thread::spawn(move || match channel.sender().send(tracker) {
+                Ok(()) => true,
+                Err(SendError::Disconnected(back)) => {
+                    drop(back);
+                    false
+                }
+                Err(err) => panic!("{err:?}"),
+            })
+        };
+        drop(rx);
+        let queued = producer.join().unwrap();
+        assert_eq!(
+            Arc::strong_count(&tracker),
+            1,
+            "dropped by the detach or handed back"
+        );
+        assert!(!channel.has_waker());
+        if !queued {
+            assert_eq!(
+                wakes.load(Ordering::Relaxed),
+                0,
+                "a refused send wakes nobody"
+            );
+        }
+    });
+}
+
+/// A producer sends twice while the channel is detached from one loop and attached to
+/// the next (asleep): every message is received by the new loop, dropped by the detach,
+/// or handed back, once; the old waker is never called after its drop, and the new loop,
+/// asleep, is woken if a message reached it.
+#[test]
+fn a_reattached_channel_delivers_and_never_calls_the_old_waker() {
+    model(|| {
+        let tracker = Arc::new(());
+        let wakes = Arc::new(loom::sync::atomic::AtomicUsize::new(0));
+        let channel: Arc<Channel<Arc<()>, 2, CellWake>> = Arc::new(Channel::new());
+        let first = channel.receiver().unwrap();
+        first.attach(CellWake::new(&wakes)).unwrap();
+        assert!(first.prepare_sleep());
+        let producer = {
+            let (channel, tracker) = (channel.clone(), tracker.clone());
+            thread::spawn(move || {
+                let tx = channel.sender();
+                for _ in 0..2 {
+                    match tx.send(tracker.clone()) {
+                        Ok(()) | Err(SendError::Disconnected(_)) => {}
+                        Err(err) => panic!("{err:?}"),
+                    }
+                }
+            })
+        };
+        drop(first);
+        let second = channel.receiver().unwrap();
+        let new_wakes = Arc::new(loom::sync::atomic::AtomicUsize::new(0));
+        second.attach(CellWake::new(&new_wakes)).unwrap();
+        let asleep = second.prepare_sleep();
+        producer.join().unwrap();
+        let mut received = 0;
+        while second.try_recv().is_some() {
+            received += 1;
+        }
+        if asleep && received > 0 {
+            assert_eq!(
+                new_wakes.load(Ordering::Relaxed),
+                1,
+                "the sleeping loop is woken"
+            );
+        }
+        drop(second);
+        assert_eq!(Arc::strong_count(&tracker), 1, "each message once");
+    });
+}

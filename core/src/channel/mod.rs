@@ -22,12 +22,27 @@
 //!
 //! drop(rx); // the loop is gone: senders are told, and keep their message
 //! assert_eq!(tx.send(5), Err(SendError::Disconnected(5)));
+//!
+//! let rx = CHANNEL.receiver().unwrap(); // detached: the next loop takes it
+//! tx.send(6).unwrap();
+//! assert_eq!(rx.try_recv(), Some(6));
 //! ```
 //!
 //! **Failure modes.** [`Sender::send`] never blocks and never drops: a full ring returns
-//! the message ([`SendError::Full`]), so does a channel whose [`Receiver`] was dropped
-//! ([`SendError::Disconnected`]). Messages still queued when the receiver or the channel
-//! is dropped are dropped exactly once.
+//! the message ([`SendError::Full`]), so does a channel without a [`Receiver`] since the
+//! last one was dropped ([`SendError::Disconnected`]). Messages still queued when the
+//! receiver or the channel is dropped are dropped exactly once.
+//!
+//! **Detaching.** Dropping the receiver detaches the channel: the ring is closed (a send
+//! is decided by its claim of a position, so each send racing the drop either came first,
+//! and its message is dropped with the others still queued, or comes after and gets its
+//! message back), the queued messages are dropped, the waker is dropped, and the next
+//! [`receiver`](ChannelView::receiver) call opens the channel for a new loop. The drop
+//! waits for the senders still inside their send: one between its claim and its write
+//! (a few instructions), and any calling the waker, so the waker (and the descriptor it
+//! owns) is never used after it was dropped. So do not drop the receiver where it
+//! preempts a sender that cannot resume meanwhile (in a signal or interrupt handler
+//! that interrupted a send): that drop would wait for ever.
 //!
 //! **Ownership.** The channel owns its storage and never moves while borrowed: put it in a
 //! `static`, a `StaticCell`, or a scope that outlives the loop and the senders. Senders
@@ -40,8 +55,11 @@
 //! `tail`, the consumer needs no read-modify-write at all. `N` is a power of two, at
 //! least 2, so positions can wrap around `usize` (the ring is "lock-free" in the usual
 //! loose sense: a producer preempted between its claim and its write holds up the
-//! messages behind it, never the other producers).
-//! (Hand-written because heapless' `mpmc` queue is deprecated as not lock-free.)
+//! messages behind it, never the other producers). Closing the ring sets the lowest bit
+//! of `tail` (positions count in twos above it), as crossbeam-channel's array flavour
+//! marks a disconnection in its tail: the claim's CAS fails on it, so closing costs a
+//! send nothing extra. (Hand-written because heapless' `mpmc` queue is deprecated as not
+//! lock-free.)
 //!
 //! **Waking the loop.** Before it sleeps in `select`, the loop calls
 //! [`Receiver::prepare_sleep`], which raises a sleep flag and says whether the ring is
@@ -50,8 +68,11 @@
 //! that find it lowered, i.e. all but the first of a burst and every send while the loop
 //! is awake, cost no syscall. No wake-up is lost: see [`Receiver::prepare_sleep`].
 
+#[cfg(all(test, not(loom)))]
+mod detach_tests;
 #[cfg(all(test, loom))]
 mod loom_tests;
+mod receiver;
 #[cfg(all(test, not(loom)))]
 mod tests;
 
@@ -62,6 +83,8 @@ use core::ops::Deref;
 
 use crate::OsError;
 use crate::sync::{AtomicUsize, Ordering, UnsafeCell};
+
+pub use receiver::Receiver;
 
 /// Wakes an event loop that may be asleep in `select`: what a port implements (an
 /// `eventfd` write on epoll, `EVFILT_USER` on kqueue, a self-pipe write with poll(2)).
@@ -98,10 +121,11 @@ impl Wake for NoWake {
 pub enum SendError<M> {
     /// The ring holds `N` messages: here is yours back.
     Full(M),
-    /// The [`Receiver`] was dropped: nobody will read it, here it is back.
+    /// The [`Receiver`] was dropped and no new one was taken since: nobody will read it,
+    /// here it is back.
     ///
-    /// Best effort: a send racing with the receiver's drop may still succeed; such a
-    /// message is dropped with the channel.
+    /// Exact: a send racing the receiver's drop either is refused so, or was queued
+    /// before the drop closed the ring (and is dropped by it, as every queued message).
     Disconnected(M),
     /// The message was queued, but waking the loop failed; the loop will see it at its
     /// next turn, and the next send tries the wake-up again.
@@ -140,12 +164,24 @@ impl<M: fmt::Debug> core::error::Error for SendError<M> {
 /// `state`: the loop may be asleep in `select` (set by `prepare_sleep`, cleared by
 /// `finish_sleep` or by the first sender that sees it).
 const SLEEPING: usize = 1;
-/// `state`: the receiver was handed out.
+/// `state`: a receiver is out (cleared when its drop has detached the channel).
 const TAKEN: usize = 1 << 1;
-/// `state`: the receiver was dropped; sends fail with `Disconnected`.
-const CLOSED: usize = 1 << 2;
-/// `state`: the waker cell is initialised (set once, by the receiver).
+/// `state`: the receiver is detaching the channel: no call of the waker starts.
+const DETACHING: usize = 1 << 2;
+/// `state`: the waker cell is initialised (by the receiver's `attach`; cleared when the
+/// detaching receiver dropped the waker).
 const ATTACHED: usize = 1 << 3;
+/// `state`: one sender calling the waker; the bits from here up count them, so that a
+/// detaching receiver drops the waker only once none is.
+const WAKING: usize = 1 << 4;
+
+/// `tail`: the ring is closed (no receiver since the last one dropped): claims fail and
+/// sends return `Disconnected`. Closing is one read-modify-write of `tail`, ordered
+/// against every claim, so no send can slip past it.
+const TAIL_CLOSED: usize = 1;
+/// What a claim adds to `tail` (and a receive to `head`): positions count in twos
+/// above [`TAIL_CLOSED`].
+const STEP: usize = 2;
 
 /// Keeps a value on its own cache line(s), so producers hammering `tail` do not slow the
 /// consumer's `head` (two lines on x86_64/aarch64, whose prefetchers pull pairs).
@@ -158,10 +194,10 @@ struct CachePadded<T>(T);
 
 /// One cell of the ring: opaque, named only by the [`Channel`] alias.
 pub struct Slot<M> {
-    /// `lap` (the position rounded down to a multiple of the capacity) when free for the
-    /// producer of that lap's position, `lap + 1` when it holds that producer's message.
-    /// Vyukov's sequence number minus the slot's index, so every stamp starts at 0 and
-    /// `new` can be `const`.
+    /// `lap` (the position rounded down to a multiple of the lap, `STEP * N`) when free
+    /// for the producer of that lap's position, `lap + 1` when it holds that producer's
+    /// message. Vyukov's sequence number minus the slot's offset, so every stamp starts
+    /// at 0 and `new` can be `const`.
     stamp: AtomicUsize,
     message: UnsafeCell<MaybeUninit<M>>,
 }
@@ -187,15 +223,19 @@ impl<M> Slot<M> {
 /// The channel's one generic body: `S` is `[Slot<M>; N]` for the owned [`Channel`] and
 /// `[Slot<M>]` for the capacity-erased [`ChannelView`] that senders and the receiver hold.
 pub struct ChannelInner<M, W, S: ?Sized + AsRef<[Slot<M>]>> {
-    /// The next position a producer claims; only producers write it (and the receiver's
-    /// `prepare_sleep`, with a read-modify-write of +0).
+    /// The next position a producer claims, plus [`TAIL_CLOSED`]; producers write it
+    /// (and the receiver: `prepare_sleep` with a read-modify-write of +0, closing and
+    /// opening the ring).
     tail: CachePadded<AtomicUsize>,
     /// The next position the consumer reads; only the receiver touches it (an atomic only
-    /// so that no `unsafe` is needed; all accesses are `Relaxed`).
+    /// so that no `unsafe` is needed; all accesses are `Relaxed`, and a new receiver sees
+    /// the last one's through `state`).
     head: CachePadded<AtomicUsize>,
-    /// `SLEEPING | TAKEN | CLOSED | ATTACHED`: read by every send, written rarely.
+    /// `SLEEPING | TAKEN | DETACHING | ATTACHED`, and the count of `WAKING` senders: read
+    /// by every send, written rarely.
     state: CachePadded<AtomicUsize>,
-    /// The loop's waker, initialised once by the receiver (`ATTACHED` says when).
+    /// The loop's waker, written by the receiver's `attach` and dropped by its detach
+    /// (`ATTACHED` says when it is initialised).
     waker: UnsafeCell<MaybeUninit<W>>,
     /// Sends refused with `Full`, ever (wrapping): written only on that path, so no
     /// padding of its own; read by the loop's marks.
@@ -207,8 +247,9 @@ pub struct ChannelInner<M, W, S: ?Sized + AsRef<[Slot<M>]>> {
 /// A bounded MPSC channel of up to `N` messages of `M`, waking its loop through `W`.
 ///
 /// `N` is a power of two, at least 2 (checked at compile time). `W` is the port's waker,
-/// owned by the channel once [attached](Receiver::attach): a concrete type, so a send
-/// calls it without `dyn`; `NoWake` for a loop that never sleeps.
+/// owned by the channel from [`attach`](Receiver::attach) until that receiver drops: a
+/// concrete type, so a send calls it without `dyn`; `NoWake` for a loop that never
+/// sleeps.
 pub type Channel<M, const N: usize, W = NoWake> = ChannelInner<M, W, [Slot<M>; N]>;
 
 /// A [`Channel`] of any capacity, behind a reference: what [`Sender`] and [`Receiver`]
@@ -218,8 +259,8 @@ pub type ChannelView<M, W = NoWake> = ChannelInner<M, W, [Slot<M>]>;
 // SAFETY: a message is written by one sender and read by the receiver, each access ordered
 // by its slot's stamp (Release store, Acquire load), so `M` crosses threads but is never
 // shared: `M: Send` suffices. The waker is shared by reference among all senders (`W:
-// Sync`), written once before `ATTACHED` is published, and dropped by whoever drops the
-// channel (`W: Send`). Every other field is atomic.
+// Sync`), written before `ATTACHED` is published, and dropped by the detaching receiver
+// or by whoever drops the channel, on any thread (`W: Send`). Every other field is atomic.
 unsafe impl<M: Send, W: Send + Sync, S: ?Sized + AsRef<[Slot<M>]>> Sync for ChannelInner<M, W, S> {}
 
 impl<M, W, const N: usize> Channel<M, N, W> {
@@ -290,17 +331,21 @@ impl<M, W> ChannelView<M, W> {
         Sender { channel: self }
     }
 
-    /// The receiving handle, the first time; `None` after (the channel has one consumer).
+    /// The receiving handle, unless one is out: `None` while a receiver lives (the
+    /// channel has one consumer). Once that receiver was dropped, the channel is
+    /// detached and this opens it again for a new one (its messages start from the
+    /// next send: those queued before the drop were dropped with it).
     pub fn receiver(&self) -> Option<Receiver<'_, M, W>> {
-        // Relaxed: TAKEN guards only itself; `head` is reached through the one receiver.
-        let state = self.state.0.fetch_or(TAKEN, Ordering::Relaxed);
+        // Acquire: pairs with the Release in the last receiver's detach (`receiver.rs`),
+        // so its `head`, its drained slots and its dropped waker are seen.
+        let state = self.state.0.fetch_or(TAKEN, Ordering::Acquire);
         if state & TAKEN != 0 {
             return None; // (not `bool::then_some`: it would build and drop a receiver)
         }
-        Some(Receiver {
-            channel: self,
-            not_sync: PhantomData,
-        })
+        // Open the ring, if a detach closed it. Relaxed: claims from now on write slots
+        // that the stamps order; `head` equals the position the detach closed at.
+        self.tail.0.fetch_and(!TAIL_CLOSED, Ordering::Relaxed);
+        Some(Receiver::new(self))
     }
 
     /// How many messages the ring holds when full: `N`.
@@ -322,9 +367,9 @@ impl<M, W> ChannelView<M, W> {
         // Relaxed (both): a snapshot. `head` moves only on the receiver's thread; a
         // sender may claim the position `head + N` between the receiver's stamp store
         // and its `head` store, hence the `min`.
-        let tail = self.tail.0.load(Ordering::Relaxed);
+        let tail = self.tail.0.load(Ordering::Relaxed) & !TAIL_CLOSED;
         let head = self.head.0.load(Ordering::Relaxed);
-        tail.wrapping_sub(head).min(self.capacity())
+        (tail.wrapping_sub(head) / STEP).min(self.capacity())
     }
 
     /// Whether no message is queued now (as [`len`](Self::len), a snapshot).
@@ -332,34 +377,24 @@ impl<M, W> ChannelView<M, W> {
         self.len() == 0
     }
 
-    /// The attached waker, if the receiver attached one (the port reaches its OS handle
-    /// through this, e.g. to register and drain an eventfd).
-    pub fn waker(&self) -> Option<&W> {
-        // Acquire: pairs with the Release in `Receiver::attach`, so the waker's bytes
-        // are visible before we hand out a reference to them.
-        if self.state.0.load(Ordering::Acquire) & ATTACHED == 0 {
-            return None;
-        }
-        // SAFETY: ATTACHED is set only after the cell was initialised, and the cell is
-        // never written again while the channel lives.
-        Some(
-            self.waker
-                .with(|waker| unsafe { (*waker).assume_init_ref() }),
-        )
+    /// Whether a receiver attached a waker that is not dropped yet.
+    pub fn has_waker(&self) -> bool {
+        // Relaxed: reports only the flag; a waker is reached through its receiver.
+        self.state.0.load(Ordering::Relaxed) & ATTACHED != 0
     }
 
-    fn mask(&self) -> usize {
-        self.slots.len() - 1
-    }
-
-    /// Claims a position and writes `msg` there, or hands `msg` back when the ring is full.
-    fn push(&self, msg: M) -> Result<(), M> {
-        let mask = self.mask();
+    /// Claims a position and writes `msg` there, or hands `msg` back when the ring is
+    /// full or closed.
+    fn push(&self, msg: M) -> Result<(), SendError<M>> {
         // Relaxed: a guess, checked against the slot's stamp and by the CAS below.
         let mut tail = self.tail.0.load(Ordering::Relaxed);
         loop {
-            let slot = &self.slots[tail & mask];
-            let lap = tail & !mask;
+            if tail & TAIL_CLOSED != 0 {
+                // The CAS below would fail on this bit: the claim comes after the close.
+                return Err(SendError::Disconnected(msg));
+            }
+            let slot = self.slot(tail);
+            let lap = self.lap(tail);
             // Acquire: pairs with the Release stamp store in `pop`, so the consumer's read
             // of the previous lap's message is done before we overwrite it.
             let stamp = slot.stamp.load(Ordering::Acquire);
@@ -369,7 +404,7 @@ impl<M, W> ChannelView<M, W> {
                 // `prepare_sleep`; if that came first, we will see its SLEEPING flag.
                 match self.tail.0.compare_exchange_weak(
                     tail,
-                    tail.wrapping_add(1),
+                    tail.wrapping_add(STEP),
                     Ordering::Acquire,
                     Ordering::Relaxed,
                 ) {
@@ -386,22 +421,33 @@ impl<M, W> ChannelView<M, W> {
                 }
             } else if ahead < 0 {
                 // The slot still holds the message of the previous lap: the ring is full.
-                return Err(msg);
+                return Err(SendError::Full(msg));
             } else {
                 // Another producer claimed this position already: catch up.
                 tail = self.tail.0.load(Ordering::Relaxed);
             }
         }
     }
+}
+
+impl<M, W, S: ?Sized + AsRef<[Slot<M>]>> ChannelInner<M, W, S> {
+    /// The slot of `position` (a multiple of `STEP`).
+    fn slot(&self, position: usize) -> &Slot<M> {
+        &self.slots.as_ref()[(position / STEP) & (self.slots.as_ref().len() - 1)]
+    }
+
+    /// `position` rounded down to the start of its lap.
+    fn lap(&self, position: usize) -> usize {
+        position & !(self.slots.as_ref().len() * STEP - 1)
+    }
 
     /// Takes the message at `head`, if it is published. Only the receiver (or the drop of
     /// the channel, with `&mut`) calls this: there is one consumer.
     fn pop(&self) -> Option<M> {
-        let mask = self.mask();
         // Relaxed: only the consumer writes `head`.
         let head = self.head.0.load(Ordering::Relaxed);
-        let slot = &self.slots[head & mask];
-        let lap = head & !mask;
+        let slot = self.slot(head);
+        let lap = self.lap(head);
         // Acquire: pairs with the Release stamp store in `push`, so the message is written.
         if slot.stamp.load(Ordering::Acquire) != lap.wrapping_add(1) {
             return None;
@@ -413,9 +459,13 @@ impl<M, W> ChannelView<M, W> {
             .with(|cell| unsafe { (*cell).assume_init_read() });
         // Release: pairs with the Acquire stamp load in `push`; the slot is free for the
         // next lap's producer only after our read.
-        slot.stamp
-            .store(lap.wrapping_add(self.slots.len()), Ordering::Release);
-        self.head.0.store(head.wrapping_add(1), Ordering::Relaxed);
+        slot.stamp.store(
+            lap.wrapping_add(self.slots.as_ref().len() * STEP),
+            Ordering::Release,
+        );
+        self.head
+            .0
+            .store(head.wrapping_add(STEP), Ordering::Relaxed);
         Some(msg)
     }
 }
@@ -430,16 +480,34 @@ impl<M, W: Wake> ChannelView<M, W> {
     }
 
     /// Lowers the sleep flag and, if this call is the one that lowered it, wakes the loop.
+    ///
+    /// The sender counts itself in `state` (one `WAKING`) in the same compare-and-swap
+    /// that lowers the flag, and only while no detach is under way, so a detaching
+    /// receiver can wait until no sender is using the waker before it drops it.
     #[cold]
     fn wake(&self) -> Result<(), OsError> {
-        // Acquire: pairs with the Release in `attach` (the sleep flag was raised by a
-        // read-modify-write later in the same release sequence), so the waker is visible.
-        let state = self.state.0.fetch_and(!SLEEPING, Ordering::Acquire);
-        if state & (SLEEPING | ATTACHED) != SLEEPING | ATTACHED {
-            return Ok(()); // another sender got here first, or there is no waker
+        // Relaxed: a guess, checked by the CAS.
+        let mut state = self.state.0.load(Ordering::Relaxed);
+        loop {
+            if state & (SLEEPING | ATTACHED | DETACHING) != SLEEPING | ATTACHED {
+                // Another sender got here first, there is no waker, or it is going.
+                return Ok(());
+            }
+            // Acquire on success: pairs with the Release in `attach` (the sleep flag was
+            // raised by a read-modify-write later in the same release sequence), so the
+            // waker is visible.
+            match self.state.0.compare_exchange_weak(
+                state,
+                (state & !SLEEPING) + WAKING,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => state = now,
+            }
         }
-        // SAFETY: ATTACHED, seen through the Acquire above, says the cell is initialised,
-        // and it is never written again while the channel lives.
+        // SAFETY: ATTACHED, seen through the Acquire above, says the cell is initialised;
+        // the count we added keeps a detaching receiver from dropping it until we are done.
         let result = self
             .waker
             .with(|waker| unsafe { (*waker).assume_init_ref() }.wake());
@@ -448,29 +516,19 @@ impl<M, W: Wake> ChannelView<M, W> {
             // Relaxed: carries no data.
             self.state.0.fetch_or(SLEEPING, Ordering::Relaxed);
         }
+        // Release: pairs with the Acquire load in the detach's wait, so our use of the
+        // waker happens before its drop.
+        self.state.0.fetch_sub(WAKING, Ordering::Release);
         result
     }
 }
 
 impl<M, W, S: ?Sized + AsRef<[Slot<M>]>> Drop for ChannelInner<M, W, S> {
     fn drop(&mut self) {
-        let slots = self.slots.as_ref();
-        let mask = slots.len() - 1;
         // `&mut self`: no sender or receiver is left, so every claimed slot is published
-        // and Relaxed reads see the last values.
-        let mut head = self.head.0.load(Ordering::Relaxed);
-        loop {
-            let slot = &slots[head & mask];
-            let lap = head & !mask;
-            if slot.stamp.load(Ordering::Relaxed) != lap.wrapping_add(1) {
-                break;
-            }
-            // SAFETY: the stamp says this slot holds an unread message; reading it once
-            // and moving on drops each queued message exactly once.
-            slot.message
-                .with_mut(|cell| unsafe { (*cell).assume_init_drop() });
-            head = head.wrapping_add(1);
-        }
+        // and Relaxed reads see the last values. A receiver that was dropped left the
+        // ring empty and no waker; one that was forgotten left both to us.
+        while self.pop().is_some() {}
         if self.state.0.load(Ordering::Relaxed) & ATTACHED != 0 {
             // SAFETY: ATTACHED says the waker cell is initialised; it is dropped once, here.
             self.waker
@@ -505,23 +563,24 @@ impl<'a, M, W: Wake> Sender<'a, M, W> {
     /// Queues `msg` for the loop, waking it if it may be asleep; never blocks.
     ///
     /// Messages from one sender thread arrive in the order sent; messages from different
-    /// threads interleave. A send costs one compare-and-swap, plus one [`Wake::wake`] when
-    /// it is the first since the loop fell asleep.
+    /// threads interleave. A send costs one compare-and-swap, plus one [`Wake::wake`]
+    /// (and two read-modify-writes of the channel's state around it) when it is the
+    /// first since the loop fell asleep.
     ///
     /// # Errors
     /// [`SendError::Full`] with the message when the ring holds `N` messages;
-    /// [`SendError::Disconnected`] with the message when the receiver was dropped;
-    /// [`SendError::Wake`] when the message was queued but the waker failed.
+    /// [`SendError::Disconnected`] with the message when the receiver was dropped and
+    /// no new one taken; [`SendError::Wake`] when the message was queued but the waker
+    /// failed.
     ///
     /// # Panics
     /// Never (unless the waker panics).
     pub fn send(&self, msg: M) -> Result<(), SendError<M>> {
         let channel = self.channel;
-        // Relaxed: closing is best effort (see `SendError::Disconnected`).
-        if channel.state.0.load(Ordering::Relaxed) & CLOSED != 0 {
-            return Err(SendError::Disconnected(msg));
-        }
-        channel.push(msg).map_err(|msg| channel.refused(msg))?;
+        channel.push(msg).map_err(|err| match err {
+            SendError::Full(msg) => channel.refused(msg),
+            other => other,
+        })?;
         // Relaxed: the Acquire CAS in `push` already orders this load after a
         // `prepare_sleep` whose `tail` update it read, so it cannot miss that flag.
         if channel.state.0.load(Ordering::Relaxed) & SLEEPING != 0 {
@@ -533,114 +592,5 @@ impl<'a, M, W: Wake> Sender<'a, M, W> {
     /// The channel this sender feeds.
     pub fn channel(&self) -> &'a ChannelView<M, W> {
         self.channel
-    }
-}
-
-/// The one handle that receives from a [`Channel`]: the loop's. Not `Clone`, not `Sync`
-/// (so there is one consumer, which the ring relies on), but `Send` when `M: Send`.
-///
-/// Dropping it closes the channel: later sends fail with [`SendError::Disconnected`],
-/// and the messages still queued are dropped.
-pub struct Receiver<'a, M, W = NoWake> {
-    channel: &'a ChannelView<M, W>,
-    /// Makes the receiver `!Sync`: two threads must not `try_recv` through one `&Receiver`.
-    not_sync: PhantomData<core::cell::Cell<()>>,
-}
-
-impl<M, W> fmt::Debug for Receiver<'_, M, W> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Receiver")
-            .field("capacity", &self.channel.capacity())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<'a, M, W> Receiver<'a, M, W> {
-    /// Takes the oldest message, if one is queued and fully written.
-    pub fn try_recv(&self) -> Option<M> {
-        self.channel.pop()
-    }
-
-    /// Hands the channel the loop's waker, which senders will call when the loop may be
-    /// asleep. The channel owns it from now on and drops it when the channel is dropped
-    /// (so a sender never calls a waker whose OS handle is closed).
-    ///
-    /// # Errors
-    /// `Err(waker)` when a waker is attached already (once per channel).
-    pub fn attach(&self, waker: W) -> Result<(), W> {
-        // Relaxed: only the receiver sets ATTACHED, and there is one receiver.
-        if self.channel.state.0.load(Ordering::Relaxed) & ATTACHED != 0 {
-            return Err(waker);
-        }
-        // SAFETY: no sender reads the cell before it sees ATTACHED, set below; only this
-        // receiver writes it, once.
-        self.channel
-            .waker
-            .with_mut(|cell| unsafe { (*cell).write(waker) });
-        // Release: pairs with the Acquire in `waker()` and in the senders' wake path,
-        // publishing the waker written above.
-        self.channel.state.0.fetch_or(ATTACHED, Ordering::Release);
-        Ok(())
-    }
-
-    /// The attached waker, if any.
-    pub fn waker(&self) -> Option<&'a W> {
-        self.channel.waker()
-    }
-
-    /// Raises the sleep flag and tells whether the loop may now sleep: `true` when the
-    /// ring is empty, in which case the first later send wakes the loop; `false` (flag
-    /// lowered again) when a message is queued or being written, so the loop should
-    /// receive it instead of sleeping.
-    ///
-    /// Call it right before `select`, and [`finish_sleep`](Self::finish_sleep) right after,
-    /// whatever this returned. No wake-up is lost: the flag is raised before `tail` is
-    /// read with a Release read-modify-write, and every claim of a position is an Acquire
-    /// read-modify-write of `tail`. Either that claim comes first, and `tail` shows a
-    /// message (`false`), or it comes after, and its sender then sees the flag.
-    ///
-    /// `false` also covers a producer that has claimed a slot but not yet written it; the
-    /// loop then takes a non-blocking turn and asks again (a producer preempted at that
-    /// point makes the loop poll until it resumes).
-    pub fn prepare_sleep(&self) -> bool {
-        let channel = self.channel;
-        // Relaxed: ordered before the senders' reads of the flag by the Release on `tail`
-        // just below, through their Acquire CAS.
-        channel.state.0.fetch_or(SLEEPING, Ordering::Relaxed);
-        // Release: pairs with the Acquire CAS in `push` (see above). A read-modify-write
-        // (+0), not a load, so that it is ordered against the claims in `tail`'s
-        // modification order: a plain load could read an older `tail`.
-        let tail = channel.tail.0.fetch_add(0, Ordering::Release);
-        // Relaxed: only the consumer writes `head`.
-        if tail == channel.head.0.load(Ordering::Relaxed) {
-            return true;
-        }
-        self.finish_sleep();
-        false
-    }
-
-    /// Lowers the sleep flag after `select` returned: sends cost no syscall again.
-    pub fn finish_sleep(&self) {
-        // Relaxed: carries no data; a sender that still saw the flag raised makes one
-        // spurious wake-up, which the loop drains with the next `select`.
-        self.channel.state.0.fetch_and(!SLEEPING, Ordering::Relaxed);
-    }
-
-    /// How many messages the ring holds when full: `N`.
-    pub fn capacity(&self) -> usize {
-        self.channel.capacity()
-    }
-
-    /// The channel this receiver reads.
-    pub fn channel(&self) -> &'a ChannelView<M, W> {
-        self.channel
-    }
-}
-
-impl<M, W> Drop for Receiver<'_, M, W> {
-    fn drop(&mut self) {
-        // Relaxed: closing is best effort (see `SendError::Disconnected`).
-        self.channel.state.0.fetch_or(CLOSED, Ordering::Relaxed);
-        while self.channel.pop().is_some() {}
     }
 }

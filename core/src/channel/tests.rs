@@ -63,7 +63,16 @@ fn one_receiver_and_disconnect_on_its_drop() {
         Err(SendError::Disconnected(back)) => assert!(Rc::ptr_eq(&back, &tracker)),
         other => panic!("expected Disconnected, got {other:?}"),
     }
-    assert!(channel.receiver().is_none(), "taken once, for good");
+    // Detached: a new receiver opens the channel again, empty.
+    let rx = channel.receiver().unwrap();
+    assert!(channel.receiver().is_none(), "one receiver at a time");
+    assert!(
+        rx.try_recv().is_none(),
+        "what the drop dropped stays dropped"
+    );
+    tx.send(tracker.clone()).unwrap();
+    assert!(Rc::ptr_eq(&rx.try_recv().unwrap(), &tracker));
+    assert_eq!(Rc::strong_count(&tracker), 1);
 }
 
 #[test]
@@ -121,7 +130,7 @@ fn waker_is_attached_once_and_dropped_with_the_channel() {
         assert!(rx.attach(DropWake(&drops)).is_ok());
         assert!(rx.attach(DropWake(&drops)).is_err());
         assert_eq!(drops.load(Ordering::Relaxed), 1, "the refused one");
-        assert!(channel.waker().is_some());
+        assert!(channel.has_waker());
     }
     assert_eq!(drops.load(Ordering::Relaxed), 2);
 }
@@ -213,6 +222,8 @@ enum Op {
     Recv,
     PrepareSleep,
     FinishSleep,
+    /// Drop the receiver (detach), then take and attach a new one.
+    Reattach(u16),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -221,6 +232,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => Just(Op::Recv),
         1 => Just(Op::PrepareSleep),
         1 => Just(Op::FinishSleep),
+        1 => any::<u16>().prop_map(Op::Reattach),
     ]
 }
 
@@ -229,14 +241,15 @@ const CASES: u32 = if cfg!(miri) { 6 } else { 2_000 };
 proptest! {
     #![proptest_config(crate::test_support::proptest_config(CASES))]
 
-    /// One thread's view: the channel is a bounded FIFO, and it wakes exactly when the
-    /// first send follows a successful `prepare_sleep`.
+    /// One thread's view: the channel is a bounded FIFO, it wakes exactly when the
+    /// first send follows a successful `prepare_sleep`, and a detach empties it and
+    /// refuses sends until the next receiver.
     #[test]
     fn behaves_like_a_bounded_deque(ops in proptest::collection::vec(op(), 0..150)) {
         const N: usize = 4;
         let channel: Channel<u16, N, CountingWake> = Channel::new();
         let tx = channel.sender();
-        let rx = channel.receiver().unwrap();
+        let mut rx = channel.receiver().unwrap();
         rx.attach(CountingWake::default()).unwrap();
         let mut model: VecDeque<u16> = VecDeque::new();
         let mut asleep = false;
@@ -263,6 +276,14 @@ proptest! {
                 Op::FinishSleep => {
                     rx.finish_sleep();
                     asleep = false;
+                }
+                Op::Reattach(v) => {
+                    drop(rx);
+                    prop_assert_eq!(tx.send(v), Err(SendError::Disconnected(v)));
+                    prop_assert!(!channel.has_waker());
+                    rx = channel.receiver().unwrap();
+                    rx.attach(CountingWake::default()).unwrap();
+                    (model, asleep, wakes) = (VecDeque::new(), false, 0);
                 }
             }
             prop_assert_eq!(rx.waker().unwrap().count(), wakes);

@@ -357,9 +357,14 @@ where
     /// shared(&receiver); // `Receiver` is not `Sync`
     /// ```
     ///
+    /// Dropping the loop detaches the channel: sends fail with
+    /// [`SendError::Disconnected`](crate::SendError::Disconnected) (their message handed
+    /// back), the messages still queued and the waker (its descriptor) are dropped, and
+    /// another loop can attach the channel.
+    ///
     /// # Errors
-    /// [`Error::ChannelInUse`] when the channel's receiver was taken already or this
-    /// loop has a channel; [`Error::Os`] when the selector cannot make a waker (out of
+    /// [`Error::ChannelInUse`] when a live loop (this or another) receives the channel,
+    /// or this loop has a channel; [`Error::Os`] when the selector cannot make a waker (out of
     /// descriptors, ...): the loop then holds the channel without one, delivering its
     /// messages only when something else wakes it, and a later `attach_channel` with
     /// the same channel tries the waker again.
@@ -376,7 +381,8 @@ where
             }
             None => channel.receiver().ok_or(Error::ChannelInUse)?,
         };
-        // On error the loop keeps the receiver: dropping it would close the channel for good.
+        // On error the loop keeps the receiver: dropping it would detach the channel and
+        // refuse the sends meanwhile.
         let waker = self.selector.waker();
         let attached = waker.map(|waker| {
             // Cannot fail: only the receiver attaches, and this one has no waker yet.

@@ -2,8 +2,8 @@
 //! `eventfd(2)` watched edge-triggered under [`Token::WAKER`](statio_core::Token::WAKER).
 
 use statio_core::{OsError, Wake};
-use statio_unix::Fd;
 use statio_unix::error::check_retry;
+use statio_unix::{Fd, RawFd};
 
 /// An `eventfd` counter registered with an epoll instance: a write makes the epoll
 /// instance's current or next `epoll_wait` return.
@@ -29,6 +29,13 @@ impl EventFdWaker {
 
     pub(crate) fn fd(&self) -> &Fd {
         &self.fd
+    }
+
+    /// The eventfd's number, still owned (and closed) by the waker: for diagnostics. The
+    /// waker lives in the channel it is attached to, and is closed when that channel's
+    /// receiver (its loop) drops.
+    pub fn raw_fd(&self) -> RawFd {
+        self.fd.raw()
     }
 }
 

@@ -37,8 +37,9 @@ use crate::waker::KqueueWaker;
 /// Dropping the `Kqueue` closes its descriptor; the kqueue itself, and with it the
 /// filters of descriptors still open, lives on while a [`KqueueWaker`] (which owns a
 /// `dup` of it, as mio's waker does) is alive: a kqueue is closed on its last
-/// descriptor's close (kqueue_close, from FreeBSD's fdrop). A channel's waker lives as
-/// long as the channel, usually until exit.
+/// descriptor's close (kqueue_close, from FreeBSD's fdrop). A channel's waker lives
+/// until the loop it was made for drops: the channel then detaches and drops it, once
+/// no sender is calling it, and the kqueue closes.
 ///
 /// After `fork(2)` the child has no kqueue (kqueue(2): "not inherited by a child
 /// created with fork"; FreeBSD's kqueue is not `DFLAG_PASSABLE`, XNU's is

@@ -37,8 +37,8 @@ use crate::translate::{Change, EV_ADD, EV_CLEAR};
 #[derive(Debug)]
 #[doc(alias = "EVFILT_USER", alias = "NOTE_TRIGGER")]
 pub struct KqueueWaker {
-    /// Keeps the kqueue open while the waker lives (see `Kqueue`); a channel that
-    /// detaches when its loop drops would release it (issue 14).
+    /// Keeps the kqueue open while the waker lives (see `Kqueue`): until the loop drops
+    /// and its channel, detaching, drops the waker.
     #[cfg(not(target_os = "openbsd"))]
     kq: KqueueFd,
     #[cfg(target_os = "openbsd")]

@@ -37,6 +37,13 @@ impl PipeWaker {
             read,
         ))
     }
+
+    /// The pipe's write end, still owned (and closed) by the waker: for diagnostics. The
+    /// waker lives in the channel it is attached to, and is closed, with its duplicate of
+    /// the read end, when that channel's receiver (its loop) drops.
+    pub fn raw_fd(&self) -> RawFd {
+        self.write.raw()
+    }
 }
 
 impl Wake for PipeWaker {
