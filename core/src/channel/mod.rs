@@ -156,12 +156,42 @@ const ATTACHED: usize = 1 << 3;
 )]
 struct CachePadded<T>(T);
 
+/// What producers read and write on every send, on one line of their own.
+struct Tail {
+    /// The next position a producer claims; only producers write it (and the receiver's
+    /// `prepare_sleep`, with a read-modify-write of +0).
+    next: AtomicUsize,
+    /// A value `head` had lately (never ahead of it): while `next` is less than a lap
+    /// ahead of it, the ring has room and a send need not read `head`, whose line the
+    /// consumer writes on every receive. Any producer refreshes it when the ring looks full.
+    head_seen: AtomicUsize,
+}
+
+impl Tail {
+    #[cfg(not(loom))]
+    const fn new() -> Self {
+        Tail {
+            next: AtomicUsize::new(0),
+            head_seen: AtomicUsize::new(0),
+        }
+    }
+
+    #[cfg(loom)]
+    fn new() -> Self {
+        Tail {
+            next: AtomicUsize::new(0),
+            head_seen: AtomicUsize::new(0),
+        }
+    }
+}
+
 /// One cell of the ring: opaque, named only by the [`Channel`] alias.
 pub struct Slot<M> {
-    /// `lap` (the position rounded down to a multiple of the capacity) when free for the
-    /// producer of that lap's position, `lap + 1` when it holds that producer's message.
-    /// Vyukov's sequence number minus the slot's index, so every stamp starts at 0 and
-    /// `new` can be `const`.
+    /// `lap + 1` (`lap`: the position rounded down to a multiple of the capacity) once
+    /// the producer of that lap's position has written its message here; any other value
+    /// (0 at first, an older lap's afterwards) says the slot holds no message for the
+    /// consumer's current lap. Only producers write it: the consumer frees a slot by
+    /// moving `head` past it, so it never writes to the lines producers are filling.
     stamp: AtomicUsize,
     message: UnsafeCell<MaybeUninit<M>>,
 }
@@ -187,11 +217,10 @@ impl<M> Slot<M> {
 /// The channel's one generic body: `S` is `[Slot<M>; N]` for the owned [`Channel`] and
 /// `[Slot<M>]` for the capacity-erased [`ChannelView`] that senders and the receiver hold.
 pub struct ChannelInner<M, W, S: ?Sized + AsRef<[Slot<M>]>> {
-    /// The next position a producer claims; only producers write it (and the receiver's
-    /// `prepare_sleep`, with a read-modify-write of +0).
-    tail: CachePadded<AtomicUsize>,
-    /// The next position the consumer reads; only the receiver touches it (an atomic only
-    /// so that no `unsafe` is needed; all accesses are `Relaxed`).
+    /// The producers' line: the next position to claim, and their last sight of `head`.
+    tail: CachePadded<Tail>,
+    /// The next position the consumer reads; only the receiver writes it, producers read
+    /// it when the ring looks full (through [`Tail::head_seen`] otherwise).
     head: CachePadded<AtomicUsize>,
     /// `SLEEPING | TAKEN | CLOSED | ATTACHED`: read by every send, written rarely.
     state: CachePadded<AtomicUsize>,
@@ -230,7 +259,7 @@ impl<M, W, const N: usize> Channel<M, N, W> {
     pub const fn new() -> Self {
         let () = Self::VALID_CAPACITY;
         ChannelInner {
-            tail: CachePadded(AtomicUsize::new(0)),
+            tail: CachePadded(Tail::new()),
             head: CachePadded(AtomicUsize::new(0)),
             state: CachePadded(AtomicUsize::new(0)),
             waker: UnsafeCell::new(MaybeUninit::uninit()),
@@ -244,7 +273,7 @@ impl<M, W, const N: usize> Channel<M, N, W> {
     pub fn new() -> Self {
         let () = Self::VALID_CAPACITY;
         ChannelInner {
-            tail: CachePadded(AtomicUsize::new(0)),
+            tail: CachePadded(Tail::new()),
             head: CachePadded(AtomicUsize::new(0)),
             state: CachePadded(AtomicUsize::new(0)),
             waker: UnsafeCell::new(MaybeUninit::uninit()),
@@ -319,42 +348,55 @@ impl<M, W> ChannelView<M, W> {
 
     /// Claims a position and writes `msg` there, or hands `msg` back when the ring is full.
     fn push(&self, msg: M) -> Result<(), M> {
-        let mask = self.mask();
-        // Relaxed: a guess, checked against the slot's stamp and by the CAS below.
-        let mut tail = self.tail.0.load(Ordering::Relaxed);
+        let capacity = self.slots.len();
+        let tail = &self.tail.0;
+        // Relaxed: a guess, checked by the CAS below.
+        let mut next = tail.next.load(Ordering::Relaxed);
         loop {
-            let slot = &self.slots[tail & mask];
-            let lap = tail & !mask;
-            // Acquire: pairs with the Release stamp store in `pop`, so the consumer's read
-            // of the previous lap's message is done before we overwrite it.
-            let stamp = slot.stamp.load(Ordering::Acquire);
-            let ahead = stamp.wrapping_sub(lap) as isize;
-            if ahead == 0 {
-                // Acquire on success: pairs with the Release read-modify-write on `tail` in
-                // `prepare_sleep`; if that came first, we will see its SLEEPING flag.
-                match self.tail.0.compare_exchange_weak(
-                    tail,
-                    tail.wrapping_add(1),
-                    Ordering::Acquire,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => {
-                        // SAFETY: the CAS made this position ours alone, and the stamp says
-                        // the consumer is done with the slot (see the Acquire above).
-                        slot.message.with_mut(|cell| unsafe { (*cell).write(msg) });
-                        // Release: pairs with the Acquire stamp load in `pop`, publishing
-                        // the message written just above.
-                        slot.stamp.store(lap.wrapping_add(1), Ordering::Release);
-                        return Ok(());
+            // Acquire: pairs with the Release store below, by which a producer passed on
+            // what it saw of `head`: the consumer's reads of the slots behind that value
+            // happened before it (see `pop`), so before our write.
+            let mut head = tail.head_seen.load(Ordering::Acquire);
+            if next.wrapping_sub(head) >= capacity {
+                // Looks full (or `next` is stale, from before the consumer passed it).
+                // Acquire: pairs with the Release store in `pop`, so the consumer's read of
+                // every slot before `head` is done before we overwrite one.
+                head = self.head.0.load(Ordering::Acquire);
+                // Release: passes that on to the producers that read `head_seen` above. A
+                // racing producer may store an older value: still never ahead of `head`.
+                tail.head_seen.store(head, Ordering::Release);
+                if next.wrapping_sub(head) >= capacity {
+                    // Relaxed: as the first load.
+                    let now = tail.next.load(Ordering::Relaxed);
+                    if now == next {
+                        // A whole lap is claimed and unread: the ring is full.
+                        return Err(msg);
                     }
-                    Err(now) => tail = now,
+                    next = now; // others claimed meanwhile: look again
+                    continue;
                 }
-            } else if ahead < 0 {
-                // The slot still holds the message of the previous lap: the ring is full.
-                return Err(msg);
-            } else {
-                // Another producer claimed this position already: catch up.
-                tail = self.tail.0.load(Ordering::Relaxed);
+            }
+            // Acquire on success: pairs with the Release read-modify-write on `tail` in
+            // `prepare_sleep`; if that came first, we will see its SLEEPING flag.
+            match tail.next.compare_exchange_weak(
+                next,
+                next.wrapping_add(1),
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    let slot = &self.slots[next & self.mask()];
+                    // SAFETY: the CAS made this position ours alone, and `head` (seen
+                    // through the Acquire above) is past the position a lap before, so the
+                    // consumer has read that message out of the slot.
+                    slot.message.with_mut(|cell| unsafe { (*cell).write(msg) });
+                    // Release: pairs with the Acquire stamp load in `pop`, publishing
+                    // the message written just above.
+                    slot.stamp
+                        .store((next & !self.mask()).wrapping_add(1), Ordering::Release);
+                    return Ok(());
+                }
+                Err(now) => next = now,
             }
         }
     }
@@ -366,21 +408,18 @@ impl<M, W> ChannelView<M, W> {
         // Relaxed: only the consumer writes `head`.
         let head = self.head.0.load(Ordering::Relaxed);
         let slot = &self.slots[head & mask];
-        let lap = head & !mask;
         // Acquire: pairs with the Release stamp store in `push`, so the message is written.
-        if slot.stamp.load(Ordering::Acquire) != lap.wrapping_add(1) {
+        if slot.stamp.load(Ordering::Acquire) != (head & !mask).wrapping_add(1) {
             return None;
         }
         // SAFETY: the stamp says the slot holds this lap's message, published above, and
-        // no producer writes it until we release it below.
+        // no producer writes it until `head` has moved past it, below.
         let msg = slot
             .message
             .with(|cell| unsafe { (*cell).assume_init_read() });
-        // Release: pairs with the Acquire stamp load in `push`; the slot is free for the
-        // next lap's producer only after our read.
-        slot.stamp
-            .store(lap.wrapping_add(self.slots.len()), Ordering::Release);
-        self.head.0.store(head.wrapping_add(1), Ordering::Relaxed);
+        // Release: pairs with the Acquire loads of `head` in `push`; the slot is free for
+        // the next lap's producer only after our read.
+        self.head.0.store(head.wrapping_add(1), Ordering::Release);
         Some(msg)
     }
 }
@@ -567,7 +606,7 @@ impl<'a, M, W> Receiver<'a, M, W> {
         // Release: pairs with the Acquire CAS in `push` (see above). A read-modify-write
         // (+0), not a load, so that it is ordered against the claims in `tail`'s
         // modification order: a plain load could read an older `tail`.
-        let tail = channel.tail.0.fetch_add(0, Ordering::Release);
+        let tail = channel.tail.0.next.fetch_add(0, Ordering::Release);
         // Relaxed: only the consumer writes `head`.
         if tail == channel.head.0.load(Ordering::Relaxed) {
             return true;
