@@ -537,7 +537,10 @@ fn wakes_under_load(placement: &Placement, rounds: usize) {
         ),
         ("messages per wake syscall", &per_wake),
         ("turns (epoll_wait calls) per million messages", &turns),
-        ("the producer's retries of a full send per million messages", &full),
+        (
+            "the producer's retries of a full send per million messages",
+            &full,
+        ),
     ] {
         let spread = Spread::of(samples);
         println!(

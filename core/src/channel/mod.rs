@@ -156,6 +156,10 @@ const ATTACHED: usize = 1 << 3;
 )]
 struct CachePadded<T>(T);
 
+/// How often (in positions) a producer that had to ask a slot whether it is free also
+/// reads `head`, to refresh [`Tail::head_seen`].
+const REFRESH: usize = 64;
+
 /// What producers read and write on every send, on one line of their own.
 struct Tail {
     /// The next position a producer claims; only producers write it (and the receiver's
@@ -348,33 +352,47 @@ impl<M, W> ChannelView<M, W> {
 
     /// Claims a position and writes `msg` there, or hands `msg` back when the ring is full.
     fn push(&self, msg: M) -> Result<(), M> {
-        let capacity = self.slots.len();
+        let (capacity, mask) = (self.slots.len(), self.mask());
         let tail = &self.tail.0;
         // Relaxed: a guess, checked by the CAS below.
         let mut next = tail.next.load(Ordering::Relaxed);
         loop {
-            // Acquire: pairs with the Release store below, by which a producer passed on
-            // what it saw of `head`: the consumer's reads of the slots behind that value
-            // happened before it (see `pop`), so before our write.
-            let mut head = tail.head_seen.load(Ordering::Acquire);
-            if next.wrapping_sub(head) >= capacity {
-                // Looks full (or `next` is stale, from before the consumer passed it).
-                // Acquire: pairs with the Release store in `pop`, so the consumer's read of
-                // every slot before `head` is done before we overwrite one.
-                head = self.head.0.load(Ordering::Acquire);
-                // Release: passes that on to the producers that read `head_seen` above. A
-                // racing producer may store an older value: still never ahead of `head`.
-                tail.head_seen.store(head, Ordering::Release);
-                if next.wrapping_sub(head) >= capacity {
+            let slot = &self.slots[next & mask];
+            let lap = next & !mask;
+            // Acquire: pairs with the Release stores of `head_seen` below, each made after
+            // an Acquire read of `head` or of a freed stamp: the consumer's reads of the
+            // slots before that value happened before our write.
+            if next.wrapping_sub(tail.head_seen.load(Ordering::Acquire)) >= capacity {
+                // `head_seen` is a lap behind: ask the slot, as Vyukov's ring does.
+                // Acquire: pairs with the Release stamp store in `pop`, so the consumer's
+                // read of the previous lap's message is done before we overwrite it.
+                let stamp = slot.stamp.load(Ordering::Acquire);
+                let ahead = stamp.wrapping_sub(lap) as isize;
+                if ahead < 0 {
+                    // The slot still holds the previous lap's message: the ring is full.
+                    return Err(msg);
+                }
+                if ahead > 0 {
+                    // Another producer claimed this position already: catch up.
                     // Relaxed: as the first load.
-                    let now = tail.next.load(Ordering::Relaxed);
-                    if now == next {
-                        // A whole lap is claimed and unread: the ring is full.
-                        return Err(msg);
-                    }
-                    next = now; // others claimed meanwhile: look again
+                    next = tail.next.load(Ordering::Relaxed);
                     continue;
                 }
+                // Free. Once per `REFRESH` positions, also read `head` (the consumer's
+                // line, which it writes on every receive) so that the next sends take the
+                // fast path; on the other positions only the slot: a producer that reads
+                // `head` on every send of a nearly full ring makes that line bounce with
+                // each receive.
+                let seen = if next & (REFRESH - 1) == 0 {
+                    // Acquire: pairs with the Release store in `pop`.
+                    self.head.0.load(Ordering::Acquire)
+                } else {
+                    // The consumer freed this slot, so it read every position up to it.
+                    next.wrapping_sub(capacity).wrapping_add(1)
+                };
+                // Release: passes on what we acquired above. A racing producer may store
+                // an older value: still never ahead of `head`, only a slower path.
+                tail.head_seen.store(seen, Ordering::Release);
             }
             // Acquire on success: pairs with the Release read-modify-write on `tail` in
             // `prepare_sleep`; if that came first, we will see its SLEEPING flag.
@@ -385,15 +403,13 @@ impl<M, W> ChannelView<M, W> {
                 Ordering::Relaxed,
             ) {
                 Ok(_) => {
-                    let slot = &self.slots[next & self.mask()];
-                    // SAFETY: the CAS made this position ours alone, and `head` (seen
-                    // through the Acquire above) is past the position a lap before, so the
-                    // consumer has read that message out of the slot.
+                    // SAFETY: the CAS made this position ours alone, and the consumer has
+                    // read the message a lap before out of the slot (it moved `head` past
+                    // it, or freed the stamp, and we acquired either above).
                     slot.message.with_mut(|cell| unsafe { (*cell).write(msg) });
                     // Release: pairs with the Acquire stamp load in `pop`, publishing
                     // the message written just above.
-                    slot.stamp
-                        .store((next & !self.mask()).wrapping_add(1), Ordering::Release);
+                    slot.stamp.store(lap.wrapping_add(1), Ordering::Release);
                     return Ok(());
                 }
                 Err(now) => next = now,
@@ -408,17 +424,20 @@ impl<M, W> ChannelView<M, W> {
         // Relaxed: only the consumer writes `head`.
         let head = self.head.0.load(Ordering::Relaxed);
         let slot = &self.slots[head & mask];
+        let lap = head & !mask;
         // Acquire: pairs with the Release stamp store in `push`, so the message is written.
-        if slot.stamp.load(Ordering::Acquire) != (head & !mask).wrapping_add(1) {
+        if slot.stamp.load(Ordering::Acquire) != lap.wrapping_add(1) {
             return None;
         }
         // SAFETY: the stamp says the slot holds this lap's message, published above, and
-        // no producer writes it until `head` has moved past it, below.
+        // no producer writes it until we free it below.
         let msg = slot
             .message
             .with(|cell| unsafe { (*cell).assume_init_read() });
-        // Release: pairs with the Acquire loads of `head` in `push`; the slot is free for
-        // the next lap's producer only after our read.
+        // Release (both): pair with the Acquire loads of the stamp and of `head` in `push`;
+        // the slot is free for the next lap's producer only after our read.
+        slot.stamp
+            .store(lap.wrapping_add(self.slots.len()), Ordering::Release);
         self.head.0.store(head.wrapping_add(1), Ordering::Release);
         Some(msg)
     }
