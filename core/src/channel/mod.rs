@@ -43,6 +43,16 @@
 //! messages behind it, never the other producers).
 //! (Hand-written because heapless' `mpmc` queue is deprecated as not lock-free.)
 //!
+//! Why a producer reads its slot's stamp before claiming it, and the consumer writes the
+//! stamp back, although both cost a cache-line transfer when the consumer runs right
+//! behind the producer (issue 17): on a 2-vCPU Xeon KVM guest, two variants that drop the
+//! producer's read (the consumer frees slots by moving `head`, producers keep a copy of
+//! `head` beside `tail`; or that copy as a fast path in front of the stamp) ran 1.3 to 2x
+//! faster against a spinning consumer, but through a running loop they doubled the wake
+//! syscalls per message and lost 40 % of the throughput; putting back the read alone
+//! undid both effects. The loop is what the channel is for, so the read stays
+//! (docs/BENCHMARKS.md, "The notification channel", has the runs).
+//!
 //! **Waking the loop.** Before it sleeps in `select`, the loop calls
 //! [`Receiver::prepare_sleep`], which raises a sleep flag and says whether the ring is
 //! empty; after `select` it calls [`Receiver::finish_sleep`]. A send that finds the flag
@@ -156,46 +166,12 @@ const ATTACHED: usize = 1 << 3;
 )]
 struct CachePadded<T>(T);
 
-/// How often (in positions) a producer that had to ask a slot whether it is free also
-/// reads `head`, to refresh [`Tail::head_seen`].
-const REFRESH: usize = 64;
-
-/// What producers read and write on every send, on one line of their own.
-struct Tail {
-    /// The next position a producer claims; only producers write it (and the receiver's
-    /// `prepare_sleep`, with a read-modify-write of +0).
-    next: AtomicUsize,
-    /// A value `head` had lately (never ahead of it): while `next` is less than a lap
-    /// ahead of it, the ring has room and a send need not read `head`, whose line the
-    /// consumer writes on every receive. Any producer refreshes it when the ring looks full.
-    head_seen: AtomicUsize,
-}
-
-impl Tail {
-    #[cfg(not(loom))]
-    const fn new() -> Self {
-        Tail {
-            next: AtomicUsize::new(0),
-            head_seen: AtomicUsize::new(0),
-        }
-    }
-
-    #[cfg(loom)]
-    fn new() -> Self {
-        Tail {
-            next: AtomicUsize::new(0),
-            head_seen: AtomicUsize::new(0),
-        }
-    }
-}
-
 /// One cell of the ring: opaque, named only by the [`Channel`] alias.
 pub struct Slot<M> {
-    /// `lap + 1` (`lap`: the position rounded down to a multiple of the capacity) once
-    /// the producer of that lap's position has written its message here; any other value
-    /// (0 at first, an older lap's afterwards) says the slot holds no message for the
-    /// consumer's current lap. Only producers write it: the consumer frees a slot by
-    /// moving `head` past it, so it never writes to the lines producers are filling.
+    /// `lap` (the position rounded down to a multiple of the capacity) when free for the
+    /// producer of that lap's position, `lap + 1` when it holds that producer's message.
+    /// Vyukov's sequence number minus the slot's index, so every stamp starts at 0 and
+    /// `new` can be `const`.
     stamp: AtomicUsize,
     message: UnsafeCell<MaybeUninit<M>>,
 }
@@ -221,10 +197,11 @@ impl<M> Slot<M> {
 /// The channel's one generic body: `S` is `[Slot<M>; N]` for the owned [`Channel`] and
 /// `[Slot<M>]` for the capacity-erased [`ChannelView`] that senders and the receiver hold.
 pub struct ChannelInner<M, W, S: ?Sized + AsRef<[Slot<M>]>> {
-    /// The producers' line: the next position to claim, and their last sight of `head`.
-    tail: CachePadded<Tail>,
-    /// The next position the consumer reads; only the receiver writes it, producers read
-    /// it when the ring looks full (through [`Tail::head_seen`] otherwise).
+    /// The next position a producer claims; only producers write it (and the receiver's
+    /// `prepare_sleep`, with a read-modify-write of +0).
+    tail: CachePadded<AtomicUsize>,
+    /// The next position the consumer reads; only the receiver touches it (an atomic only
+    /// so that no `unsafe` is needed; all accesses are `Relaxed`).
     head: CachePadded<AtomicUsize>,
     /// `SLEEPING | TAKEN | CLOSED | ATTACHED`: read by every send, written rarely.
     state: CachePadded<AtomicUsize>,
@@ -263,7 +240,7 @@ impl<M, W, const N: usize> Channel<M, N, W> {
     pub const fn new() -> Self {
         let () = Self::VALID_CAPACITY;
         ChannelInner {
-            tail: CachePadded(Tail::new()),
+            tail: CachePadded(AtomicUsize::new(0)),
             head: CachePadded(AtomicUsize::new(0)),
             state: CachePadded(AtomicUsize::new(0)),
             waker: UnsafeCell::new(MaybeUninit::uninit()),
@@ -277,7 +254,7 @@ impl<M, W, const N: usize> Channel<M, N, W> {
     pub fn new() -> Self {
         let () = Self::VALID_CAPACITY;
         ChannelInner {
-            tail: CachePadded(Tail::new()),
+            tail: CachePadded(AtomicUsize::new(0)),
             head: CachePadded(AtomicUsize::new(0)),
             state: CachePadded(AtomicUsize::new(0)),
             waker: UnsafeCell::new(MaybeUninit::uninit()),
@@ -352,67 +329,42 @@ impl<M, W> ChannelView<M, W> {
 
     /// Claims a position and writes `msg` there, or hands `msg` back when the ring is full.
     fn push(&self, msg: M) -> Result<(), M> {
-        let (capacity, mask) = (self.slots.len(), self.mask());
-        let tail = &self.tail.0;
-        // Relaxed: a guess, checked by the CAS below.
-        let mut next = tail.next.load(Ordering::Relaxed);
+        let mask = self.mask();
+        // Relaxed: a guess, checked against the slot's stamp and by the CAS below.
+        let mut tail = self.tail.0.load(Ordering::Relaxed);
         loop {
-            let slot = &self.slots[next & mask];
-            let lap = next & !mask;
-            // Acquire: pairs with the Release stores of `head_seen` below, each made after
-            // an Acquire read of `head` or of a freed stamp: the consumer's reads of the
-            // slots before that value happened before our write.
-            if next.wrapping_sub(tail.head_seen.load(Ordering::Acquire)) >= capacity {
-                // `head_seen` is a lap behind: ask the slot, as Vyukov's ring does.
-                // Acquire: pairs with the Release stamp store in `pop`, so the consumer's
-                // read of the previous lap's message is done before we overwrite it.
-                let stamp = slot.stamp.load(Ordering::Acquire);
-                let ahead = stamp.wrapping_sub(lap) as isize;
-                if ahead < 0 {
-                    // The slot still holds the previous lap's message: the ring is full.
-                    return Err(msg);
+            let slot = &self.slots[tail & mask];
+            let lap = tail & !mask;
+            // Acquire: pairs with the Release stamp store in `pop`, so the consumer's read
+            // of the previous lap's message is done before we overwrite it.
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            let ahead = stamp.wrapping_sub(lap) as isize;
+            if ahead == 0 {
+                // Acquire on success: pairs with the Release read-modify-write on `tail` in
+                // `prepare_sleep`; if that came first, we will see its SLEEPING flag.
+                match self.tail.0.compare_exchange_weak(
+                    tail,
+                    tail.wrapping_add(1),
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        // SAFETY: the CAS made this position ours alone, and the stamp says
+                        // the consumer is done with the slot (see the Acquire above).
+                        slot.message.with_mut(|cell| unsafe { (*cell).write(msg) });
+                        // Release: pairs with the Acquire stamp load in `pop`, publishing
+                        // the message written just above.
+                        slot.stamp.store(lap.wrapping_add(1), Ordering::Release);
+                        return Ok(());
+                    }
+                    Err(now) => tail = now,
                 }
-                if ahead > 0 {
-                    // Another producer claimed this position already: catch up.
-                    // Relaxed: as the first load.
-                    next = tail.next.load(Ordering::Relaxed);
-                    continue;
-                }
-                // Free. Once per `REFRESH` positions, also read `head` (the consumer's
-                // line, which it writes on every receive) so that the next sends take the
-                // fast path; on the other positions only the slot: a producer that reads
-                // `head` on every send of a nearly full ring makes that line bounce with
-                // each receive.
-                let seen = if next & (REFRESH - 1) == 0 {
-                    // Acquire: pairs with the Release store in `pop`.
-                    self.head.0.load(Ordering::Acquire)
-                } else {
-                    // The consumer freed this slot, so it read every position up to it.
-                    next.wrapping_sub(capacity).wrapping_add(1)
-                };
-                // Release: passes on what we acquired above. A racing producer may store
-                // an older value: still never ahead of `head`, only a slower path.
-                tail.head_seen.store(seen, Ordering::Release);
-            }
-            // Acquire on success: pairs with the Release read-modify-write on `tail` in
-            // `prepare_sleep`; if that came first, we will see its SLEEPING flag.
-            match tail.next.compare_exchange_weak(
-                next,
-                next.wrapping_add(1),
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => {
-                    // SAFETY: the CAS made this position ours alone, and the consumer has
-                    // read the message a lap before out of the slot (it moved `head` past
-                    // it, or freed the stamp, and we acquired either above).
-                    slot.message.with_mut(|cell| unsafe { (*cell).write(msg) });
-                    // Release: pairs with the Acquire stamp load in `pop`, publishing
-                    // the message written just above.
-                    slot.stamp.store(lap.wrapping_add(1), Ordering::Release);
-                    return Ok(());
-                }
-                Err(now) => next = now,
+            } else if ahead < 0 {
+                // The slot still holds the message of the previous lap: the ring is full.
+                return Err(msg);
+            } else {
+                // Another producer claimed this position already: catch up.
+                tail = self.tail.0.load(Ordering::Relaxed);
             }
         }
     }
@@ -430,15 +382,15 @@ impl<M, W> ChannelView<M, W> {
             return None;
         }
         // SAFETY: the stamp says the slot holds this lap's message, published above, and
-        // no producer writes it until we free it below.
+        // no producer writes it until we release it below.
         let msg = slot
             .message
             .with(|cell| unsafe { (*cell).assume_init_read() });
-        // Release (both): pair with the Acquire loads of the stamp and of `head` in `push`;
-        // the slot is free for the next lap's producer only after our read.
+        // Release: pairs with the Acquire stamp load in `push`; the slot is free for the
+        // next lap's producer only after our read.
         slot.stamp
             .store(lap.wrapping_add(self.slots.len()), Ordering::Release);
-        self.head.0.store(head.wrapping_add(1), Ordering::Release);
+        self.head.0.store(head.wrapping_add(1), Ordering::Relaxed);
         Some(msg)
     }
 }
@@ -625,7 +577,7 @@ impl<'a, M, W> Receiver<'a, M, W> {
         // Release: pairs with the Acquire CAS in `push` (see above). A read-modify-write
         // (+0), not a load, so that it is ordered against the claims in `tail`'s
         // modification order: a plain load could read an older `tail`.
-        let tail = channel.tail.0.next.fetch_add(0, Ordering::Release);
+        let tail = channel.tail.0.fetch_add(0, Ordering::Release);
         // Relaxed: only the consumer writes `head`.
         if tail == channel.head.0.load(Ordering::Relaxed) {
             return true;
