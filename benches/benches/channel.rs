@@ -25,7 +25,8 @@
 //!    as it can (retrying a full send after a yield) into a loop running `run` on another
 //!    CPU. The loop's selector is the epoll port behind a wrapper ([`CountingEpoll`])
 //!    whose waker counts the eventfd writes it makes: wakes per million messages, messages
-//!    per wake, and the loop's turns (selects) per million, with their spread.
+//!    per wake, the loop's turns (selects) and the producer's retries of a full send per
+//!    million, with their spread.
 //! 4. Latency from `send` on another thread to `Handler::notify`: the message carries its
 //!    send time; one message at a time, each sent after the previous one was acknowledged
 //!    and a 50 µs pause, so the loop is asleep in `epoll_wait` each time (the wakes per
