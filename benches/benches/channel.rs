@@ -25,7 +25,8 @@
 //!    as it can (retrying a full send after a yield) into a loop running `run` on another
 //!    CPU. The loop's selector is the epoll port behind a wrapper ([`CountingEpoll`])
 //!    whose waker counts the eventfd writes it makes: wakes per million messages, messages
-//!    per wake, and the loop's turns (selects) per million, with their spread.
+//!    per wake, the loop's turns (selects) and the producer's retries of a full send per
+//!    million, with their spread.
 //! 4. Latency from `send` on another thread to `Handler::notify`: the message carries its
 //!    send time; one message at a time, each sent after the previous one was acknowledged
 //!    and a 50 µs pause, so the loop is asleep in `epoll_wait` each time (the wakes per
@@ -465,8 +466,9 @@ impl Handler for Sink {
     }
 }
 
-/// One run of section 3: (elapsed, eventfd writes, selects).
-fn sustained(placement: &Placement) -> (Duration, usize, u64) {
+/// One run of section 3: (elapsed, eventfd writes, selects, the producer's retries of a
+/// full send).
+fn sustained(placement: &Placement) -> (Duration, usize, u64, u64) {
     let mut event_loop = SinkLoop::new().expect("loop");
     let tx = event_loop.attach_channel(leaked_channel()).expect("attach");
     let start = Barrier::new(2);
@@ -476,10 +478,11 @@ fn sustained(placement: &Placement) -> (Duration, usize, u64) {
     };
     // Relaxed: no sender of this round runs yet.
     let wakes_before = WAKES.load(Ordering::Relaxed);
-    let elapsed = std::thread::scope(|scope| {
-        scope.spawn(|| {
+    let (elapsed, full_retries) = std::thread::scope(|scope| {
+        let producer = scope.spawn(|| {
             statio_benches::pin(&[placement.producer(0)]).expect("pin the producer");
             start.wait();
+            let mut retries = 0;
             for i in 0..SUSTAINED {
                 let mut msg = i;
                 loop {
@@ -487,29 +490,34 @@ fn sustained(placement: &Placement) -> (Duration, usize, u64) {
                         Ok(()) => break,
                         Err(SendError::Full(back)) => {
                             msg = back;
+                            retries += 1;
                             std::thread::yield_now();
                         }
                         Err(err) => panic!("{err}"),
                     }
                 }
             }
+            retries
         });
-        pinned(placement.consumer(), || {
+        let elapsed = pinned(placement.consumer(), || {
             start.wait();
             let began = Instant::now();
             event_loop.run(&mut sink).expect("run");
             began.elapsed()
-        })
+        });
+        (elapsed, producer.join().expect("the producer"))
     });
     // Relaxed: the producer was joined by the scope.
     let wakes = WAKES.load(Ordering::Relaxed) - wakes_before;
-    (elapsed, wakes, event_loop.selector().selects)
+    (elapsed, wakes, event_loop.selector().selects, full_retries)
 }
 
 fn wakes_under_load(placement: &Placement, rounds: usize) {
     let (mut rates, mut wakes, mut per_wake, mut turns) = (vec![], vec![], vec![], vec![]);
+    let mut full = vec![];
     for _ in 0..rounds {
-        let (elapsed, w, selects) = sustained(placement);
+        let (elapsed, w, selects, retries) = sustained(placement);
+        full.push(retries as f64 / (SUSTAINED as f64 / 1e6));
         let millions = SUSTAINED as f64 / 1e6;
         rates.push(millions / elapsed.as_secs_f64());
         wakes.push(w as f64 / millions);
@@ -530,6 +538,10 @@ fn wakes_under_load(placement: &Placement, rounds: usize) {
         ),
         ("messages per wake syscall", &per_wake),
         ("turns (epoll_wait calls) per million messages", &turns),
+        (
+            "the producer's retries of a full send per million messages",
+            &full,
+        ),
     ] {
         let spread = Spread::of(samples);
         println!(

@@ -61,6 +61,16 @@
 //! send nothing extra. (Hand-written because heapless' `mpmc` queue is deprecated as not
 //! lock-free.)
 //!
+//! Why a producer reads its slot's stamp before claiming it, and the consumer writes the
+//! stamp back, although both cost a cache-line transfer when the consumer runs right
+//! behind the producer (issue 17): on a 2-vCPU Xeon KVM guest, two variants that drop the
+//! producer's read (the consumer frees slots by moving `head`, producers keep a copy of
+//! `head` beside `tail`; or that copy as a fast path in front of the stamp) ran 1.3 to 2x
+//! faster against a spinning consumer, but through a running loop they doubled the wake
+//! syscalls per message and lost 40 % of the throughput; putting back the read alone
+//! undid both effects. The loop is what the channel is for, so the read stays
+//! (docs/BENCHMARKS.md, "The notification channel", has the runs).
+//!
 //! **Waking the loop.** Before it sleeps in `select`, the loop calls
 //! [`Receiver::prepare_sleep`], which raises a sleep flag and says whether the ring is
 //! empty; after `select` it calls [`Receiver::finish_sleep`]. A send that finds the flag
