@@ -159,7 +159,6 @@ impl<const C: usize, const S: usize, const P: usize> Server<C, S, P> {
     }
 
     /// Numbers this loop `index` in its reports (0 unless set).
-    #[allow(dead_code)] // main.rs numbers its loops; tests/http.rs runs one
     pub fn set_index(&mut self, index: usize) {
         self.index = index;
     }
