@@ -411,49 +411,60 @@ fn an_empty_pool_parks_a_connection_until_a_buffer_returns() {
     server.stop();
 }
 
-/// The example binary stops on SIGTERM: it closes every connection (each client reads
-/// EOF) and exits 0. The design target is within a second; the test waits up to 10 s
-/// (a loaded machine) and reports how long it took.
-#[test]
-fn sigterm_closes_every_connection_and_exits_0() {
-    use std::io::BufRead;
+/// The example binary on a port the kernel picks, with its address and its stderr's
+/// lines; `None` where it cannot run (a cross-built test).
+fn spawn_echo() -> Option<(
+    std::process::Child,
+    SocketAddr,
+    std::sync::mpsc::Receiver<String>,
+)> {
     use std::process::{Command, Stdio};
 
-    let Some(bin) = util::example_binary(None, "echo") else {
-        return;
-    };
+    let bin = util::example_binary(None, "echo")?;
     let mut child = Command::new(bin)
         .arg("127.0.0.1:0")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("spawn echo");
-    let stdout = child.stdout.take().unwrap();
-    let (line_tx, line_rx) = std::sync::mpsc::channel();
-    thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            let Ok(line) = line else { return };
-            let _ = line_tx.send(line);
-        }
-    });
-    let first = line_rx.recv_timeout(IO_TIMEOUT).expect("echo's first line");
+    let stdout = util::lines_of(child.stdout.take().unwrap());
+    let stderr = util::lines_of(child.stderr.take().unwrap());
+    let first = stdout.recv_timeout(IO_TIMEOUT).expect("echo's first line");
     let addr: SocketAddr = first
         .strip_prefix("echo: listening on ")
         .and_then(|a| a.parse().ok())
         .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+    Some((child, addr, stderr))
+}
+
+/// Sends `signal` to `child`.
+fn signal(child: &std::process::Child, signal: libc::c_int) {
+    // SAFETY: kill(2) takes no pointers; the pid is our child's, not yet reaped.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
+}
+
+/// Sends `ping` on `client` and reads it back.
+fn ping(client: &mut std::net::TcpStream) {
+    client.write_all(b"ping").unwrap();
+    let mut back = [0u8; 4];
+    client.read_exact(&mut back).unwrap();
+    assert_eq!(&back, b"ping");
+}
+
+/// The example binary stops on SIGTERM: it closes every connection (each client reads
+/// EOF), prints its marks, and exits 0. The design target is within a second; the test
+/// waits up to 10 s (a loaded machine) and reports how long it took.
+#[test]
+fn sigterm_closes_every_connection_and_exits_0() {
+    let Some((mut child, addr, stderr)) = spawn_echo() else {
+        return;
+    };
     let mut clients: Vec<_> = (0..3).map(|_| tcp_client(addr)).collect();
     for client in &mut clients {
-        client.write_all(b"ping").unwrap();
-        let mut back = [0u8; 4];
-        client.read_exact(&mut back).unwrap();
-        assert_eq!(&back, b"ping");
+        ping(client);
     }
     let signalled = Instant::now();
-    // SAFETY: kill(2) takes no pointers; the pid is our child's, not yet reaped.
-    assert_eq!(
-        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) },
-        0
-    );
+    signal(&child, libc::SIGTERM);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
@@ -474,5 +485,43 @@ fn sigterm_closes_every_connection_and_exits_0() {
         let mut byte = [0u8; 1];
         assert_eq!(client.read(&mut byte).expect("EOF, not an error"), 0);
     }
+    // Printed after the connections closed: none now, the three at the peak.
+    let marks = util::next_marks(&stderr, "echo: marks");
+    assert_eq!(marks.label, "echo: marks at shutdown");
+    assert_eq!(marks.row("table slots")[..3], [0, 3, 10_000], "{marks:?}");
+    assert_eq!(marks.row("listener")[3], 0, "{marks:?}");
     eprintln!("echo exited 0 {took:?} after SIGTERM");
+}
+
+/// SIGUSR1 prints the marks as they are, and the server goes on serving, the
+/// connections it had and new ones.
+#[test]
+fn sigusr1_prints_the_marks_and_serving_goes_on() {
+    let Some((mut child, addr, stderr)) = spawn_echo() else {
+        return;
+    };
+    let mut clients: Vec<_> = (0..2).map(|_| tcp_client(addr)).collect();
+    for client in &mut clients {
+        ping(client);
+    }
+    signal(&child, libc::SIGUSR1);
+    let marks = util::next_marks(&stderr, "echo: marks");
+    assert_eq!(marks.label, "echo: marks on SIGUSR1");
+    assert_eq!(marks.row("table slots")[..3], [2, 2, 10_000], "{marks:?}");
+    // The listener, the signals and the two connections.
+    assert_eq!(marks.row("sources")[..2], [4, 4], "{marks:?}");
+    clients.push(tcp_client(addr));
+    for client in &mut clients {
+        ping(client);
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "echo exited on SIGUSR1"
+    );
+    signal(&child, libc::SIGTERM);
+    let marks = util::next_marks(&stderr, "echo: marks");
+    assert_eq!(marks.label, "echo: marks at shutdown");
+    assert_eq!(marks.row("table slots")[..2], [0, 3], "{marks:?}");
+    let status = child.wait().expect("echo's exit status");
+    assert_eq!(status.code(), Some(0), "{status}");
 }

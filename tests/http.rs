@@ -29,7 +29,7 @@ use server::{Control, HttpLoop, Server};
 use statio::Channel;
 use statio_test_support::alloc::{Counting, count_allocations};
 use timers::Timeouts;
-use util::{IO_TIMEOUT, tcp_client};
+use util::{IO_TIMEOUT, MarksBlock, tcp_client};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
@@ -486,6 +486,8 @@ fn serving_requests_allocates_nothing() {
         assert_eq!(read_response(&mut reader, false).status, 400);
         assert_closed(&mut reader);
     }
+    // The marks, read and printed to stderr on the loop thread, are counted too.
+    server.control.sender().send(Control::Report).unwrap();
     let report = server.stop();
     assert_eq!(report.accepted, 4);
     assert_eq!(report.allocations, 0, "{report:?}");
@@ -543,12 +545,13 @@ fn example_binary() -> PathBuf {
     path
 }
 
-/// Starts the binary with `args`, returns it and the address it printed; `None`
-/// where the binary cannot run here (an emulated target's child).
-fn spawn_example(args: &[&str]) -> Option<(Child, SocketAddr)> {
+/// Starts the binary with `args`, returns it, the address it printed and its stderr's
+/// lines; `None` where the binary cannot run here (an emulated target's child).
+fn spawn_example(args: &[&str]) -> Option<(Child, SocketAddr, mpsc::Receiver<String>)> {
     let mut child = match Command::new(example_binary())
         .args(args)
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
     {
         Ok(child) => child,
@@ -566,7 +569,27 @@ fn spawn_example(args: &[&str]) -> Option<(Child, SocketAddr)> {
         .strip_prefix("http: listening on ")
         .and_then(|addr| addr.trim().parse().ok())
         .unwrap_or_else(|| panic!("first line {line:?}"));
-    Some((child, addr))
+    let stderr = util::lines_of(child.stderr.take().unwrap());
+    Some((child, addr, stderr))
+}
+
+/// The marks blocks of `loops` loops, each `http: loop N marks WHEN`, in whatever order
+/// the loops printed them; the blocks by loop number.
+fn loops_marks(stderr: &mpsc::Receiver<String>, loops: usize, when: &str) -> Vec<MarksBlock> {
+    let mut blocks: Vec<MarksBlock> = (0..loops)
+        .map(|_| util::next_marks(stderr, "http: loop "))
+        .collect();
+    blocks.sort_by(|a, b| a.label.cmp(&b.label));
+    for (i, block) in blocks.iter().enumerate() {
+        assert_eq!(block.label, format!("http: loop {i} marks {when}"));
+        block.row("channel depth");
+    }
+    blocks
+}
+
+/// Connections open in each loop's table, summed over `blocks`.
+fn open_in(blocks: &[MarksBlock]) -> u64 {
+    blocks.iter().map(|block| block.row("table slots")[0]).sum()
 }
 
 /// Sends SIGTERM and waits, at most a second, for the exit status.
@@ -589,7 +612,7 @@ fn terminate(child: &mut Child) -> std::process::ExitStatus {
 
 #[test]
 fn sigterm_closes_every_connection_and_exits_0() {
-    let Some((mut child, addr)) = spawn_example(&["127.0.0.1:0"]) else {
+    let Some((mut child, addr, stderr)) = spawn_example(&["127.0.0.1:0"]) else {
         return;
     };
     // One idle keep-alive connection, one in the middle of a request.
@@ -609,11 +632,19 @@ fn sigterm_closes_every_connection_and_exits_0() {
     assert_eq!(status.code(), Some(0), "{status}");
     assert_closed(&mut idle);
     assert_closed(&mut partial);
+    // Printed after the connections closed: none now; at the peak, at least the idle
+    // and the partial ones (the closed one may have gone before the third came).
+    let [marks] = &loops_marks(&stderr, 1, "at shutdown")[..] else {
+        unreachable!()
+    };
+    let table = marks.row("table slots");
+    assert_eq!(table[0], 0, "{marks:?}");
+    assert!(table[1] >= 2, "{marks:?}");
 }
 
 #[test]
 fn two_loops_serve_and_stop_together() {
-    let Some((mut child, addr)) = spawn_example(&["127.0.0.1:0", "--loops", "2"]) else {
+    let Some((mut child, addr, stderr)) = spawn_example(&["127.0.0.1:0", "--loops", "2"]) else {
         return;
     };
     #[cfg(target_os = "linux")]
@@ -629,11 +660,24 @@ fn two_loops_serve_and_stop_together() {
         assert_eq!(response.status, 200);
         open.push(reader);
     }
+    // SIGUSR1 reaches loop 0, which asks loop 1: a block each, the 20 connections
+    // between them; and serving goes on.
+    // SAFETY: as in `terminate`.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGUSR1) },
+        0
+    );
+    let blocks = loops_marks(&stderr, 2, "on SIGUSR1");
+    assert_eq!(open_in(&blocks), 20, "{blocks:?}");
+    let (response, _) = exchange(addr, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", false);
+    assert_eq!(response.status, 200);
     let status = terminate(&mut child);
     assert_eq!(status.code(), Some(0), "{status}");
     for reader in &mut open {
         assert_closed(reader);
     }
+    let blocks = loops_marks(&stderr, 2, "at shutdown");
+    assert_eq!(open_in(&blocks), 0, "{blocks:?}");
 }
 
 /// CPU seconds (user + system) the process `pid` has used.

@@ -456,14 +456,17 @@ fn example() -> std::path::PathBuf {
     path
 }
 
+/// SIGUSR1 prints the marks and the server goes on; SIGTERM closes every connection,
+/// prints the marks, and exits 0.
 #[test]
-fn sigterm_closes_every_connection_and_exits_0() {
+fn sigusr1_reports_and_sigterm_closes_every_connection_and_exits_0() {
     let mut child = Command::new(example())
         .arg("127.0.0.1:0")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start examples/kv");
+    let stderr = util::lines_of(child.stderr.take().unwrap());
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
@@ -475,6 +478,15 @@ fn sigterm_closes_every_connection_and_exits_0() {
         .unwrap();
     let mut c = Client::new(tcp_client(addr));
     assert_eq!(c.call(&["SET", "k", "v"]), "+OK");
+    // SIGUSR1: the marks as they are, and serving goes on.
+    // SAFETY: kill has no memory preconditions; the pid is our child's.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGUSR1) }, 0);
+    let marks = util::next_marks(&stderr, "kv: marks");
+    assert_eq!(marks.label, "kv: marks on SIGUSR1");
+    assert_eq!(marks.row("table slots")[..3], [1, 1, 1022], "{marks:?}");
+    assert_eq!(c.call(&["GET", "k"]), "$1 v");
+    let mut d = Client::new(tcp_client(addr));
+    assert_eq!(d.call(&["PING"]), "+PONG");
     let sent = Instant::now();
     // SAFETY: kill has no memory preconditions; the pid is our child's.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
@@ -495,6 +507,12 @@ fn sigterm_closes_every_connection_and_exits_0() {
         "exited {took:?} after SIGTERM"
     );
     assert!(c.closed(), "the client's connection was closed");
+    assert!(d.closed(), "the second client's connection was closed");
+    // Printed after the connections closed: none now, both at the peak.
+    let marks = util::next_marks(&stderr, "kv: marks");
+    assert_eq!(marks.label, "kv: marks at shutdown");
+    assert_eq!(marks.row("table slots")[..3], [0, 2, 1022], "{marks:?}");
+    assert_eq!(marks.row("listener")[3], 0, "{marks:?}");
 }
 
 #[test]

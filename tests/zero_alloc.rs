@@ -154,6 +154,11 @@ fn serve(port: &AtomicU16, closed: &AtomicUsize) -> Report {
         write!(text, "{stats}").expect("the stats fit 1 KiB");
     }
     let stats = event_loop.stats().with_pool(pool.marks());
+    // What the example prints at shutdown and on SIGUSR1, to stderr, counted too.
+    server::marks::print(
+        format_args!("zero_alloc: echo's marks"),
+        &echo.stats(&event_loop),
+    );
     event_loop.shutdown();
     drop(event_loop);
     COUNTING.with(|c| c.set(false));

@@ -5,7 +5,9 @@
 //! `printf 'hi\n' | nc -q1 127.0.0.1 7878`. Up to 10,000 connections at once; bytes
 //! that cannot be sent at once wait in one of 1,024 pooled 4 KiB buffers (see
 //! `server.rs` for the behaviour on each kind of input). SIGTERM or SIGINT closes
-//! every connection and exits 0; SIGHUP is logged. No heap allocation after start-up:
+//! every connection, prints the marks (each capacity's use now, at its peak, and its
+//! limit hits: docs/TUNING.md) to stderr and exits 0; SIGUSR1 prints them and goes
+//! on; SIGHUP is logged. No heap allocation after start-up:
 //! the loop, the table and the pool live in `static` cells (`.bss`).
 //!
 //! At start it compares the table with the descriptor limit (`RLIMIT_NOFILE`), raises
@@ -103,6 +105,10 @@ fn main() -> ExitCode {
         eprintln!("echo: event loop failed: {err}");
         return ExitCode::FAILURE;
     }
+    server::marks::print(
+        format_args!("echo: marks at shutdown"),
+        &server.stats(event_loop),
+    );
     println!("echo: stopped, {} connections served", server.closed);
     ExitCode::SUCCESS
 }

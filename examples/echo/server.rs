@@ -24,18 +24,22 @@
 //!   the timeout and at most 1.25 times it. [`Echo::timed_out`] counts these.
 //! - SIGTERM or SIGINT (when [`Echo::watch_signals`] was called): the listener closes,
 //!   every connection is closed (its client sees EOF) and `run` returns. SIGHUP is
-//!   logged.
+//!   logged. SIGUSR1 prints the marks ([`Echo::stats`]) to stderr as one block, and
+//!   the server goes on.
 
 use core::net::SocketAddr;
 use core::time::Duration;
 
 use statio::buf::{Buf, BufPool, LentBuf, MutBuf, RingBuf};
 use statio::net::{TcpListener, TcpStream};
-use statio::signal::{SIGHUP, SIGINT, SIGTERM, SignalSet};
+use statio::signal::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SignalSet};
 use statio::{
     Accepted, Acceptor, Error, EventLoop, Handler, Interest, PollOpt, Ready, Signals, SourceTable,
-    Token,
+    Stats, Token,
 };
+
+#[path = "../common/marks.rs"]
+pub mod marks;
 
 /// How many events one turn takes.
 pub const EVENTS: usize = 256;
@@ -43,8 +47,12 @@ pub const EVENTS: usize = 256;
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Bytes of scratch buffer and of each pooled buffer: a `RingBuf<4080>` is 4 KiB.
 pub const BUF: usize = 4080;
-/// The signals the server stops (or logs) on.
-pub const SIGNALS: SignalSet = SignalSet::new().with(SIGTERM).with(SIGINT).with(SIGHUP);
+/// The signals the server stops on, logs (SIGHUP) or prints its marks on (SIGUSR1).
+pub const SIGNALS: SignalSet = SignalSet::new()
+    .with(SIGTERM)
+    .with(SIGINT)
+    .with(SIGHUP)
+    .with(SIGUSR1);
 
 /// A pool of `P` buffers.
 pub type Pool<const P: usize> = BufPool<RingBuf<BUF>, P>;
@@ -156,7 +164,8 @@ impl<const N: usize, const S: usize, const P: usize> Echo<N, S, P> {
         Ok(local)
     }
 
-    /// Stops on SIGTERM and SIGINT and logs SIGHUP, received through `signals`.
+    /// Stops on SIGTERM and SIGINT, logs SIGHUP and prints the marks on SIGUSR1,
+    /// received through `signals`.
     ///
     /// # Errors
     /// What the loop refused when registering `signals`.
@@ -325,9 +334,25 @@ impl<const N: usize, const S: usize, const P: usize> Echo<N, S, P> {
         if set.contains(SIGHUP) {
             eprintln!("echo: SIGHUP: nothing to reload");
         }
+        if set.contains(SIGUSR1) {
+            marks::print(
+                format_args!("echo: marks on SIGUSR1"),
+                &self.stats(event_loop),
+            );
+        }
         if set.contains(SIGTERM) || set.contains(SIGINT) {
             self.stop(event_loop);
         }
+    }
+
+    /// The marks of the loop, the pool, the table and the listener: how close the
+    /// server came to each capacity, and how often each refused.
+    pub fn stats(&self, event_loop: &EchoLoop<N, S, P>) -> Stats {
+        event_loop
+            .stats()
+            .with_pool(self.pool.marks())
+            .with_table(self.conns.marks())
+            .with_accept_paused(self.accept_pauses as u64)
     }
 
     /// Stops accepting, closes every connection, and ends `run`.

@@ -10,8 +10,11 @@
 //! listener on the same address (`SO_REUSEPORT`: the kernel spreads the connections),
 //! its own table of 2,046 connections and its own pool of buffers. `SIGTERM` or
 //! `SIGINT` stops every loop (loop 0 receives the signal and tells the others through
-//! their control channels); each closes its connections, and the process exits 0.
-//! `SIGHUP` is logged. A bad argument prints a message and exits 2.
+//! their control channels); each closes its connections and prints its marks (each
+//! capacity's use now, at its peak, and its limit hits: docs/TUNING.md) to stderr as a
+//! block of its own, `http: loop N marks at shutdown`, and the process exits 0.
+//! `SIGUSR1` prints every loop's block the same way (loop 0 asks the others), and
+//! serving goes on. `SIGHUP` is logged. A bad argument prints a message and exits 2.
 //!
 //! No heap allocation after start-up: the loops, their pools and channels are
 //! `static`s (in `.bss`: a page costs memory only once used), each server's table on
@@ -28,7 +31,7 @@ use std::sync::mpsc;
 use std::thread;
 
 use static_cell::ConstStaticCell;
-use statio::signal::{SIGHUP, SIGINT, SIGTERM, SignalSet};
+use statio::signal::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SignalSet};
 use statio::{Channel, Config, LoopCell, Signals};
 
 use args::Parsed;
@@ -65,7 +68,12 @@ impl Home {
 
 static HOMES: [Home; MAX_LOOPS] = [const { Home::new() }; MAX_LOOPS];
 
-const STOP: SignalSet = SignalSet::new().with(SIGTERM).with(SIGINT).with(SIGHUP);
+/// Loop 0's signals: stop (`SIGTERM`, `SIGINT`), log (`SIGHUP`), report (`SIGUSR1`).
+const SIGNALS: SignalSet = SignalSet::new()
+    .with(SIGTERM)
+    .with(SIGINT)
+    .with(SIGHUP)
+    .with(SIGUSR1);
 
 fn main() -> ExitCode {
     let args = match args::parse(std::env::args().skip(1), MAX_LOOPS) {
@@ -92,16 +100,16 @@ fn main() -> ExitCode {
         Err(err) => eprintln!("http: cannot read the descriptor limit: {err}"),
     }
     // Before any thread: on epoll the signals must be blocked in every thread.
-    let _mask = match Signals::block(STOP) {
+    let _mask = match Signals::block(SIGNALS) {
         Ok(mask) => mask,
-        Err(err) => return fail("cannot block SIGTERM, SIGINT and SIGHUP", &err),
+        Err(err) => return fail("cannot block SIGTERM, SIGINT, SIGHUP and SIGUSR1", &err),
     };
-    let signals = match Signals::new(STOP) {
+    let signals = match Signals::new(SIGNALS) {
         Ok(signals) => signals,
         Err(err) => return fail("cannot watch signals", &err),
     };
     let home = &HOMES[0];
-    let (event_loop, mut server) = match start(home, args.addr, args.loops > 1) {
+    let (event_loop, mut server) = match start(home, 0, args.addr, args.loops > 1) {
         Ok(started) => started,
         Err(err) => return fail(&format!("cannot listen on {}", args.addr), &err),
     };
@@ -116,7 +124,7 @@ fn main() -> ExitCode {
         let ready = ready_tx.clone();
         let spawned = thread::Builder::new()
             .name(format!("loop {i}"))
-            .spawn(move || run_other(home, addr, ready));
+            .spawn(move || run_other(home, i, addr, ready));
         match spawned {
             Ok(thread) => threads.push(thread),
             Err(err) => {
@@ -142,8 +150,9 @@ fn main() -> ExitCode {
         }
     }
     if status == ExitCode::SUCCESS {
-        if let Err(err) = event_loop.run(&mut server) {
-            status = fail("loop 0 failed", &err);
+        match event_loop.run(&mut server) {
+            Ok(()) => server.report(event_loop, "at shutdown"),
+            Err(err) => status = fail("loop 0 failed", &err),
         }
     } else {
         server.stop(event_loop);
@@ -158,9 +167,10 @@ fn main() -> ExitCode {
     status
 }
 
-/// Builds a loop in `home` with its server listening on `addr`.
+/// Builds loop `index` in `home` with its server listening on `addr`.
 fn start(
     home: &'static Home,
+    index: usize,
     addr: SocketAddr,
     reuse_port: bool,
 ) -> Result<(&'static mut Loop, Box<Server>), statio::Error> {
@@ -168,18 +178,20 @@ fn start(
     event_loop.attach_channel(&home.control)?;
     // Boxed at start-up: the table is 100 KiB or so, too large for a thread's stack.
     let mut server = Box::new(Server::new(home.pool.take()));
+    server.set_index(index);
     server.listen(event_loop, addr, reuse_port)?;
     Ok((event_loop, server))
 }
 
-/// Loop 1 and up, on their own threads: start, say so on `ready` (and drop it, so that
-/// `main` stops waiting once every loop has spoken), run.
+/// Loop `index` (1 and up), on its own thread: start, say so on `ready` (and drop it,
+/// so that `main` stops waiting once every loop has spoken), run, print the marks.
 fn run_other(
     home: &'static Home,
+    index: usize,
     addr: SocketAddr,
     ready: mpsc::Sender<Result<(), String>>,
 ) -> Result<(), statio::Error> {
-    let (event_loop, mut server) = match start(home, addr, true) {
+    let (event_loop, mut server) = match start(home, index, addr, true) {
         Ok(started) => started,
         Err(err) => {
             let _ = ready.send(Err(format!("cannot listen on {addr}: {err}")));
@@ -188,7 +200,9 @@ fn run_other(
     };
     let _ = ready.send(Ok(()));
     drop(ready);
-    event_loop.run(&mut server)
+    event_loop.run(&mut server)?;
+    server.report(event_loop, "at shutdown");
+    Ok(())
 }
 
 fn fail(what: &str, err: &dyn std::fmt::Display) -> ExitCode {

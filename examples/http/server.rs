@@ -20,21 +20,27 @@
 //! - `SIGTERM` or `SIGINT` (loop 0), or [`Control::Stop`]: the loop tells the other
 //!   loops, drops its listener and every connection, and returns from `run`.
 //!   `SIGHUP` is logged: there is nothing to reload.
+//! - `SIGUSR1` (loop 0), or [`Control::Report`]: the loop prints its marks
+//!   ([`Server::stats`]) to stderr as one block and goes on; loop 0 passes the request
+//!   to the other loops, so each prints its own block.
 
 use core::net::SocketAddr;
 use core::time::Duration;
 
 use statio::accept::LONGEST_PAUSE;
 use statio::net::{TcpListener, TcpSocket, TcpStream};
-use statio::signal::{SIGHUP, SIGINT, SIGTERM, name};
+use statio::signal::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, name};
 use statio::{Accepted, Acceptor};
 use statio::{
-    Error, EventLoop, Handler, Interest, PollOpt, Ready, Sender, Signals, SourceTable, Token,
+    Error, EventLoop, Handler, Interest, PollOpt, Ready, Sender, Signals, SourceTable, Stats, Token,
 };
 use statio_protocols::http::{Http, Limits};
 
 use crate::conn::{BUF, Buffer, Conn, Pool, Shared, Wait};
 use crate::timers::{Phase, Timeouts, Timer};
+
+#[path = "../common/marks.rs"]
+mod marks;
 
 /// Events one turn takes.
 pub const EVENTS: usize = 256;
@@ -68,6 +74,8 @@ pub type HttpLoop<const C: usize, const S: usize, const P: usize> =
 pub enum Control {
     /// Stop accepting, close every connection, return from `run`.
     Stop,
+    /// Print the loop's marks to stderr.
+    Report,
 }
 
 /// An HTTP/1.1 server: up to `C` connections, `S` loop tokens, `P` pooled buffers (two
@@ -84,6 +92,8 @@ pub struct Server<const C: usize, const S: usize, const P: usize> {
     /// The other loops' channels: loop 0 tells them to stop.
     peers: heapless::Vec<Sender<'static, Control>, MAX_LOOPS>,
     stopping: bool,
+    /// This loop's number, in its reports (loop 0 has the signals).
+    index: usize,
     /// Connections closed at once because the table was full.
     pub rejected: usize,
     /// `accept` calls that failed for that connection only (`ECONNABORTED`, ...).
@@ -129,6 +139,7 @@ impl<const C: usize, const S: usize, const P: usize> Server<C, S, P> {
             timeouts: Timeouts::DEFAULT,
             peers: heapless::Vec::new(),
             stopping: false,
+            index: 0,
             rejected: 0,
             accept_errors: 0,
             accept_pauses: 0,
@@ -145,6 +156,28 @@ impl<const C: usize, const S: usize, const P: usize> Server<C, S, P> {
     #[allow(dead_code)] // for tests/http.rs
     pub fn set_timeouts(&mut self, timeouts: Timeouts) {
         self.timeouts = timeouts;
+    }
+
+    /// Numbers this loop `index` in its reports (0 unless set).
+    pub fn set_index(&mut self, index: usize) {
+        self.index = index;
+    }
+
+    /// The marks of the loop, its pool, its table and its listener: how close this
+    /// loop came to each capacity, and how often each refused.
+    pub fn stats(&self, event_loop: &HttpLoop<C, S, P>) -> Stats {
+        event_loop
+            .stats()
+            .with_pool(self.pool.marks())
+            .with_table(self.conns.marks())
+            .with_accept_paused(self.accept_pauses as u64)
+    }
+
+    /// Prints [`stats`](Self::stats) to stderr as one block, under the line
+    /// `http: loop N marks WHEN`.
+    pub fn report(&self, event_loop: &HttpLoop<C, S, P>, when: &str) {
+        let label = format_args!("http: loop {} marks {when}", self.index);
+        marks::print(label, &self.stats(event_loop));
     }
 
     /// Tells `peer` to stop when this loop stops (loop 0 holds the others' senders).
@@ -361,7 +394,24 @@ impl<const C: usize, const S: usize, const P: usize> Server<C, S, P> {
             match signal {
                 SIGTERM | SIGINT => self.stop(event_loop),
                 SIGHUP => eprintln!("http: SIGHUP: nothing to reload"),
+                SIGUSR1 => self.report_all(event_loop),
                 other => eprintln!("http: ignoring {}", name(other).unwrap_or("a signal")),
+            }
+        }
+    }
+
+    /// Prints this loop's marks and asks the other loops for theirs. A peer's request
+    /// is sent only while its channel keeps a slot free besides (loop 0 is its only
+    /// sender), so a later `Stop` always fits; one whose channel has no such room
+    /// still has earlier requests queued, which will print its block.
+    fn report_all(&mut self, event_loop: &mut HttpLoop<C, S, P>) {
+        self.report(event_loop, "on SIGUSR1");
+        for peer in &self.peers {
+            let queue = peer.channel();
+            if queue.len() + 2 <= queue.capacity() {
+                // Cannot be full (the room was checked, and only this loop sends); a
+                // loop that stopped already has nothing left to report.
+                let _ = peer.send(Control::Report);
             }
         }
     }
@@ -372,7 +422,7 @@ impl<const C: usize, const S: usize, const P: usize> Server<C, S, P> {
         if !self.stopping {
             self.stopping = true;
             for peer in &self.peers {
-                // A full channel holds a `Stop` already: it is the only message.
+                // Cannot be full: `report_all` leaves a slot free for this one `Stop`.
                 let _ = peer.send(Control::Stop);
             }
         }
@@ -439,6 +489,7 @@ impl<const C: usize, const S: usize, const P: usize> Handler for Server<C, S, P>
     fn notify(&mut self, event_loop: &mut Self::Loop, message: Control) {
         match message {
             Control::Stop => self.stop(event_loop),
+            Control::Report => self.report(event_loop, "on SIGUSR1"),
         }
     }
 }

@@ -14,8 +14,10 @@
 //! allocation: the loop, the table, the pool and the store live in `static` cells,
 //! which sit in `.bss` until used.
 //!
-//! `SIGTERM` or `SIGINT` closes the listener and every connection and exits 0;
-//! `SIGHUP` is logged. Bad arguments: a message and exit status 2.
+//! `SIGTERM` or `SIGINT` closes the listener and every connection, prints the marks
+//! (each capacity's use now, at its peak, and its limit hits: docs/TUNING.md) to stderr
+//! and exits 0; `SIGUSR1` prints them and goes on; `SIGHUP` is logged. Bad arguments:
+//! a message and exit status 2.
 
 mod server;
 
@@ -77,7 +79,7 @@ fn main() -> ExitCode {
     {
         Ok(both) => both,
         Err(err) => {
-            eprintln!("kv: cannot watch SIGTERM, SIGINT and SIGHUP: {err}");
+            eprintln!("kv: cannot watch SIGTERM, SIGINT, SIGHUP and SIGUSR1: {err}");
             return ExitCode::FAILURE;
         }
     };
@@ -114,5 +116,9 @@ fn main() -> ExitCode {
         eprintln!("kv: event loop failed: {err}");
         return ExitCode::FAILURE;
     }
+    server::marks::print(
+        format_args!("kv: marks at shutdown"),
+        &server.marks(event_loop),
+    );
     ExitCode::SUCCESS
 }

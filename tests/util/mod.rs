@@ -423,3 +423,100 @@ pub fn example_binary(package: Option<&str>, name: &str) -> Option<std::path::Pa
     built.push(name.to_string());
     Some(path)
 }
+
+/// The lines of a child's pipe (its stdout or stderr), read on a thread of their own so
+/// that a test can wait for one with a timeout; the channel closes at the pipe's EOF.
+pub fn lines_of(pipe: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(pipe).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// One marks block an example printed (`examples/common/marks.rs`): its label line and
+/// its rows, by name.
+#[derive(Debug)]
+pub struct MarksBlock {
+    /// The line above the block, e.g. `echo: marks on SIGUSR1`.
+    pub label: String,
+    /// Each row's name and its four figures (now, peak, capacity, limit hits); the
+    /// listener's row has only the limit hits, in the fourth place.
+    pub rows: Vec<(String, [u64; 4])>,
+}
+
+impl MarksBlock {
+    /// The figures of the row `name`; panics if the block has none.
+    #[track_caller]
+    pub fn row(&self, name: &str) -> [u64; 4] {
+        self.rows
+            .iter()
+            .find(|(row, _)| row == name)
+            .map(|(_, figures)| *figures)
+            .unwrap_or_else(|| panic!("no row {name:?} in {self:?}"))
+    }
+}
+
+/// The names of the rows every example prints, in order; the listener's is the last.
+const MARKS_ROWS: [&str; 6] = [
+    "sources",
+    "timers",
+    "events per turn",
+    "pool buffers",
+    "table slots",
+    "listener",
+];
+
+/// Waits (at most [`IO_TIMEOUT`]) for the next line of `lines` that starts with
+/// `prefix`, skipping the others, and reads the marks block under it: the header, then
+/// rows up to the listener's. Panics if the block does not come, or is malformed.
+#[track_caller]
+pub fn next_marks(lines: &std::sync::mpsc::Receiver<String>, prefix: &str) -> MarksBlock {
+    let deadline = Instant::now() + IO_TIMEOUT;
+    let next = |what: &str| {
+        let left = deadline.saturating_duration_since(Instant::now());
+        lines
+            .recv_timeout(left)
+            .unwrap_or_else(|err| panic!("{what}: no line within {IO_TIMEOUT:?} ({err})"))
+    };
+    let label = loop {
+        let line = next(prefix);
+        if line.starts_with(prefix) {
+            break line;
+        }
+    };
+    let header = next("the marks' header");
+    assert!(header.starts_with("statio stats"), "header {header:?}");
+    let mut rows = Vec::new();
+    loop {
+        let line = next("a marks row");
+        // The name is at most 16 columns, the figures follow, then the limit's name.
+        let (name, rest) = line.split_at(line.len().min(16));
+        let figures: Vec<u64> = rest
+            .split_whitespace()
+            .map_while(|word| word.parse().ok())
+            .collect();
+        let figures = match figures[..] {
+            [now, peak, capacity, hits] => [now, peak, capacity, hits],
+            [hits] => [0, 0, 0, hits],
+            _ => panic!("row {line:?}"),
+        };
+        let name = name.trim().to_string();
+        let last = name == "listener";
+        rows.push((name, figures));
+        if last {
+            break;
+        }
+    }
+    let block = MarksBlock { label, rows };
+    for name in MARKS_ROWS {
+        block.row(name);
+    }
+    block
+}

@@ -22,9 +22,12 @@
 //!   expired (Redis's active expiry). No key with a deadline, no timer.
 //! - `SIGTERM` or `SIGINT` (when [`Server::watch_signals`] was called): the listener
 //!   and every connection are closed and the loop stops; `SIGHUP` is logged (there is
-//!   nothing to reload: every setting is fixed at compile time).
+//!   nothing to reload: every setting is fixed at compile time); `SIGUSR1` prints the
+//!   marks ([`Server::marks`]) to stderr as one block, and the server goes on.
 
 pub mod conn;
+#[path = "../../common/marks.rs"]
+pub mod marks;
 
 use core::any::TypeId;
 use core::net::SocketAddr;
@@ -32,7 +35,7 @@ use core::time::Duration;
 
 use statio::buf::BufPool;
 use statio::net::{TcpListener, TcpStream};
-use statio::signal::{SIGHUP, SIGINT, SIGTERM, SignalSet};
+use statio::signal::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SignalSet};
 use statio::{Accepted, Acceptor};
 use statio::{
     Clock, EventLoop, Handler, Interest, NativeSelector, PollOpt, Ready, Selector, Signals,
@@ -45,8 +48,13 @@ use conn::{After, Block, Conn, Shared, Store};
 pub const EVENTS: usize = 256;
 /// Timers: the expiry sweep's and the paused listener's.
 pub const TIMERS: usize = 2;
-/// The signals the server stops on (`SIGTERM`, `SIGINT`) or logs (`SIGHUP`).
-pub const SIGNALS: SignalSet = SignalSet::new().with(SIGTERM).with(SIGINT).with(SIGHUP);
+/// The signals the server stops on (`SIGTERM`, `SIGINT`), logs (`SIGHUP`) or prints its
+/// marks on (`SIGUSR1`).
+pub const SIGNALS: SignalSet = SignalSet::new()
+    .with(SIGTERM)
+    .with(SIGINT)
+    .with(SIGHUP)
+    .with(SIGUSR1);
 
 /// How often the expiry sweep runs while keys have deadlines, and what it looks at.
 const SWEEP_EVERY: Duration = Duration::from_millis(100);
@@ -171,7 +179,8 @@ impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS
         Ok(local)
     }
 
-    /// Stops the server on `SIGTERM` and `SIGINT`, logs `SIGHUP`: registers `signals`
+    /// Stops the server on `SIGTERM` and `SIGINT`, logs `SIGHUP`, prints the marks on
+    /// `SIGUSR1`: registers `signals`
     /// (made for [`SIGNALS`], blocked in every thread first: see `Signals::block`).
     ///
     /// # Errors
@@ -254,10 +263,26 @@ impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS
         if arrived.contains(SIGHUP) {
             eprintln!("kv: SIGHUP: nothing to reload (every setting is fixed at compile time)");
         }
+        if arrived.contains(SIGUSR1) {
+            marks::print(
+                format_args!("kv: marks on SIGUSR1"),
+                &self.marks(event_loop),
+            );
+        }
         if arrived.contains(SIGTERM) || arrived.contains(SIGINT) {
             eprintln!("kv: stopping: closing the listener and every connection");
             self.stop(event_loop);
         }
+    }
+
+    /// The marks of the loop, the pool, the table and the listener: how close the
+    /// server came to each capacity, and how often each refused.
+    pub fn marks(&self, event_loop: &KvLoop<'p, CONNS, SOURCES, BUFS, KEYS>) -> statio::Stats {
+        event_loop
+            .stats()
+            .with_pool(self.shared.pool.marks())
+            .with_table(self.conns.marks())
+            .with_accept_paused(self.stats.accept_paused as u64)
     }
 
     /// Closes the listener and every connection, and stops the loop.
