@@ -23,7 +23,7 @@
 //! removed never reaches the slot's next occupant. A slot's generation (its stamp
 //! halved) wraps after 2^31 removals.
 
-use core::mem::MaybeUninit;
+use core::mem::{ManuallyDrop, MaybeUninit};
 
 use crate::Token;
 use crate::zeroed::assert_zero_bytes;
@@ -63,10 +63,19 @@ struct Slot<T> {
     /// Odd while a value holds the slot; bumped on insert and on removal, so a slot of
     /// zero bytes is vacant and has never been used.
     stamp: u32,
-    /// While vacant and vacated: the index + 1 of the next vacated slot, 0 for none.
+    /// The value or the free link, never both: see [`Body`]. Zero bytes until used.
+    body: MaybeUninit<Body<T>>,
+}
+
+/// A slot's bytes after its stamp: the value while occupied (`stamp` odd), the free
+/// link once vacated. Sharing them keeps a slot of a 4-byte value (a descriptor) at 8
+/// bytes, not 12.
+union Body<T> {
+    /// Initialised exactly while the slot's stamp is odd.
+    value: ManuallyDrop<T>,
+    /// Written when the slot is vacated: the index + 1 of the next vacated slot, 0 for
+    /// none. Read only while the slot heads the free list.
     next_free: u32,
-    /// Initialised exactly while `stamp` is odd.
-    value: MaybeUninit<T>,
 }
 
 impl<T> Slot<T> {
@@ -78,14 +87,54 @@ impl<T> Slot<T> {
     fn holds(&self, key: Key) -> bool {
         self.is_occupied() && self.stamp == key.stamp
     }
+
+    /// The value; the caller has checked that the slot is occupied.
+    ///
+    /// # Safety
+    /// `stamp` must be odd (then the body holds an initialised value).
+    unsafe fn value(&self) -> &T {
+        // SAFETY: the body holds a value while the stamp is odd (the caller's promise).
+        unsafe { &self.body.assume_init_ref().value }
+    }
+
+    /// The value, mutably.
+    ///
+    /// # Safety
+    /// As for [`value`](Self::value).
+    unsafe fn value_mut(&mut self) -> &mut T {
+        // SAFETY: as in `value`.
+        unsafe { &mut self.body.assume_init_mut().value }
+    }
+
+    /// The free link of a vacated slot.
+    ///
+    /// # Safety
+    /// The slot must have been vacated (a `remove` wrote the link) and not occupied since.
+    unsafe fn next_free(&self) -> u32 {
+        // SAFETY: `vacate` wrote the link and nothing wrote the body since (the
+        // caller's promise).
+        unsafe { self.body.assume_init_ref().next_free }
+    }
+
+    /// Takes the value out and stores the free link `next_free` in its place.
+    ///
+    /// # Safety
+    /// `stamp` must be odd; the caller makes it even at once.
+    unsafe fn vacate(&mut self, next_free: u32) -> T {
+        // SAFETY: the body holds a value (the caller's promise); it is moved out
+        // before the link overwrites its bytes, and never read again.
+        let value = unsafe { ManuallyDrop::take(&mut self.body.assume_init_mut().value) };
+        self.body.write(Body { next_free });
+        value
+    }
 }
 
 /// A fixed arena of up to `N` values of `T`, addressed by generation-checked [`Key`]s.
 ///
 /// # In a `static`
 /// An empty slab is all zero bytes: every stamp even (vacant), the free list's links
-/// stored as index + 1 with 0 for "none", the values uninitialised (the build checks
-/// this). So a table in
+/// stored as index + 1 with 0 for "none" (in the bytes a value takes while occupied),
+/// the values uninitialised (the build checks this). So a table in
 /// `static TABLE: ConstStaticCell<Slab<Conn, 10_000>> = ConstStaticCell::new(Slab::new())`
 /// lands in `.bss`: no bytes in the binary, never built on the stack (`take` hands it
 /// out in place), and only the slots a connection has used become resident, since
@@ -117,9 +166,9 @@ impl<T, const N: usize> Slab<T, N> {
         "a Slab holds at most u32::MAX values"
     );
 
-    /// Bytes a `Slab<T, N>` occupies: exactly `size_of::<Self>()`. `N` slots of a `T`
-    /// and 8 bytes of stamp and free link each, then three `u32` counters, each part
-    /// padded to `T`'s alignment.
+    /// Bytes a `Slab<T, N>` occupies: exactly `size_of::<Self>()`. `N` slots of a 4-byte
+    /// stamp and a `T` (at least 4 bytes: a vacated slot keeps its free link there),
+    /// then three `u32` counters, each part padded to `T`'s alignment.
     pub const MEMORY: usize = size_of::<Self>();
 
     /// An empty slab: `const` and all zero bytes, so it can be a `static` in `.bss`.
@@ -129,9 +178,8 @@ impl<T, const N: usize> Slab<T, N> {
             slots: [const {
                 Slot {
                     stamp: 0,
-                    next_free: 0,
                     // Zeroed, not uninit: the compile-time check reads every byte.
-                    value: MaybeUninit::zeroed(),
+                    body: MaybeUninit::zeroed(),
                 }
             }; N],
             free_head: 0,
@@ -182,11 +230,15 @@ impl<T, const N: usize> Slab<T, N> {
     fn occupy(&mut self, key: Key, value: T) {
         let slot = &mut self.slots[key.index as usize];
         if self.free_head == key.index + 1 {
-            self.free_head = slot.next_free;
+            // SAFETY: the slot heads the free list, so `remove` vacated it.
+            self.free_head = unsafe { slot.next_free() };
         } else {
             self.never_used += 1;
         }
-        slot.value.write(value);
+        // Vacant: there is no value to drop.
+        slot.body.write(Body {
+            value: ManuallyDrop::new(value),
+        });
         slot.stamp = key.stamp;
         self.len += 1;
     }
@@ -194,9 +246,8 @@ impl<T, const N: usize> Slab<T, N> {
     /// The value under `key`, or `None` if it was removed (or never was).
     pub fn get(&self, key: Key) -> Option<&T> {
         let slot = self.slots.get(key.index as usize)?;
-        // SAFETY: an occupied slot's value is initialised (`Slot::value`).
-        slot.holds(key)
-            .then(|| unsafe { slot.value.assume_init_ref() })
+        // SAFETY: `holds` checked that the slot is occupied.
+        slot.holds(key).then(|| unsafe { slot.value() })
     }
 
     /// The value under `key`, mutably.
@@ -206,7 +257,7 @@ impl<T, const N: usize> Slab<T, N> {
             return None;
         }
         // SAFETY: as in `get`.
-        Some(unsafe { slot.value.assume_init_mut() })
+        Some(unsafe { slot.value_mut() })
     }
 
     /// Whether `key` names a live value.
@@ -231,14 +282,14 @@ impl<T, const N: usize> Slab<T, N> {
         if !slot.holds(key) {
             return None;
         }
+        // SAFETY: `holds` checked that the slot is occupied; its stamp goes even next,
+        // so nothing reads the value again until an insert writes a new one.
+        let value = unsafe { slot.vacate(self.free_head) };
         // Even: vacant.
         slot.stamp = slot.stamp.wrapping_add(1);
-        slot.next_free = self.free_head;
         self.free_head = key.index + 1;
         self.len -= 1;
-        // SAFETY: the slot was occupied, so its value is initialised; its stamp is now
-        // even, so nothing reads the value again until an insert writes a new one.
-        Some(unsafe { slot.value.assume_init_read() })
+        Some(value)
     }
 
     /// How many values are stored.
@@ -269,9 +320,8 @@ impl<T, const N: usize> Slab<T, N> {
                 index,
                 stamp: slot.stamp,
             };
-            // SAFETY: as in `get`.
-            slot.is_occupied()
-                .then(|| (key, unsafe { slot.value.assume_init_ref() }))
+            // SAFETY: `is_occupied` checked it.
+            slot.is_occupied().then(|| (key, unsafe { slot.value() }))
         })
     }
 
@@ -283,9 +333,9 @@ impl<T, const N: usize> Slab<T, N> {
                 index,
                 stamp: slot.stamp,
             };
-            // SAFETY: as in `get`.
+            // SAFETY: `is_occupied` checked it.
             slot.is_occupied()
-                .then(|| (key, unsafe { slot.value.assume_init_mut() }))
+                .then(|| (key, unsafe { slot.value_mut() }))
         })
     }
 }
@@ -299,7 +349,7 @@ impl<T, const N: usize> Drop for Slab<T, N> {
             if slot.is_occupied() {
                 // SAFETY: an occupied slot's value is initialised, and the slab is
                 // going away, so nothing reads it after this drop.
-                unsafe { slot.value.assume_init_drop() };
+                unsafe { core::ptr::drop_in_place(slot.value_mut()) };
             }
         }
     }

@@ -98,8 +98,9 @@ assert_zero_bytes!(
 
 impl<S, T, const N: usize> SourceTable<S, T, N> {
     /// Bytes a `SourceTable<S, T, N>` occupies: exactly `size_of::<Self>()`. `N` slots
-    /// of a source and its state and 8 bytes of stamp and free link each (a
-    /// [`Slab`]), and 20 bytes of counters and marks, padded to the alignment.
+    /// of a source and its state (at least 4 bytes) and a 4-byte stamp each (a
+    /// [`Slab`]: 8 bytes a slot for a descriptor alone), and 20 bytes of counters and
+    /// marks, padded to the alignment.
     pub const MEMORY: usize = size_of::<Self>();
 
     /// An empty table: `const` and all zero bytes, so it can be a `static` in `.bss`.

@@ -12,8 +12,10 @@ pub struct Args {
     pub idle: Duration,
 }
 
-/// The longest idle timeout accepted: a day (anything longer is a typo).
-const MAX_IDLE_SECS: f64 = 86_400.0;
+/// The longest idle timeout accepted: a day (anything longer is a typo). Whole
+/// seconds: parsing (and printing) an `f64` links core's float code, ~40 KB of the
+/// static binary and ten more resident pages (docs/FOOTPRINT.md).
+const MAX_IDLE_SECS: u64 = 86_400;
 
 /// Parses `args` (without the program name).
 ///
@@ -31,13 +33,11 @@ pub fn parse(
     };
     let idle = match args.next() {
         None => default_idle,
-        Some(text) => match text.parse::<f64>() {
-            Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= MAX_IDLE_SECS => {
-                Duration::from_secs_f64(secs)
-            }
+        Some(text) => match text.parse::<u64>() {
+            Ok(secs @ 1..=MAX_IDLE_SECS) => Duration::from_secs(secs),
             _ => {
                 return Err(format!(
-                    "bad idle timeout {text:?}: expected seconds, more than 0 and at most {MAX_IDLE_SECS}"
+                    "bad idle timeout {text:?}: expected whole seconds, 1 to {MAX_IDLE_SECS}"
                 ));
             }
         },

@@ -17,10 +17,10 @@
 //! lent from a `BufPool`, and that connection is not read again until the buffer has
 //! drained and gone back.
 //!
-//! Memory: everything the server keeps lives in one zeroed, page-aligned `static`
-//! (`.bss`: no bytes in the file, no resident page until written), see [`Memory`]. A
-//! connection costs its table slot (12 bytes) and the loop's registry slot (8 bytes),
-//! whether idle or after echoing: buffers are resident only while lent.
+//! Memory: everything the server keeps lives in one zeroed `static` (`.bss`: no bytes
+//! in the file, no resident page until written), see [`Memory`]. A connection costs
+//! its table slot (8 bytes) and the loop's registry slot (8 bytes), whether idle or
+//! after echoing: buffers are resident only while lent.
 //!
 //! Behaviour: a connection with bytes in flight (a partial write) waits for writable
 //! and is not read; the pool empty, a connection is not read (a buffer is lent before
@@ -58,7 +58,7 @@ const EVENTS: usize = 64;
 /// Buffers in the pool: bytes in flight for up to 64 connections at once.
 const BUFS: usize = 64;
 /// Bytes of a pooled buffer: a `RingBuf` keeps two `usize`s after its bytes, so a
-/// ring of 4,080 is exactly a page; the scratch buffer is as large, so any leftover
+/// ring of 4,080 takes a page's worth; the scratch buffer is as large, so any leftover
 /// of one read fits one buffer.
 const BUF: usize = 4096 - 2 * size_of::<usize>();
 const DEFAULT_ADDR: &str = "127.0.0.1:7878";
@@ -68,30 +68,31 @@ type Pool = BufPool<RingBuf<BUF>, BUFS>;
 
 const _: () = assert!(
     size_of::<RingBuf<BUF>>() == 4096,
-    "a pooled buffer is a page"
+    "a pooled buffer is 4 KiB"
 );
 
 /// All the server's memory, in one zeroed `static`: in `.bss`, so a page becomes
-/// resident only when something writes to it. Fields in this order (`repr(C)`), from a
-/// page boundary ([`PageAligned`]):
+/// resident only when something writes to it. Fields in this order (`repr(C)`): what
+/// every connection writes first, packed together, then what is written only while
+/// bytes are in flight, so that the pages 1,000 connections touch are few:
 ///
-/// - `pool`: its buffers first, one page each, touched only while lent (LIFO reuse
-///   keeps the few in use the same ones), then its bookkeeping.
-/// - `scratch`: the page every read goes through.
-/// - `pending`: per connection, the lent buffer holding its unsent bytes (`None` is
-///   zero bytes); a slot is written only when a write comes up short.
-/// - `conns`: the table, 12 bytes a slot, written as connections come and go.
 /// - `event_loop`: `LoopCell::init` writes only the loop's non-zero fields, and a
-///   token's registry slot is written when it is registered.
+///   token's registry slot (8 bytes) is written when it is registered.
+/// - `conns`: the table, 8 bytes a slot, written as connections come and go.
 /// - `starved`: one bit per slot: not read for want of a buffer.
+/// - `scratch`: every read goes through it (a short message touches its first page).
+/// - `pending`: per connection, whether it holds a lent buffer (a bitmap) and the
+///   buffer; a slot is written only when a write comes up short.
+/// - `pool`: its buffers, touched only while lent (LIFO reuse keeps the few in use the
+///   same ones), then its counters, written by every lend.
 #[repr(C)]
 struct Memory {
-    pool: Pool,
+    event_loop: LoopCell<Loop>,
+    conns: SourceTable<TcpStream, (), CONNS>,
+    starved: [u64; CONNS / 64],
     scratch: [u8; BUF],
     pending: PendingBufs,
-    conns: SourceTable<TcpStream, (), CONNS>,
-    event_loop: LoopCell<Loop>,
-    starved: [u64; CONNS / 64],
+    pool: Pool,
 }
 
 type Lent = LentBuf<'static, RingBuf<BUF>, BUFS>;
@@ -100,9 +101,10 @@ type Lent = LentBuf<'static, RingBuf<BUF>, BUFS>;
 /// `MaybeUninit` slots (zero bytes when empty) and a bitmap of which are set. An array
 /// of `Option<LentBuf>` would not do: its `None` is not zero bytes (the niche is the
 /// buffer's `bool`), so the `static` would go to `.data`, 300 KiB of file.
+#[repr(C)]
 struct PendingBufs {
-    bufs: [MaybeUninit<Lent>; CONNS],
     set: [u64; CONNS / 64],
+    bufs: [MaybeUninit<Lent>; CONNS],
 }
 
 impl PendingBufs {
@@ -134,10 +136,6 @@ impl PendingBufs {
     }
 }
 
-/// Places its content at a page boundary.
-#[repr(C, align(4096))]
-struct PageAligned<T>(T);
-
 /// [`Memory`] for the program's one thread. The pool is not `Sync` (one loop lends and
 /// returns its buffers), so the lent buffers that borrow it are not `Send`, and a
 /// `ConstStaticCell` holds only `Send` values.
@@ -148,18 +146,17 @@ struct OneThread<T>(T);
 // the thread that runs `main`, the only one there is.
 unsafe impl<T> Send for OneThread<T> {}
 
-static MEMORY: PageAligned<ConstStaticCell<OneThread<Memory>>> =
-    PageAligned(ConstStaticCell::new(OneThread(Memory {
-        pool: Pool::new(),
-        scratch: [0; BUF],
-        pending: PendingBufs {
-            bufs: [const { MaybeUninit::zeroed() }; CONNS],
-            set: [0; CONNS / 64],
-        },
-        conns: SourceTable::new(),
-        event_loop: LoopCell::new(),
-        starved: [0; CONNS / 64],
-    })));
+static MEMORY: ConstStaticCell<OneThread<Memory>> = ConstStaticCell::new(OneThread(Memory {
+    event_loop: LoopCell::new(),
+    conns: SourceTable::new(),
+    starved: [0; CONNS / 64],
+    scratch: [0; BUF],
+    pending: PendingBufs {
+        set: [0; CONNS / 64],
+        bufs: [const { MaybeUninit::zeroed() }; CONNS],
+    },
+    pool: Pool::new(),
+}));
 
 /// The server: small itself, on `main`'s stack; what it borrows is [`MEMORY`]'s.
 struct Echo {
@@ -428,13 +425,13 @@ extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
         return 2;
     };
     let Memory {
-        pool,
+        event_loop,
+        conns,
+        starved,
         scratch,
         pending,
-        conns,
-        event_loop,
-        starved,
-    } = &mut MEMORY.0.take().0;
+        pool,
+    } = &mut MEMORY.take().0;
     let Ok(event_loop) = LoopCell::init(event_loop, Config::new()) else {
         say(2, &[b"nostd_echo: cannot create the event loop\n"]);
         return 1;

@@ -52,6 +52,7 @@ fn main() {
         Channel<u64, 256>,
         Wheel<u64, 1024>,
         Slab<u64, 1024>,
+        SourceTable<TcpStream, (), 1024>,
         SourceTable<TcpStream, u64, 1024>,
         RingBuf<4080>,
         LinearBuf<4080>,
