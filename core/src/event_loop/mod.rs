@@ -134,7 +134,8 @@ pub struct EventLoop<
     in_turn: bool,
     /// The turn may have more to do than select and dispatch: a channel is attached,
     /// `config.max_sleep` is set, or a timer may be pending. Set by what adds one of
-    /// them; a turn that finds none clears it. One byte to test, twice a turn.
+    /// them, or by a stale event (the orphan check then runs); a turn that finds none
+    /// clears it. One byte to test, twice a turn.
     extras: bool,
     /// The marks the registry and the wheel do not keep (`stats.rs`).
     marks: stats::LoopMarks,

@@ -213,15 +213,16 @@ where
         }
         // A select that fails leaves no events (`Selector::select`), so only an empty
         // batch needs its result looked at.
-        let mut orphan = None;
         if !self.events.is_empty() {
             self.marks.batch(self.events.len(), EVENTS);
-            orphan = self.dispatch(handler);
+            self.dispatch(handler);
         } else if let Err(err) = selected {
             self.select_failed(err, handler)?;
         }
+        // A stale event sets `extras` too, so a turn without one tests no orphan.
+        let mut orphan = None;
         if self.extras {
-            self.after_dispatch(handler);
+            orphan = self.after_dispatch(handler);
         }
         handler.tick(self);
         match orphan {
@@ -230,14 +231,17 @@ where
         }
     }
 
-    /// The timers and messages of a turn that has extras; clears `extras` when none
-    /// are left.
+    /// The timers and messages of a turn that has extras, and the end of its batch for
+    /// the stale watch (returning the orphan the batch showed); clears `extras` when
+    /// none are left.
     #[inline(never)]
-    fn after_dispatch(&mut self, handler: &mut H) {
+    fn after_dispatch(&mut self, handler: &mut H) -> Option<Token> {
+        let orphan = self.stale.end_batch();
         self.expire_timers(handler);
         self.deliver_messages(handler);
         self.extras =
             !self.timers.is_empty() || self.channel.is_some() || self.config.max_sleep.is_some();
+        orphan
     }
 
     /// The wait of a turn that is not quiet (`max_wait`, no longer than `max_sleep` and
@@ -320,11 +324,9 @@ where
     }
 
     /// Hands each event of the current registration of its token to [`Handler::ready`];
-    /// returns the token of an orphaned registration seen (`orphan.rs`), after the whole
-    /// batch is dispatched.
+    /// a stale one goes to [`stale_event`](Self::stale_event).
     #[inline]
-    fn dispatch(&mut self, handler: &mut H) -> Option<Token> {
-        let mut orphan = None;
+    fn dispatch(&mut self, handler: &mut H) {
         let mut i = 0;
         // Indexing (not iterating) lets the handler borrow the loop between events.
         while let Some(&event) = self.events.get(i) {
@@ -337,10 +339,17 @@ where
             if let Some(token) = self.registry.resolve(tag) {
                 handler.ready(self, token, S::ready(&event));
             } else if tag != Token::WAKER {
-                orphan = orphan.or(self.stale.saw(tag, self.registry.index_of(tag)));
+                self.stale_event(tag);
             }
         }
-        self.stale.end_batch();
-        orphan
+    }
+
+    /// An event of a registration that has ended: noted for the orphan check
+    /// (`orphan.rs`), which `after_dispatch` completes once the batch is dispatched.
+    #[cold]
+    #[inline(never)]
+    fn stale_event(&mut self, tag: Token) {
+        self.stale.saw(tag, self.registry.index_of(tag));
+        self.extras = true;
     }
 }
