@@ -160,13 +160,16 @@ where
     pub fn run(&mut self, handler: &mut H) -> Result<(), Error> {
         let mut event_loop = self.enter()?;
         event_loop.running = true;
-        while event_loop.running {
-            if let Err(err) = event_loop.turn(handler, None) {
-                event_loop.running = false;
-                return Err(err);
+        loop {
+            match event_loop.turn(handler, None, true) {
+                Ok(true) => {}
+                Ok(false) => return Ok(()),
+                Err(err) => {
+                    event_loop.running = false;
+                    return Err(err);
+                }
             }
         }
-        Ok(())
     }
 
     /// Runs one turn: selects, waiting up to `max_wait` (`None`: until an event), no
@@ -183,7 +186,8 @@ where
     /// registration that outlived its source (see [`register_opt`](Self::register_opt)).
     #[inline] // as `run`
     pub fn run_once(&mut self, handler: &mut H, max_wait: Option<Duration>) -> Result<(), Error> {
-        self.enter()?.turn(handler, max_wait)
+        self.enter()?.turn(handler, max_wait, false)?;
+        Ok(())
     }
 
     /// Marks the loop as in a turn, or refuses when it is already (a callback called
@@ -197,12 +201,24 @@ where
         Ok(Entered(self))
     }
 
-    /// One turn, as [`run_once`](Self::run_once) documents. Always inlined: `run`'s
-    /// loop then pays no call, no register saves and no `Result` in memory per turn.
+    /// One turn, as [`run_once`](Self::run_once) documents; `in_run` for a turn of
+    /// [`run`](Self::run), which returns `Ok(false)` instead when `run` was shut down
+    /// (after the previous turn). Always inlined: `run`'s loop then pays no call, no
+    /// register saves and no `Result` in memory per turn.
     #[inline(always)]
-    fn turn(&mut self, handler: &mut H, max_wait: Option<Duration>) -> Result<(), Error> {
+    fn turn(
+        &mut self,
+        handler: &mut H,
+        max_wait: Option<Duration>,
+        in_run: bool,
+    ) -> Result<bool, Error> {
         // Only I/O pending: `max_wait` as it is, no clock read, no channel to tell.
         let (wait, may_sleep) = if self.extras {
+            // `shutdown` sets `extras` (and `after_dispatch` keeps it for `run`), so a
+            // turn without extras has no `running` to test.
+            if in_run && !self.running {
+                return Ok(false);
+            }
             self.prepare_select(max_wait)
         } else {
             (max_wait, false)
@@ -222,25 +238,28 @@ where
         // A stale event sets `extras` too, so a turn without one tests no orphan.
         let mut orphan = None;
         if self.extras {
-            orphan = self.after_dispatch(handler);
+            orphan = self.after_dispatch(handler, in_run);
         }
         handler.tick(self);
         match orphan {
-            None => Ok(()),
+            None => Ok(true),
             Some(token) => Err(Error::Orphaned(token)),
         }
     }
 
     /// The timers and messages of a turn that has extras, and the end of its batch for
     /// the stale watch (returning the orphan the batch showed); clears `extras` when
-    /// none are left.
+    /// none are left. A turn of `run` (`in_run`) that was shut down keeps it: `run`
+    /// tests `running` only when `extras` is set.
     #[inline(never)]
-    fn after_dispatch(&mut self, handler: &mut H) -> Option<Token> {
+    fn after_dispatch(&mut self, handler: &mut H, in_run: bool) -> Option<Token> {
         let orphan = self.stale.end_batch();
         self.expire_timers(handler);
         self.deliver_messages(handler);
-        self.extras =
-            !self.timers.is_empty() || self.channel.is_some() || self.config.max_sleep.is_some();
+        self.extras = !self.timers.is_empty()
+            || self.channel.is_some()
+            || self.config.max_sleep.is_some()
+            || (in_run && !self.running);
         orphan
     }
 
