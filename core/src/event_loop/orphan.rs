@@ -17,14 +17,12 @@
 
 use crate::token::Token;
 
-/// The last stale tag seen, whether it was seen in the batch being dispatched, and an
-/// orphan found in that batch. All zero bytes: nothing seen (the zero-bytes contract of
-/// `cell.rs`).
+/// The last stale tag seen, whether it was seen in the batch being dispatched, and
+/// whether that batch showed it as an orphan. All zero bytes: nothing seen (the
+/// zero-bytes contract of `cell.rs`).
 pub(super) struct StaleWatch {
     tag: usize,
     this_batch: bool,
-    /// The slot index of an orphan found in this batch, when `orphaned`.
-    orphan: usize,
     orphaned: bool,
 }
 
@@ -35,26 +33,26 @@ impl StaleWatch {
         StaleWatch {
             tag: 0,
             this_batch: false,
-            orphan: 0,
             orphaned: false,
         }
     }
 
-    /// A stale event under `tag` (a tagged token, never [`Token::WAKER`]) arrived, for
-    /// slot `index`: an orphan when the same tag was stale in an earlier batch too
-    /// ([`end_batch`](Self::end_batch) reports it, the batch dispatched whole).
+    /// A stale event under `tag` (a tagged token, never [`Token::WAKER`]) arrived: an
+    /// orphan when the same tag was stale in an earlier batch too
+    /// ([`end_batch`](Self::end_batch) reports it, the batch dispatched whole). The
+    /// batch's first orphan is the one kept.
     #[cold]
-    pub(super) fn saw(&mut self, tag: Token, index: usize) {
-        if tag.0 == self.tag && !self.this_batch && !self.orphaned {
-            self.orphan = index;
-            self.orphaned = true;
+    pub(super) fn saw(&mut self, tag: Token) {
+        if self.orphaned {
+            return;
         }
+        self.orphaned = tag.0 == self.tag && !self.this_batch;
         self.tag = tag.0;
         self.this_batch = true;
     }
 
     /// The batch is dispatched: a tag seen from now on is from a later select. Returns
-    /// the slot's token of the orphan the batch showed, if any (the first one).
+    /// the tag of the orphan the batch showed, if any.
     #[inline]
     pub(super) fn end_batch(&mut self) -> Option<Token> {
         self.this_batch = false;
@@ -62,6 +60,6 @@ impl StaleWatch {
             return None;
         }
         self.orphaned = false;
-        Some(Token(self.orphan))
+        Some(Token(self.tag))
     }
 }

@@ -253,7 +253,10 @@ where
     /// tests `running` only when `extras` is set.
     #[inline(never)]
     fn after_dispatch(&mut self, handler: &mut H, in_run: bool) -> Option<Token> {
-        let orphan = self.stale.end_batch();
+        let orphan = self
+            .stale
+            .end_batch()
+            .map(|tag| Token(self.registry.index_of(tag)));
         self.expire_timers(handler);
         self.deliver_messages(handler);
         self.extras = !self.timers.is_empty()
@@ -368,7 +371,7 @@ where
     #[cold]
     #[inline(never)]
     fn stale_event(&mut self, tag: Token) {
-        self.stale.saw(tag, self.registry.index_of(tag));
+        self.stale.saw(tag);
         self.extras = true;
     }
 }
