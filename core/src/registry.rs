@@ -182,14 +182,15 @@ impl<H: Copy + Eq, const N: usize> Registry<H, N> {
     pub(crate) fn resolve(&self, tagged: Token) -> Option<Token> {
         let index = tagged.0 & INDEX_MASK;
         let generation = tagged.0 >> INDEX_BITS;
+        let slot = self.slots.get(index)?;
         // A tag's generation is odd for every registration the loop made; the parity
         // check keeps a forged even one (a token registered through `selector_mut`)
-        // off a vacant slot. Made on the tag, before the slot is read, it is one branch.
-        if generation & 1 == 0 {
+        // off a vacant slot. A branch of its own, after the slot's: folded into the
+        // index check, it costs a `setb`/`and` pair per event.
+        if slot.generation as usize != generation || generation & 1 == 0 {
             return None;
         }
-        let slot = self.slots.get(index)?;
-        (slot.generation as usize == generation).then_some(Token(index))
+        Some(Token(index))
     }
 
     /// The token index a tagged token names (valid or not).

@@ -134,7 +134,9 @@ pub struct EventLoop<
     in_turn: bool,
     /// The turn may have more to do than select and dispatch: a channel is attached,
     /// `config.max_sleep` is set, or a timer may be pending. Set by what adds one of
-    /// them; a turn that finds none clears it. One byte to test, twice a turn.
+    /// them, by a stale event (the orphan check then runs) and by `shutdown` (`run`
+    /// then tests `running`); a turn that finds none clears it. One byte to test,
+    /// twice a turn.
     extras: bool,
     /// The marks the registry and the wheel do not keep (`stats.rs`).
     marks: stats::LoopMarks,
@@ -415,6 +417,8 @@ where
     /// Makes [`run`](Self::run) return after the current turn.
     pub fn shutdown(&mut self) {
         self.running = false;
+        // `run` looks at `running` only after a turn with extras (`turn.rs`).
+        self.extras = true;
     }
 
     /// Whether [`run`](Self::run) is running and has not been shut down.

@@ -9,14 +9,21 @@
 //! or a child keeps open. Level-triggered, it would wake every select at once: a spin.
 //! libev answers the same case by rebuilding its epoll set (`ev_epoll.c`, `egen`); the
 //! loop keeps no list of interests to rebuild from, so it reports the orphan instead.
+//!
+//! All of it is off the turn's hot path: a stale event is rare, so the dispatch calls
+//! [`saw`](StaleWatch::saw) out of line and sets the loop's `extras`, and only a turn
+//! with extras calls [`end_batch`](StaleWatch::end_batch). A batch with no stale event
+//! costs nothing here.
 
 use crate::token::Token;
 
-/// The last stale tag seen, and whether it was seen in the batch being dispatched.
-/// All zero bytes: nothing seen (the zero-bytes contract of `cell.rs`).
+/// The last stale tag seen, whether it was seen in the batch being dispatched, and
+/// whether that batch showed it as an orphan. All zero bytes: nothing seen (the
+/// zero-bytes contract of `cell.rs`).
 pub(super) struct StaleWatch {
     tag: usize,
     this_batch: bool,
+    orphaned: bool,
 }
 
 impl StaleWatch {
@@ -26,24 +33,33 @@ impl StaleWatch {
         StaleWatch {
             tag: 0,
             this_batch: false,
+            orphaned: false,
         }
     }
 
-    /// A stale event under `tag` (a tagged token, never [`Token::WAKER`]) arrived:
-    /// returns the slot's token when the same tag was stale in an earlier batch too.
+    /// A stale event under `tag` (a tagged token, never [`Token::WAKER`]) arrived: an
+    /// orphan when the same tag was stale in an earlier batch too
+    /// ([`end_batch`](Self::end_batch) reports it, the batch dispatched whole). The
+    /// batch's first orphan is the one kept.
     #[cold]
-    pub(super) fn saw(&mut self, tag: Token, index: usize) -> Option<Token> {
-        if tag.0 == self.tag && !self.this_batch {
-            return Some(Token(index));
+    pub(super) fn saw(&mut self, tag: Token) {
+        if self.orphaned {
+            return;
         }
+        self.orphaned = tag.0 == self.tag && !self.this_batch;
         self.tag = tag.0;
         self.this_batch = true;
-        None
     }
 
-    /// The batch is dispatched: a tag seen from now on is from a later select.
+    /// The batch is dispatched: a tag seen from now on is from a later select. Returns
+    /// the tag of the orphan the batch showed, if any.
     #[inline]
-    pub(super) fn end_batch(&mut self) {
+    pub(super) fn end_batch(&mut self) -> Option<Token> {
         self.this_batch = false;
+        if !self.orphaned {
+            return None;
+        }
+        self.orphaned = false;
+        Some(Token(self.tag))
     }
 }

@@ -160,13 +160,16 @@ where
     pub fn run(&mut self, handler: &mut H) -> Result<(), Error> {
         let mut event_loop = self.enter()?;
         event_loop.running = true;
-        while event_loop.running {
-            if let Err(err) = event_loop.turn(handler, None) {
-                event_loop.running = false;
-                return Err(err);
+        loop {
+            match event_loop.turn(handler, None, true) {
+                Ok(true) => {}
+                Ok(false) => return Ok(()),
+                Err(err) => {
+                    event_loop.running = false;
+                    return Err(err);
+                }
             }
         }
-        Ok(())
     }
 
     /// Runs one turn: selects, waiting up to `max_wait` (`None`: until an event), no
@@ -183,7 +186,8 @@ where
     /// registration that outlived its source (see [`register_opt`](Self::register_opt)).
     #[inline] // as `run`
     pub fn run_once(&mut self, handler: &mut H, max_wait: Option<Duration>) -> Result<(), Error> {
-        self.enter()?.turn(handler, max_wait)
+        self.enter()?.turn(handler, max_wait, false)?;
+        Ok(())
     }
 
     /// Marks the loop as in a turn, or refuses when it is already (a callback called
@@ -197,12 +201,24 @@ where
         Ok(Entered(self))
     }
 
-    /// One turn, as [`run_once`](Self::run_once) documents. Always inlined: `run`'s
-    /// loop then pays no call, no register saves and no `Result` in memory per turn.
+    /// One turn, as [`run_once`](Self::run_once) documents; `in_run` for a turn of
+    /// [`run`](Self::run), which returns `Ok(false)` instead when `run` was shut down
+    /// (after the previous turn). Always inlined: `run`'s loop then pays no call, no
+    /// register saves and no `Result` in memory per turn.
     #[inline(always)]
-    fn turn(&mut self, handler: &mut H, max_wait: Option<Duration>) -> Result<(), Error> {
+    fn turn(
+        &mut self,
+        handler: &mut H,
+        max_wait: Option<Duration>,
+        in_run: bool,
+    ) -> Result<bool, Error> {
         // Only I/O pending: `max_wait` as it is, no clock read, no channel to tell.
         let (wait, may_sleep) = if self.extras {
+            // `shutdown` sets `extras` (and `after_dispatch` keeps it for `run`), so a
+            // turn without extras has no `running` to test.
+            if in_run && !self.running {
+                return Ok(false);
+            }
             self.prepare_select(max_wait)
         } else {
             (max_wait, false)
@@ -213,31 +229,41 @@ where
         }
         // A select that fails leaves no events (`Selector::select`), so only an empty
         // batch needs its result looked at.
-        let mut orphan = None;
         if !self.events.is_empty() {
             self.marks.batch(self.events.len(), EVENTS);
-            orphan = self.dispatch(handler);
+            self.dispatch(handler);
         } else if let Err(err) = selected {
             self.select_failed(err, handler)?;
         }
+        // A stale event sets `extras` too, so a turn without one tests no orphan.
+        let mut orphan = None;
         if self.extras {
-            self.after_dispatch(handler);
+            orphan = self.after_dispatch(handler, in_run);
         }
         handler.tick(self);
         match orphan {
-            None => Ok(()),
+            None => Ok(true),
             Some(token) => Err(Error::Orphaned(token)),
         }
     }
 
-    /// The timers and messages of a turn that has extras; clears `extras` when none
-    /// are left.
+    /// The timers and messages of a turn that has extras, and the end of its batch for
+    /// the stale watch (returning the orphan the batch showed); clears `extras` when
+    /// none are left. A turn of `run` (`in_run`) that was shut down keeps it: `run`
+    /// tests `running` only when `extras` is set.
     #[inline(never)]
-    fn after_dispatch(&mut self, handler: &mut H) {
+    fn after_dispatch(&mut self, handler: &mut H, in_run: bool) -> Option<Token> {
+        let orphan = self
+            .stale
+            .end_batch()
+            .map(|tag| Token(self.registry.index_of(tag)));
         self.expire_timers(handler);
         self.deliver_messages(handler);
-        self.extras =
-            !self.timers.is_empty() || self.channel.is_some() || self.config.max_sleep.is_some();
+        self.extras = !self.timers.is_empty()
+            || self.channel.is_some()
+            || self.config.max_sleep.is_some()
+            || (in_run && !self.running);
+        orphan
     }
 
     /// The wait of a turn that is not quiet (`max_wait`, no longer than `max_sleep` and
@@ -320,11 +346,9 @@ where
     }
 
     /// Hands each event of the current registration of its token to [`Handler::ready`];
-    /// returns the token of an orphaned registration seen (`orphan.rs`), after the whole
-    /// batch is dispatched.
+    /// a stale one goes to [`stale_event`](Self::stale_event).
     #[inline]
-    fn dispatch(&mut self, handler: &mut H) -> Option<Token> {
-        let mut orphan = None;
+    fn dispatch(&mut self, handler: &mut H) {
         let mut i = 0;
         // Indexing (not iterating) lets the handler borrow the loop between events.
         while let Some(&event) = self.events.get(i) {
@@ -337,10 +361,17 @@ where
             if let Some(token) = self.registry.resolve(tag) {
                 handler.ready(self, token, S::ready(&event));
             } else if tag != Token::WAKER {
-                orphan = orphan.or(self.stale.saw(tag, self.registry.index_of(tag)));
+                self.stale_event(tag);
             }
         }
-        self.stale.end_batch();
-        orphan
+    }
+
+    /// An event of a registration that has ended: noted for the orphan check
+    /// (`orphan.rs`), which `after_dispatch` completes once the batch is dispatched.
+    #[cold]
+    #[inline(never)]
+    fn stale_event(&mut self, tag: Token) {
+        self.stale.saw(tag);
+        self.extras = true;
     }
 }
