@@ -150,10 +150,17 @@ pub fn reopened_fd_number_gets_no_stale_event<S: Selector<Handle = RawFd>>() {
             h.state.replaced = Some((other, number));
             return;
         }
-        panic!("fd {number} was not reused by 64 new socketpairs");
+        // qemu-user takes descriptor numbers of its own: the case cannot be set up.
+        assert!(
+            under_emulator(),
+            "fd {number} was not reused by 64 new socketpairs"
+        );
     });
     the_batch(&mut el, &mut h);
-    let (victim, number) = h.state.replaced.expect("the hook ran");
+    let Some((victim, number)) = h.state.replaced else {
+        eprintln!("skipped: the emulator did not reuse the descriptor number");
+        return;
+    };
     let new = h.state.sources[victim].as_ref().unwrap();
     assert_eq!(
         new.as_raw_fd(),

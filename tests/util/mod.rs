@@ -367,6 +367,13 @@ pub fn assert_same_bytes(got: &[u8], want: &[u8], what: &str) {
     );
 }
 
+/// Whether the tests run under an emulator (qemu-user in CI's aarch64 step, which sets
+/// `STATIO_UNDER_EMULATOR`): there descriptor numbers and the order in which signals
+/// reach the guest are the emulator's, so the few cases that rely on them relax.
+pub fn under_emulator() -> bool {
+    std::env::var_os("STATIO_UNDER_EMULATOR").is_some()
+}
+
 /// The path of example `name` (an example of the facade) or of the binary `name` of
 /// package `package`, built first with the features and profile of this test binary
 /// (`cargo build` through `$CARGO`, into this build's target directory; once per name

@@ -6,9 +6,9 @@
 //! use statio_protocols::kv::Kv;
 //! use statio_protocols::Next;
 //!
-//! // 1,024 keys of up to 64 bytes, values of up to 256; commands of up to 4,080 bytes
+//! // 64 keys of up to 64 bytes, values of up to 256; commands of up to 4,080 bytes
 //! // (the default fourth parameter: a `LinearBuf<4080>` holds one).
-//! let mut kv: Kv<1024, 64, 256> = Kv::new();
+//! let mut kv: Kv<64, 64, 256> = Kv::new();
 //! let mut out: LinearBuf<4080> = LinearBuf::new();
 //! let now_ms = 0; // the caller's monotonic clock
 //! let input = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\n41\r\nINCR k\r\nGET k\r\n*2\r\n$3\r\nGET";
