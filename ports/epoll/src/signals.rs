@@ -28,8 +28,10 @@ use statio_unix::{Fd, RawFd};
 /// let mut epoll = Epoll::new()?;
 /// epoll.register(signals.raw_fd(), Token(0), Interest::READABLE, PollOpt::level())?;
 ///
-/// // SAFETY: kill has no memory preconditions; SIGUSR1 is blocked, so it stays pending.
-/// unsafe { libc::kill(libc::getpid(), SIGUSR1) };
+/// // To this thread, which blocks it, so it stays pending (a process-directed kill could
+/// // go to another thread of the process that does not block it, and end the process).
+/// // SAFETY: pthread_kill on the calling thread has no memory preconditions.
+/// unsafe { libc::pthread_kill(libc::pthread_self(), SIGUSR1) };
 /// let mut events: Events<_, 4> = Events::new();
 /// epoll.select(&mut events, Some(core::time::Duration::from_secs(5)))?;
 /// assert_eq!(Epoll::token(&events.as_slice()[0]), Token(0));
