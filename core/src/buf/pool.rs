@@ -108,8 +108,8 @@ assert_zero_bytes!(
 
 impl<B: PoolBuf, const N: usize> BufPool<B, N> {
     const FITS: () = assert!(
-        N as u64 <= u32::MAX as u64,
-        "a BufPool holds at most u32::MAX buffers"
+        N as u64 <= WRITTEN as u64,
+        "a BufPool holds at most 2^31 buffers"
     );
 
     /// Bytes a `BufPool<B, N>` occupies: exactly `size_of::<Self>()`, `N` buffers
@@ -153,11 +153,7 @@ impl<B: PoolBuf, const N: usize> BufPool<B, N> {
         let lent = self.lent.get() + 1;
         self.lent.set(lent);
         self.peak.set(self.peak.get().max(lent));
-        Ok(LentBuf {
-            pool: self,
-            index,
-            written: false,
-        })
+        Ok(LentBuf { pool: self, index })
     }
 
     /// How many buffers are lent now.
@@ -230,19 +226,24 @@ impl<B, const N: usize> fmt::Debug for BufPool<B, N> {
 
 /// One buffer of a [`BufPool`], lent: empty at first, returned (emptied) when dropped.
 /// Derefs to the buffer and reads and writes as it ([`Buf`], [`MutBuf`]). 16 bytes on
-/// 64-bit targets, and so is an `Option` of it.
+/// 64-bit targets, and so is an `Option` of it, whose `None` is all zero bytes (the
+/// null `pool`), so an array of them can be in `.bss`.
 pub struct LentBuf<'p, B: PoolBuf, const N: usize> {
     pool: &'p BufPool<B, N>,
+    /// The buffer's index, plus [`WRITTEN`] once the buffer may hold bytes or moved
+    /// counters (if not, returning it touches none of its memory). A `u32` has no
+    /// invalid value, so `Option` takes the reference's null as its `None`; a `bool`
+    /// field would lend it its niche, and `None` would be a non-zero byte.
     index: u32,
-    /// Whether the buffer may hold bytes or moved counters: if not, returning it
-    /// touches none of its memory.
-    written: bool,
 }
+
+/// [`LentBuf::index`]'s flag: the buffer was reached mutably.
+const WRITTEN: u32 = 1 << 31;
 
 impl<B: PoolBuf, const N: usize> LentBuf<'_, B, N> {
     /// Which of the pool's buffers this is, `0..N`.
     pub fn index(&self) -> usize {
-        self.index as usize
+        (self.index & !WRITTEN) as usize
     }
 
     fn buf(&self) -> &B {
@@ -250,22 +251,22 @@ impl<B: PoolBuf, const N: usize> LentBuf<'_, B, N> {
         // off the free list, or past `never_used`, until this handle's drop gives it
         // back), and the pool itself never reaches a lent buffer. So the only access
         // to this buffer is through `self`, and `&self` makes it shared.
-        unsafe { &*self.pool.buffers[self.index as usize].get() }
+        unsafe { &*self.pool.buffers[self.index()].get() }
     }
 
     fn buf_mut(&mut self) -> &mut B {
-        self.written = true;
+        self.index |= WRITTEN;
         // SAFETY: as in `buf`; `&mut self` makes the access exclusive.
-        unsafe { &mut *self.pool.buffers[self.index as usize].get() }
+        unsafe { &mut *self.pool.buffers[self.index()].get() }
     }
 }
 
 impl<B: PoolBuf, const N: usize> Drop for LentBuf<'_, B, N> {
     fn drop(&mut self) {
-        if self.written {
+        if self.index & WRITTEN != 0 {
             self.buf_mut().clear();
         }
-        self.pool.give_back(self.index);
+        self.pool.give_back(self.index() as u32);
     }
 }
 
@@ -310,7 +311,7 @@ impl<B: PoolBuf, const N: usize> MutBuf for LentBuf<'_, B, N> {
 impl<B: PoolBuf + fmt::Debug, const N: usize> fmt::Debug for LentBuf<'_, B, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LentBuf")
-            .field("index", &self.index)
+            .field("index", &self.index())
             .field("buf", self.buf())
             .finish()
     }

@@ -60,6 +60,28 @@ fn reset_marks_starts_a_window_at_what_is_lent_now() {
 }
 
 #[test]
+fn an_option_of_a_lent_buffer_costs_nothing_and_keeps_its_flag() {
+    type Lent<'p> = LentBuf<'p, RingBuf<8>, 2>;
+    // `None` is the null reference (so an array of `None`s is all zero bytes), not a
+    // value of a flag: the flag shares the index's word.
+    assert_eq!(size_of::<Option<Lent<'_>>>(), size_of::<Lent<'_>>());
+    let pool: BufPool<RingBuf<8>, 2> = BufPool::new();
+    let mut slots: [Option<Lent<'_>>; 2] = [None, None];
+    let mut a = pool.lend().unwrap();
+    a.try_write_all(b"abc").unwrap();
+    let b = pool.lend().unwrap();
+    assert_eq!((a.index(), b.index()), (0, 1));
+    slots[0] = Some(a);
+    slots[1] = Some(b);
+    drop(slots);
+    // Both back, and the written one emptied.
+    let a = pool.lend().unwrap();
+    assert_eq!((a.index(), a.remaining()), (1, 0));
+    let a2 = pool.lend().unwrap();
+    assert_eq!((a2.index(), a2.remaining()), (0, 0));
+}
+
+#[test]
 fn returned_buffers_are_lent_again_last_in_first_out() {
     let pool: BufPool<LinearBuf<8>, 4> = BufPool::new();
     let lent: Vec<_> = (0..3).map(|_| pool.lend().unwrap()).collect();
