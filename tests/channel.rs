@@ -233,6 +233,7 @@ impl Selector for CountingEpoll {
     type Event = <Epoll as Selector>::Event;
     type Clock = MonotonicClock;
     type Waker = CountingWaker;
+    const NATIVE_EDGES: bool = true;
 
     fn new() -> Result<Self, OsError> {
         Epoll::new().map(CountingEpoll)
@@ -638,6 +639,7 @@ where
     type Event = S::Event;
     type Clock = S::Clock;
     type Waker = S::Waker;
+    const NATIVE_EDGES: bool = S::NATIVE_EDGES;
 
     fn new() -> Result<Self, OsError> {
         Ok(Recording {

@@ -390,6 +390,7 @@ impl Selector for CountingEpoll {
     type Event = <Epoll as Selector>::Event;
     type Clock = MonotonicClock;
     type Waker = CountingWaker;
+    const NATIVE_EDGES: bool = true;
 
     fn new() -> Result<Self, OsError> {
         Ok(CountingEpoll {

@@ -43,6 +43,14 @@ pub trait Selector: Sized {
     /// it when the loop's receiver drops.
     type Waker: Wake + Send + Sync + 'static;
 
+    /// Whether edge-triggered registrations ([`PollOpt::edge`]) are the kernel's own
+    /// (epoll's `EPOLLET`, kqueue's `EV_CLEAR`): readiness that arises after the source
+    /// was drained is always reported. `false` where the port emulates edges (poll(2)):
+    /// a source drained and refilled between two selects can go unreported there, so a
+    /// server that reads until a short read (the read rule) registers level-triggered
+    /// on such a port.
+    const NATIVE_EDGES: bool;
+
     /// Opens the OS object (an epoll or kqueue instance, a poll set).
     ///
     /// # Errors

@@ -145,6 +145,8 @@ impl<const N: usize> Selector for SimSelector<N> {
     type Event = Event;
     type Clock = SimClock;
     type Waker = NoWake;
+    /// The simulated kernel keeps exact edges.
+    const NATIVE_EDGES: bool = true;
 
     fn new() -> Result<Self, OsError> {
         Ok(SimSelector {

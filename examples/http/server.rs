@@ -32,7 +32,8 @@ use statio::net::{TcpListener, TcpSocket, TcpStream};
 use statio::signal::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, name};
 use statio::{Accepted, Acceptor};
 use statio::{
-    Error, EventLoop, Handler, Interest, PollOpt, Ready, Sender, Signals, SourceTable, Stats, Token,
+    Error, EventLoop, Handler, Interest, NativeSelector, PollOpt, Ready, Selector, Sender, Signals,
+    SourceTable, Stats, Token,
 };
 use statio_protocols::http::{Http, Limits};
 
@@ -51,17 +52,14 @@ pub const MAX_LOOPS: usize = 8;
 /// that a burst of connections (wrk -c1000 connects all at once) leaves the backlog
 /// fast: a full backlog drops SYNs, and the client retries after a second.
 const ACCEPTS_PER_EVENT: usize = 512;
-/// Connections are registered edge-triggered for both directions on the epoll port:
-/// no re-registration when one waits to write, and no re-poll by the kernel of those
-/// reported last turn (about 5 % less server CPU per request under wrk -c100 on a
-/// loaded 2-core VM, 3 rounds of 4). Level-triggered elsewhere, switching between
-/// readable and writable: the poll(2) port emulates edges, and an arrival racing the
-/// drain could go unseen there (see `statio-poll`); kqueue's are real but untested.
-/// Either way a short read ends the reading (the read rule, in `conn.rs`).
-const EDGE: bool = cfg!(all(
-    any(target_os = "linux", target_os = "android"),
-    not(feature = "force-poll")
-));
+/// Connections are registered edge-triggered for both directions where the port's
+/// edges are the kernel's own (epoll, kqueue): no re-registration when one waits to
+/// write, and no re-poll by the kernel of those reported last turn (about 5 % less
+/// server CPU per request under wrk -c100 on a loaded 2-core VM, 3 rounds of 4).
+/// Level-triggered on the poll(2) port, switching between readable and writable: it
+/// emulates edges, and an arrival racing the drain could go unseen there (see
+/// `statio-poll`). Either way a short read ends the reading (the read rule, in `conn.rs`).
+const EDGE: bool = <NativeSelector as Selector>::NATIVE_EDGES;
 
 /// The loop of a server with `C` connections, `S` tokens (at least `C + 2`: the
 /// listener's and the signals') and `P` pooled buffers. `S` timers: one per connection,

@@ -29,7 +29,6 @@ pub mod conn;
 #[path = "../../common/marks.rs"]
 pub mod marks;
 
-use core::any::TypeId;
 use core::net::SocketAddr;
 use core::time::Duration;
 
@@ -44,6 +43,9 @@ use statio::{
 
 use conn::{After, Block, Conn, Shared, Store};
 
+/// Whether connections are registered edge-triggered: where the port's edges are the
+/// kernel's own (epoll, kqueue); level-triggered where they are emulated (poll(2)).
+const EDGES: bool = <NativeSelector as Selector>::NATIVE_EDGES;
 /// How many events one turn takes.
 pub const EVENTS: usize = 256;
 /// Timers: the expiry sweep's and the paused listener's.
@@ -119,8 +121,6 @@ pub struct Server<
     clock_read: bool,
     /// The expiry sweep's timer, while keys have deadlines.
     sweep: Option<TimerKey>,
-    /// Whether the port's edges are native (epoll, kqueue), not emulated (poll(2)).
-    edges: bool,
     /// What happened so far.
     pub stats: Stats,
 }
@@ -158,8 +158,6 @@ impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS
             },
             clock_read: false,
             sweep: None,
-            // The facade chose the port; poll(2)'s edges are emulated.
-            edges: TypeId::of::<NativeSelector>() != TypeId::of::<statio::ports::poll::Poll>(),
             stats: Stats::default(),
         }
     }
@@ -239,7 +237,7 @@ impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS
             // Replies leave as soon as they are written (Redis does the same).
             let _ = stream.set_nodelay(true);
             // Edge-triggered, both directions, once; level-triggered on poll(2): see `conn`.
-            let (interest, opt) = if self.edges {
+            let (interest, opt) = if EDGES {
                 (Interest::READABLE | Interest::WRITABLE, PollOpt::edge())
             } else {
                 (Interest::READABLE, PollOpt::level())
@@ -340,7 +338,7 @@ impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS
         let was_writing = conn.writing();
         let after = conn.ready(stream, ready, &mut self.shared);
         let interest = match after {
-            After::Wait if self.edges || conn.writing() == was_writing => None,
+            After::Wait if EDGES || conn.writing() == was_writing => None,
             After::Wait if conn.writing() => Some(Interest::WRITABLE),
             After::Wait => Some(Interest::READABLE),
             After::Close => None,

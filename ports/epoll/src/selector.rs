@@ -77,6 +77,7 @@ impl Selector for Epoll {
     type Event = epoll_event;
     type Clock = MonotonicClock;
     type Waker = EventFdWaker;
+    const NATIVE_EDGES: bool = true;
 
     /// As [`Epoll::new`].
     fn new() -> Result<Epoll, OsError> {

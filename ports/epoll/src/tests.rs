@@ -64,3 +64,17 @@ fn edge_reports_once_per_new_data() {
     expect_no_events(&mut epoll);
     assert_eq!(drain(reader.raw()), 2);
 }
+
+#[test]
+fn native_edges_see_a_refill_between_two_selects() {
+    // What the poll(2) port's emulation misses (its NATIVE_EDGES is false), the kernel
+    // reports: drained and refilled between two selects is a new edge.
+    const { assert!(<Epoll as Selector>::NATIVE_EDGES) };
+    let mut epoll = Epoll::new().unwrap();
+    let (reader, writer) = registered_pipe(&mut epoll, Token(1), PollOpt::edge());
+    write_byte(&writer);
+    expect_event(&mut epoll, Token(1), Ready::READABLE);
+    assert_eq!(drain(reader.raw()), 1);
+    write_byte(&writer);
+    expect_event(&mut epoll, Token(1), Ready::READABLE);
+}

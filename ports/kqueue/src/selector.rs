@@ -99,6 +99,7 @@ impl<const N: usize> Selector for Kqueue<N> {
     type Event = KEvent;
     type Clock = MonotonicClock;
     type Waker = KqueueWaker;
+    const NATIVE_EDGES: bool = true;
 
     /// As [`Kqueue::new`].
     fn new() -> Result<Kqueue<N>, OsError> {

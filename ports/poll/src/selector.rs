@@ -280,6 +280,7 @@ impl<const N: usize> Selector for Poll<N> {
     type Event = Event;
     type Clock = MonotonicClock;
     type Waker = PipeWaker;
+    const NATIVE_EDGES: bool = false;
 
     /// As [`Poll::new`]: never fails.
     fn new() -> Result<Poll<N>, OsError> {
