@@ -26,6 +26,8 @@ struct Server {
     /// Readable events of the listener: a spinning listener would count thousands.
     listener_events: usize,
     resumed_by_timer: usize,
+    /// Resumes the loop refused (the listener's token was taken meanwhile).
+    refused_resumes: Vec<statio::Error>,
 }
 
 impl Handler for Server {
@@ -47,8 +49,10 @@ impl Handler for Server {
     }
 
     fn timeout(&mut self, event_loop: &mut Loop, _: Timer) {
-        if self.acceptor.resume(event_loop).unwrap() {
-            self.resumed_by_timer += 1;
+        match self.acceptor.resume(event_loop, || Timer) {
+            Ok(true) => self.resumed_by_timer += 1,
+            Ok(false) => {}
+            Err(err) => self.refused_resumes.push(err),
         }
     }
 }
@@ -116,6 +120,7 @@ fn exhaustion_pauses_the_listener_and_freeing_a_descriptor_resumes_it() {
         pauses: Vec::new(),
         listener_events: 0,
         resumed_by_timer: 0,
+        refused_resumes: Vec::new(),
     };
     // Five clients connect (the kernel completes the handshakes into the backlog)
     // before the limit leaves room for two accepted streams only.
@@ -190,11 +195,42 @@ fn exhaustion_pauses_the_listener_and_freeing_a_descriptor_resumes_it() {
     );
     assert!(server.resumed_by_timer >= 2);
     assert_eq!(server.streams.len(), 2);
+
+    // The timer fires but the loop refuses the listener (its token was taken while it
+    // was paused): the acceptor sets a new timer itself, so once the token is free it
+    // resumes (and, still at the limit, pauses again) with no descriptor freed.
+    let resumed = server.resumed_by_timer;
+    event_loop.register(&server.streams[0], LISTENER).unwrap();
+    run_until(
+        &mut event_loop,
+        &mut server,
+        "a refused resume",
+        MAX_TURNS,
+        |s: &Server| !s.refused_resumes.is_empty(),
+    );
+    assert!(
+        matches!(
+            server.refused_resumes[0],
+            statio::Error::TokenInUse(LISTENER)
+        ),
+        "{:?}",
+        server.refused_resumes
+    );
+    assert!(server.acceptor.is_paused());
+    event_loop.deregister(&server.streams[0], LISTENER).unwrap();
+    run_until(
+        &mut event_loop,
+        &mut server,
+        "the resume after a refused one",
+        MAX_TURNS,
+        |s: &Server| s.pauses.len() == 6,
+    );
+    assert_eq!(server.resumed_by_timer, resumed + 1);
     // Each pause counted once, for the server's stats.
-    assert_eq!(server.acceptor.paused_count(), 5);
+    assert_eq!(server.acceptor.paused_count(), 6);
     // Bounded: a few events per pause, never one per failing accept of a spin.
     assert!(
-        server.listener_events <= 12,
+        server.listener_events <= 14,
         "{} listener events",
         server.listener_events
     );
@@ -209,7 +245,7 @@ fn exhaustion_pauses_the_listener_and_freeing_a_descriptor_resumes_it() {
         |s: &Server| s.streams.len() == 3,
     );
     assert!(!server.acceptor.is_paused());
-    assert_eq!(server.acceptor.paused_count(), 5);
+    assert_eq!(server.acceptor.paused_count(), 6);
     server.acceptor.reset_paused_count();
     assert_eq!(server.acceptor.paused_count(), 0);
     drop(clients);

@@ -444,7 +444,8 @@ impl<const N: usize, const S: usize, const P: usize> Handler for Echo<N, S, P> {
         match timer {
             Timer::ResumeAccept => {
                 if let Some(acceptor) = &mut self.acceptor {
-                    let _ = acceptor.resume(event_loop);
+                    // Refused: still paused, with a new timer.
+                    let _ = acceptor.resume(event_loop, || Timer::ResumeAccept);
                 }
             }
             Timer::Sweep => self.sweep(event_loop),

@@ -27,7 +27,6 @@
 use core::net::SocketAddr;
 use core::time::Duration;
 
-use statio::accept::LONGEST_PAUSE;
 use statio::net::{TcpListener, TcpSocket, TcpStream};
 use statio::signal::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, name};
 use statio::{Accepted, Acceptor};
@@ -452,12 +451,9 @@ impl<const C: usize, const S: usize, const P: usize> Handler for Server<C, S, P>
         let registration = match timer {
             Timer::Clock => return self.tick_clock(event_loop),
             Timer::ResumeAccept => {
-                if let Some(acceptor) = &mut self.acceptor
-                    && acceptor.resume(event_loop).is_err()
-                {
-                    // Still paused, and its timer spent: try again later (a close
-                    // resumes it sooner).
-                    let _ = event_loop.timeout(Timer::ResumeAccept, LONGEST_PAUSE);
+                if let Some(acceptor) = &mut self.acceptor {
+                    // Refused: still paused, with a new timer (a close resumes it sooner).
+                    let _ = acceptor.resume(event_loop, || Timer::ResumeAccept);
                 }
                 return;
             }

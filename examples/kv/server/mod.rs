@@ -365,8 +365,8 @@ impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS
     fn timeout(&mut self, event_loop: &mut Self::Loop, timer: Timer) {
         if timer == Timer::ResumeAccept {
             if let Some(acceptor) = self.acceptor.as_mut() {
-                // Refused: it stays paused until a connection closes.
-                let _ = acceptor.resume(event_loop);
+                // Refused: it stays paused, with a new timer (or until a close).
+                let _ = acceptor.resume(event_loop, || Timer::ResumeAccept);
             }
             return;
         }

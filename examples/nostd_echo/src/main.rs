@@ -286,7 +286,8 @@ impl Handler for Echo {
     type Loop = Loop;
 
     fn timeout(&mut self, event_loop: &mut Loop, (): ()) {
-        let _ = self.acceptor.resume(event_loop);
+        // Refused: still paused, with a new timer.
+        let _ = self.acceptor.resume(event_loop, || ());
     }
 
     fn ready(&mut self, event_loop: &mut Loop, token: Token, _: Ready) {

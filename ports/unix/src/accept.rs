@@ -55,7 +55,8 @@
 //!     fn timeout(&mut self, event_loop: &mut Loop, timer: Timer) {
 //!         match timer {
 //!             Timer::ResumeAccept => {
-//!                 let _ = self.acceptor.resume(event_loop);
+//!                 // Refused: still paused, and it set a new timer to try again.
+//!                 let _ = self.acceptor.resume(event_loop, || Timer::ResumeAccept);
 //!             }
 //!         }
 //!     }
@@ -266,49 +267,71 @@ impl<L: Listener> Acceptor<L> {
         // Cannot fail but for an OS error, after which the token is free all the same;
         // `resume` registers again either way.
         let _ = event_loop.deregister(&self.listener, self.token);
+        let retry_in = self.arm(event_loop, timer);
+        self.paused_count = self.paused_count.saturating_add(1);
+        AcceptPaused { error, retry_in }
+    }
+
+    /// Sets the timer that resumes a pause (the next pause's length, doubling it for
+    /// the one after) and marks the acceptor paused; returns the delay, `None` when the
+    /// loop's wheel is full (then only `descriptor_freed` resumes it).
+    fn arm<H, S, const SOURCES: usize, const TIMERS: usize, const EVENTS: usize>(
+        &mut self,
+        event_loop: &mut EventLoop<H, S, SOURCES, TIMERS, EVENTS>,
+        timer: impl FnOnce() -> H::Timeout,
+    ) -> Option<Duration>
+    where
+        H: Handler,
+        S: Selector<Handle = RawFd>,
+    {
         let delay = self.next_pause;
         let key = event_loop.timeout(timer(), delay).ok();
         self.next_pause = delay.saturating_mul(2).min(self.pauses.1);
         self.paused = Some(key);
-        self.paused_count = self.paused_count.saturating_add(1);
-        AcceptPaused {
-            error,
-            retry_in: key.map(|_| delay),
-        }
+        key.map(|_| delay)
     }
 
-    /// Resumes a paused listener (the pause's timer fired): registers it again, so the
-    /// connections waiting in the backlog are reported next turn. Returns whether it
-    /// was paused; a call while not paused does nothing.
+    /// Resumes a paused listener (the pause's timer fired; pass the same `timer` as to
+    /// [`accept`](Self::accept)): registers it again, so the connections waiting in
+    /// the backlog are reported next turn. Returns whether it was paused; a call while
+    /// not paused does nothing.
     ///
     /// # Errors
-    /// What [`EventLoop::register`] refused; the acceptor stays paused, and a later
-    /// `resume` or `descriptor_freed` tries again.
+    /// What [`EventLoop::register`] refused. The acceptor stays paused and sets a new
+    /// timer of value `timer()`, the next pause long (the one that called this has
+    /// fired: without a new one, only a `descriptor_freed` would resume it).
     pub fn resume<H, S, const SOURCES: usize, const TIMERS: usize, const EVENTS: usize>(
         &mut self,
         event_loop: &mut EventLoop<H, S, SOURCES, TIMERS, EVENTS>,
+        timer: impl FnOnce() -> H::Timeout,
     ) -> Result<bool, Error>
     where
         H: Handler,
         S: Selector<Handle = RawFd>,
     {
-        let Some(timer) = self.paused else {
+        let Some(key) = self.paused else {
             return Ok(false);
         };
-        event_loop.register(&self.listener, self.token)?;
-        if let Some(timer) = timer {
-            // A stale key (the timer is what called us) cancels nothing.
-            event_loop.clear_timeout(timer);
+        if let Some(key) = key {
+            // A stale key (the timer is what called us) cancels nothing; a live one
+            // (called early) is replaced either way.
+            event_loop.clear_timeout(key);
         }
-        self.paused = None;
-        Ok(true)
+        match self.try_register(event_loop) {
+            Ok(()) => Ok(true),
+            Err(err) => {
+                self.arm(event_loop, timer);
+                Err(err)
+            }
+        }
     }
 
     /// The server closed a connection (a descriptor is free): resumes at once if
     /// paused. Call it after each close; it costs nothing when not paused.
     ///
     /// # Errors
-    /// As [`resume`](Self::resume).
+    /// What [`EventLoop::register`] refused: the acceptor stays paused, and its
+    /// pause's timer (if the wheel had room for one) still resumes it.
     pub fn descriptor_freed<H, S, const SOURCES: usize, const TIMERS: usize, const EVENTS: usize>(
         &mut self,
         event_loop: &mut EventLoop<H, S, SOURCES, TIMERS, EVENTS>,
@@ -317,7 +340,28 @@ impl<L: Listener> Acceptor<L> {
         H: Handler,
         S: Selector<Handle = RawFd>,
     {
-        self.resume(event_loop)
+        let Some(key) = self.paused else {
+            return Ok(false);
+        };
+        self.try_register(event_loop)?;
+        if let Some(key) = key {
+            event_loop.clear_timeout(key);
+        }
+        Ok(true)
+    }
+
+    /// Registers the paused listener again and ends the pause; refused, it stays paused.
+    fn try_register<H, S, const SOURCES: usize, const TIMERS: usize, const EVENTS: usize>(
+        &mut self,
+        event_loop: &mut EventLoop<H, S, SOURCES, TIMERS, EVENTS>,
+    ) -> Result<(), Error>
+    where
+        H: Handler,
+        S: Selector<Handle = RawFd>,
+    {
+        event_loop.register(&self.listener, self.token)?;
+        self.paused = None;
+        Ok(())
     }
 
     /// Stops accepting for good: deregisters the listener (or cancels its pause timer)
