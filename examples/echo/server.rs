@@ -408,27 +408,39 @@ impl<const N: usize, const S: usize, const P: usize> Echo<N, S, P> {
         if let Some(acceptor) = self.acceptor.take() {
             acceptor.close(event_loop);
         }
-        // Remove one at a time: `remove` needs the table, so no iterator stays open.
-        while let Some(token) = self.first_conn(|_| true) {
-            self.close(event_loop, token);
-        }
+        self.close_where(event_loop, |_| true);
         event_loop.shutdown();
     }
 
-    /// The first connection for which `pick` holds.
-    fn first_conn(&self, pick: impl Fn(&Conn) -> bool) -> Option<Token> {
-        let found = self.conns.conns.iter().find(|(_, _, conn)| pick(conn));
-        found.map(|(token, _, _)| token)
+    /// Closes every connection for which `pick` holds, in one pass over the table's
+    /// slots by token (`close` needs the table, so no iterator can stay open across it;
+    /// restarting one after each close would make a mass close quadratic). Returns how
+    /// many it closed.
+    fn close_where(
+        &mut self,
+        event_loop: &mut EchoLoop<N, S, P>,
+        pick: impl Fn(&Conn) -> bool,
+    ) -> usize {
+        let mut closed = 0;
+        for token in (0..N).map(Token) {
+            if self
+                .conns
+                .conns
+                .get(token)
+                .is_some_and(|(_, conn)| pick(conn))
+            {
+                self.close(event_loop, token);
+                closed += 1;
+            }
+        }
+        closed
     }
 
     fn sweep(&mut self, event_loop: &mut EchoLoop<N, S, P>) {
         self.sweeps = self.sweeps.wrapping_add(1);
         let now = self.sweeps;
         // Idle for more than 4 sweeps: at least 4 quarters of the timeout.
-        while let Some(token) = self.first_conn(|conn| now.wrapping_sub(conn.seen) > 4) {
-            self.timed_out += 1;
-            self.close(event_loop, token);
-        }
+        self.timed_out += self.close_where(event_loop, |conn| now.wrapping_sub(conn.seen) > 4);
         if self.acceptor.is_some() {
             self.arm_sweep(event_loop);
         }
