@@ -469,7 +469,13 @@ struct Args {
     csv: Option<String>,
 }
 
-fn parse_args() -> Args {
+/// The arguments, or what is wrong with them (said, and exit status 2, by `main`).
+fn parse_args(argv: impl IntoIterator<Item = String>) -> Result<Args, String> {
+    fn number<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, String> {
+        value
+            .parse()
+            .map_err(|_| format!("{flag} takes a whole number, not {value:?}"))
+    }
     let mut args = Args {
         single: None,
         pairs: None,
@@ -478,29 +484,42 @@ fn parse_args() -> Args {
         rounds: ROUNDS,
         csv: None,
     };
-    let mut it = std::env::args().skip(1);
+    let mut it = argv.into_iter();
     while let Some(arg) = it.next() {
-        let mut value = || it.next().unwrap_or_else(|| panic!("{arg} needs a value"));
+        let mut value = || it.next().ok_or_else(|| format!("{arg} needs a value"));
         match arg.as_str() {
             "--impl" => {
-                let name = value();
+                let name = value()?;
                 args.single =
-                    Some(Impl::parse(&name).unwrap_or_else(|| panic!("no implementation {name}")));
+                    Some(Impl::parse(&name).ok_or_else(|| format!("no implementation {name:?}"))?);
             }
-            "--pairs" => args.pairs = Some(value().parse().expect("--pairs K")),
-            "--active" => args.active = Some(value().parse().expect("--active A")),
-            "--round-trips" => args.round_trips = value().parse().expect("--round-trips R"),
-            "--rounds" => args.rounds = value().parse().expect("--rounds N"),
-            "--csv" => args.csv = Some(value()),
+            "--pairs" => args.pairs = Some(number(&arg, &value()?)?),
+            "--active" => args.active = Some(number(&arg, &value()?)?),
+            "--round-trips" => args.round_trips = number(&arg, &value()?)?,
+            "--rounds" => args.rounds = number(&arg, &value()?)?,
+            "--csv" => args.csv = Some(value()?),
             // cargo bench passes `--bench`; ignore it and the test harness' flags.
             _ => {}
         }
     }
-    args
+    match (args.single, args.pairs, args.active) {
+        (Some(_), None, _) => return Err("--impl needs --pairs K".into()),
+        (_, Some(0), _) => return Err("--pairs must be at least 1".into()),
+        (_, Some(pairs), Some(active)) if active == 0 || active > pairs => {
+            return Err(format!(
+                "--active must be 1 to --pairs ({pairs}), not {active}"
+            ));
+        }
+        _ if args.round_trips == 0 || args.rounds == 0 => {
+            return Err("--round-trips and --rounds must be at least 1".into());
+        }
+        _ => {}
+    }
+    Ok(args)
 }
 
 fn single(which: Impl, args: &Args) {
-    let pairs = args.pairs.expect("--pairs K");
+    let pairs = args.pairs.unwrap_or(1); // `parse_args` requires it with `--impl`
     let w = Workload {
         pairs,
         active: args.active.unwrap_or(pairs),
@@ -599,7 +618,13 @@ fn main() {
     if std::env::args().any(|arg| arg == "--test") {
         return; // `cargo test --benches`: nothing to check
     }
-    let args = parse_args();
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(err) => {
+            eprintln!("pingpong: {err}");
+            std::process::exit(2);
+        }
+    };
     match args.single {
         Some(which) => single(which, &args),
         None => suite(&args),
