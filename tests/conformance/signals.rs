@@ -163,11 +163,19 @@ pub fn a_concurrent_storm_loses_nothing_and_ends_quiet<S: SystemPort>() {
         |r| received(r).contains(SIGUSR2),
     );
     sender.join().expect("the sender does not panic");
-    if under_emulator() {
-        // qemu-user hands signals to the guest at its own safe points, not in the
-        // kernel's order: a SIGUSR1 of the storm may arrive after the SIGUSR2. Take it.
-        let _ = turn(&mut el, &mut rec, TURN);
-    }
+    // One wake-up may trail: a handler preempted between marking its signal and writing
+    // its wake-up byte (seen under a CPU hog: 1 run in 20), when the loop took that
+    // signal already with an earlier byte; the trailing byte then finds nothing (the
+    // documented spurious wake-up: the empty receives are counted below). Under
+    // qemu-user, which hands signals to the guest at its own safe points, a SIGUSR1 of
+    // the storm may also arrive after the SIGUSR2. Take that one turn; then quiet.
+    let before = rec.state.deliveries.len();
+    let _ = turn(&mut el, &mut rec, TURN);
+    let trailing = &rec.state.deliveries[before..];
+    assert!(
+        trailing.len() <= 1 && (under_emulator() || trailing.iter().all(|d| d.is_empty())),
+        "after SIGUSR2: {trailing:?}"
+    );
     expect_no_events(&mut el, &mut rec, 5, "the storm is over");
 
     assert_eq!(received(&rec), wanted);
