@@ -55,13 +55,20 @@ struct Running {
 
 impl Running {
     fn start<const N: usize, const SOURCES: usize, const BUFS: usize>() -> Running {
+        Running::start_reading::<N, SOURCES, BUFS>(server::conn::READS_PER_EVENT)
+    }
+
+    /// As `start`, with `reads` full reads per connection per event.
+    fn start_reading<const N: usize, const SOURCES: usize, const BUFS: usize>(
+        reads: usize,
+    ) -> Running {
         let stop = Arc::new(AtomicBool::new(false));
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let flag = stop.clone();
         let thread = thread::Builder::new()
             .name(format!("kv<{N}>"))
             .stack_size(16 * 1024 * 1024)
-            .spawn(move || serve::<N, SOURCES, BUFS>(&flag, &addr_tx))
+            .spawn(move || serve::<N, SOURCES, BUFS>(&flag, &addr_tx, reads))
             .expect("spawn the server thread");
         let addr = addr_rx
             .recv_timeout(IO_TIMEOUT)
@@ -94,12 +101,14 @@ impl Drop for Running {
 fn serve<const N: usize, const SOURCES: usize, const BUFS: usize>(
     stop: &AtomicBool,
     addr_tx: &std::sync::mpsc::Sender<SocketAddr>,
+    reads: usize,
 ) -> Report {
     // Leaked: the server borrows them for 'static, as the example's statics.
     let store: &'static mut Store<KEYS> = Box::leak(Box::new(Store::new()));
     let pool: &'static Pool<BUFS> = Box::leak(Box::new(Pool::new()));
     let mut event_loop = Box::new(KvLoop::<'static, N, SOURCES, BUFS, KEYS>::new().expect("loop"));
     let mut server = Server::<'static, N, SOURCES, BUFS, KEYS>::new(store, pool);
+    server.set_reads_per_event(reads);
     let addr = server
         .listen(&mut event_loop, "127.0.0.1:0".parse().unwrap())
         .expect("listen");
@@ -366,6 +375,32 @@ fn pipelined_commands_are_answered_in_order() {
         assert_eq!(c.reply(), format!(":{i}"));
     }
     stop_clean(server);
+}
+
+/// A client that pipelines more than a connection reads per event (one 4 KiB read
+/// here) is served in shares: each time the server re-arms it for the next turn, and
+/// nothing is lost, reordered or left unread on the way; another client is served
+/// meanwhile.
+#[test]
+fn a_pipelining_client_is_served_in_shares_and_loses_nothing() {
+    let server = Running::start_reading::<64, 66, 128>(1);
+    let mut flood = server.client();
+    let mut other = server.client();
+    let mut burst = Vec::new();
+    for _ in 0..10_000 {
+        burst.extend_from_slice(&resp(&["INCR", "n"]));
+    }
+    flood.send(&burst);
+    assert_eq!(other.call(&["PING"]), "+PONG");
+    for i in 1..=10_000 {
+        assert_eq!(flood.reply(), format!(":{i}"));
+    }
+    assert_eq!(other.call(&["GET", "n"]), "$5 10000");
+    let report = stop_clean(server);
+    assert!(
+        report.stats.yields >= 1,
+        "230 KB pipelined in one write, one read per event: no share ended"
+    );
 }
 
 #[test]

@@ -32,6 +32,12 @@ pub const BUF: usize = 4080;
 /// A buffer of the pool.
 pub type Block = LinearBuf<BUF>;
 
+/// Full reads a connection gets per event (64 KiB) before the others' turn: a client
+/// that pipelines faster than it is served cannot keep the loop to itself. Redis reads
+/// one 16 KiB buffer per client per turn; this reads more per event, since each event
+/// costs a `select` entry and the replies of a read go out in one write.
+pub const READS_PER_EVENT: usize = 16;
+
 /// The store the server holds: `KEYS` keys of up to 64 bytes, values of up to 256.
 pub type Store<const KEYS: usize> = Kv<KEYS, 64, 256, BUF>;
 
@@ -45,6 +51,8 @@ pub struct Shared<'p, const KEYS: usize, const BUFS: usize> {
     pub out: Block,
     /// The loop's clock, in milliseconds, when the current event began.
     pub now_ms: u64,
+    /// Reads a connection gets per event, at least 1 ([`READS_PER_EVENT`] unless set).
+    pub reads_per_event: usize,
 }
 
 /// What a connection does after an event.
@@ -56,6 +64,11 @@ pub enum After {
     /// Close it: end of stream, an error, `QUIT` or malformed input (its reply sent, as
     /// far as the socket took it at once).
     Close,
+    /// Come back next turn: it had its reads for this event and the socket may hold
+    /// more. Its replies are sent; the server re-arms it (on epoll and kqueue a
+    /// re-registration reports what is pending again, after the other connections'
+    /// events; poll(2)'s level-triggered registration reports it anyway).
+    Yield,
 }
 
 /// A connection's state beside its socket (the table holds both): only while bytes
@@ -105,7 +118,8 @@ impl<'p, const BUFS: usize> Conn<'p, BUFS> {
     }
 
     /// Handles an event: sends what waits, then reads and serves until the socket is
-    /// drained or the replies wait for room.
+    /// drained, the replies wait for room, or it had its reads for this event
+    /// ([`After::Yield`]).
     pub fn ready<const KEYS: usize>(
         &mut self,
         stream: &TcpStream,
@@ -126,6 +140,7 @@ impl<'p, const BUFS: usize> Conn<'p, BUFS> {
         stream: &TcpStream,
         shared: &mut Shared<'p, KEYS, BUFS>,
     ) -> Result<After, Fault> {
+        let mut reads = 0;
         loop {
             if let Some(output) = self.output.as_mut() {
                 if stream.try_write_buf(output)?.is_none() || output.has_remaining() {
@@ -144,6 +159,10 @@ impl<'p, const BUFS: usize> Conn<'p, BUFS> {
             if !self.unread {
                 return Ok(After::Wait);
             }
+            if reads == shared.reads_per_event.max(1) {
+                return Ok(After::Yield);
+            }
+            reads += 1;
             match self.input.as_mut() {
                 // An incomplete command: read the rest straight after it.
                 Some(input) => {

@@ -100,6 +100,8 @@ pub struct Stats {
     pub accept_paused: usize,
     /// Connections closed (by either side, or at shutdown).
     pub closed: usize,
+    /// Times a connection had its reads for an event and was re-armed for the next turn.
+    pub yields: usize,
 }
 
 /// The server: up to `CONNS` connections, a listener and a signal source among the
@@ -155,6 +157,7 @@ impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS
                 scratch: [0; conn::BUF],
                 out: Block::new(),
                 now_ms: 0,
+                reads_per_event: conn::READS_PER_EVENT,
             },
             clock_read: false,
             sweep: None,
@@ -191,6 +194,14 @@ impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS
         event_loop.register(&signals, Self::SIGNALS)?;
         self.signals = Some(signals);
         Ok(())
+    }
+
+    // Used by tests/kv.rs, not by the example.
+    #[allow(dead_code)]
+    /// Gives each connection `reads` full reads per event (at least 1) instead of
+    /// [`conn::READS_PER_EVENT`].
+    pub fn set_reads_per_event(&mut self, reads: usize) {
+        self.shared.reads_per_event = reads.max(1);
     }
 
     // Read by tests/kv.rs, not by the example.
@@ -337,14 +348,22 @@ impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS
         };
         let was_writing = conn.writing();
         let after = conn.ready(stream, ready, &mut self.shared);
+        let level = PollOpt::level();
         let interest = match after {
+            After::Yield if EDGES => {
+                self.stats.yields += 1;
+                Some((Interest::READABLE | Interest::WRITABLE, PollOpt::edge()))
+            }
+            After::Yield => {
+                self.stats.yields += 1;
+                (conn.writing() != was_writing).then_some((Interest::READABLE, level))
+            }
             After::Wait if EDGES || conn.writing() == was_writing => None,
-            After::Wait if conn.writing() => Some(Interest::WRITABLE),
-            After::Wait => Some(Interest::READABLE),
+            After::Wait if conn.writing() => Some((Interest::WRITABLE, level)),
+            After::Wait => Some((Interest::READABLE, level)),
             After::Close => None,
         };
-        let refused = interest.is_some_and(|interest| {
-            let opt = PollOpt::level();
+        let refused = interest.is_some_and(|(interest, opt)| {
             self.conns
                 .reregister(event_loop, token, interest, opt)
                 .is_err()
