@@ -33,6 +33,10 @@ const _: () = assert!(
 
 /// A pooled buffer.
 pub type Buffer = LinearBuf<BUF>;
+/// Reads a connection gets per event before the others' turn (with a scratch of
+/// `BUF` bytes each).
+pub const READS_PER_EVENT: usize = 16;
+
 /// The loop's pool of `P` buffers.
 pub type Pool<const P: usize> = BufPool<Buffer, P>;
 type Lent<const P: usize> = LentBuf<'static, Buffer, P>;
@@ -42,6 +46,10 @@ type Lent<const P: usize> = LentBuf<'static, Buffer, P>;
 pub enum Wait {
     /// More bytes from the client.
     Read,
+    /// Its turn is over: it had [`READS_PER_EVENT`] reads and the socket may hold more.
+    /// The server re-arms it, so a client that pipelines faster than it is answered
+    /// cannot keep the loop to itself.
+    Yield,
     /// Room in the send buffer for the responses it holds.
     Write,
     /// Nothing: close it (end of stream, or a lingering close that ended).
@@ -131,11 +139,12 @@ impl<const P: usize> Conn<P> {
 
     /// Moves bytes until the connection must wait: sends pending responses, serves
     /// kept requests, reads and answers, until a read is short (drained), the socket
-    /// is full, or the connection is done.
+    /// is full, the connection is done, or it had [`READS_PER_EVENT`] reads.
     ///
     /// # Errors
     /// [`Abort`]: drop the connection now.
     pub fn pump(&mut self, stream: &TcpStream, shared: &mut Shared<'_, P>) -> Result<Wait, Abort> {
+        let mut reads = 0;
         loop {
             if let Some(pending) = self.output.as_mut() {
                 stream.try_write_buf(&mut **pending)?;
@@ -147,6 +156,10 @@ impl<const P: usize> Conn<P> {
             if self.closing {
                 return self.linger(stream, shared.scratch);
             }
+            if reads == READS_PER_EVENT {
+                return Ok(Wait::Yield);
+            }
+            reads += 1;
             let drained = match self.input.take() {
                 Some(input) => self.pump_kept(stream, input, shared)?,
                 None => self.pump_scratch(stream, shared)?,

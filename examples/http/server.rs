@@ -109,6 +109,8 @@ pub struct Server<const C: usize, const S: usize, const P: usize> {
     pub aborted: usize,
     /// Times a connection's responses waited for room in its send buffer.
     pub write_waits: usize,
+    /// Times a connection had its reads for an event and was re-armed for the next turn.
+    pub yields: usize,
 }
 
 impl<const C: usize, const S: usize, const P: usize> Server<C, S, P> {
@@ -146,6 +148,7 @@ impl<const C: usize, const S: usize, const P: usize> Server<C, S, P> {
             slow_closed: 0,
             aborted: 0,
             write_waits: 0,
+            yields: 0,
         }
     }
 
@@ -339,6 +342,22 @@ impl<const C: usize, const S: usize, const P: usize> Server<C, S, P> {
         };
         let writing = match conn.pump(stream, &mut shared) {
             Ok(Wait::Read) => false,
+            Ok(Wait::Yield) => {
+                self.yields += 1;
+                // Bytes may wait, and no new edge comes for bytes already there: a
+                // re-registration reports them again next turn. Level-triggered
+                // registrations report them anyway.
+                let both = Interest::READABLE | Interest::WRITABLE;
+                if EDGE
+                    && event_loop
+                        .reregister(&*stream, token, both, PollOpt::edge())
+                        .is_err()
+                {
+                    self.aborted += 1;
+                    return self.close(event_loop, token);
+                }
+                false
+            }
             Ok(Wait::Write) => true,
             Ok(Wait::Close) => return self.close(event_loop, token),
             Err(_) => {
