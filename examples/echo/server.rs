@@ -81,8 +81,9 @@ pub enum Timer {
 pub struct Table<const N: usize, const P: usize> {
     conns: SourceTable<TcpStream, Conn, N>,
     /// The lent buffers, at their index in the pool: a `writing` connection's unsent
-    /// bytes are at its `buf`. The pool lends the lowest free indices first (LIFO), so
-    /// only the first few entries are ever touched.
+    /// bytes are at its `buf`. The pool lends the buffer returned last first (LIFO),
+    /// fresh ones in index order, so only as many entries as were ever lent at once
+    /// are touched.
     pending: [Option<LentBuf<'static, RingBuf<BUF>, P>>; P],
 }
 
