@@ -64,6 +64,8 @@
 //! [`Next::NeedInput`]: crate::Next::NeedInput
 
 mod date;
+#[cfg(test)]
+mod hostile_tests;
 mod request;
 mod response;
 #[cfg(test)]

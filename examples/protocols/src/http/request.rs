@@ -48,8 +48,11 @@ pub(super) enum Parsed<'a> {
     Refused { status: Status, head: bool },
 }
 
-/// Parses the head at the start of `input` and checks it against `limits`.
+/// Parses the head at the start of `input` and checks it against `limits`. Only the
+/// first `limits.head` bytes are parsed, so a head over the limit is refused the same
+/// way however the input was split into reads (whole, its other faults could show first).
 pub(super) fn parse<'a>(input: &'a [u8], limits: &Limits) -> Parsed<'a> {
+    let input = &input[..input.len().min(limits.head)];
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut request = httparse::Request::new(&mut headers);
     let head_len = match request.parse(input) {
@@ -63,9 +66,6 @@ pub(super) fn parse<'a>(input: &'a [u8], limits: &Limits) -> Parsed<'a> {
         }
         Err(_) => return refused(Status::BadRequest, &request),
     };
-    if head_len > limits.head {
-        return refused(too_large(input, limits), &request);
-    }
     let (Some(method), Some(target), Some(version)) =
         (request.method, request.path, request.version)
     else {

@@ -417,6 +417,12 @@ fn a_head_over_its_limit_is_431_and_a_long_request_line_414() {
     let (served, out) = serve(many.as_bytes());
     assert_eq!(out, too_large);
     assert_eq!(served.next, Next::Close);
+    // A request line over the limit with a malformed header after it: 414 whether it
+    // came in one read or in pieces (whole, the bad header once won: a 400).
+    let input = format!("{}GET / HTTP/1.1\r\nX: \x7f\r\n\r\n", "a".repeat(70));
+    let (served, out) = serve_with(limits, input.as_bytes());
+    assert_eq!(out, refused("414 URI Too Long", "URI Too Long"));
+    assert_eq!(served.next, Next::Close);
 }
 
 #[test]

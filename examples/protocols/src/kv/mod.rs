@@ -64,6 +64,8 @@
 //! [`Next::OutputFull`]: crate::Next::OutputFull
 
 mod command;
+#[cfg(test)]
+mod hostile_tests;
 mod int;
 mod parse;
 mod reply;

@@ -88,8 +88,11 @@ impl ProtocolError {
 }
 
 /// Parses the command at the start of `input`; `limit` is the input buffer's size: a
-/// command that could not fit is an error, not [`Frame::Incomplete`] for ever.
+/// command that could not fit is an error, not [`Frame::Incomplete`] for ever. Only the
+/// first `limit` bytes are looked at, so a command over the limit is refused however
+/// the input was split into reads (whole in one read, it would fit a larger buffer).
 pub(super) fn parse<'a>(input: &'a [u8], limit: usize, args: &mut Args<'a>) -> Frame {
+    let input = &input[..input.len().min(limit)];
     args.list.clear();
     args.count = 0;
     let frame = match input.first() {

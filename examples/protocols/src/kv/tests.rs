@@ -486,6 +486,19 @@ fn a_command_larger_than_the_input_buffer_is_refused_early() {
     assert_eq!(out, "-ERR Protocol error: too big inline request\r\n");
     let (served, out) = serve(&mut kv, &line[..63], 0);
     assert_eq!((served.next, out.as_str()), (Next::NeedInput, ""));
+    // Over the limit but complete in one read: refused all the same, as it would be
+    // had it come in pieces (found by the generated hostile streams).
+    let mut long = [b'a'; 70].to_vec();
+    long.extend_from_slice(b"\r\n");
+    let (served, out) = serve(&mut kv, &long, 0);
+    assert_eq!(out, "-ERR Protocol error: too big inline request\r\n");
+    assert_eq!(served.next, Next::Close);
+    let (served, out) = serve(&mut kv, &input, 0);
+    assert_eq!(
+        out,
+        "-ERR Protocol error: command larger than this server's input buffer\r\n"
+    );
+    assert_eq!(served.next, Next::Close);
 }
 
 #[test]
