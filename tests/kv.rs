@@ -163,12 +163,12 @@ impl Client {
     }
 
     /// The next reply, as text: a bulk string as `$len value`, an array as
-    /// `*len [a, b]`.
+    /// `*len [a, b]`, a RESP3 map as `%len [k, v, ...]`.
     fn reply(&mut self) -> String {
         let line = self.line();
         let (kind, rest) = line.split_at(1);
         match kind {
-            "+" | "-" | ":" => line,
+            "+" | "-" | ":" | "_" => line,
             "$" if rest == "-1" => line,
             "$" => {
                 let len: usize = rest.parse().expect("a bulk length");
@@ -181,6 +181,11 @@ impl Client {
                 let len: usize = rest.parse().expect("an array length");
                 let items: Vec<String> = (0..len).map(|_| self.reply()).collect();
                 format!("*{len} [{}]", items.join(", "))
+            }
+            "%" => {
+                let len: usize = rest.parse().expect("a map length");
+                let items: Vec<String> = (0..2 * len).map(|_| self.reply()).collect();
+                format!("%{len} [{}]", items.join(", "))
             }
             _ => panic!("not a RESP reply: {line:?}"),
         }
@@ -258,6 +263,32 @@ fn commands_answer_as_redis_does() {
     assert_eq!((c.reply(), c.reply()), ("+PONG".into(), "$1 w".into()));
     assert_eq!(c.call(&["FLUSHALL"]), "+OK");
     assert_eq!(c.call(&["DBSIZE"]), ":0");
+    stop_clean(server);
+}
+
+/// What redis-py 8 and go-redis 9 send first: `HELLO 3`, then RESP3 for that
+/// connection only.
+#[test]
+fn hello_3_switches_one_connection_to_resp3() {
+    let server = start();
+    let mut c = server.client();
+    let mut other = server.client();
+    assert_eq!(c.call(&["SET", "a", "1"]), "+OK");
+    let hello = c.call(&["HELLO", "3"]);
+    assert!(
+        hello.starts_with("%7 [$6 server, $9 statio-kv, $7 version, $6 7.0.15, $5 proto, :3,"),
+        "{hello}"
+    );
+    assert_eq!(c.call(&["GET", "nope"]), "_");
+    assert_eq!(c.call(&["MGET", "a", "nope"]), "*2 [$1 1, _]");
+    assert_eq!(c.call(&["CONFIG", "GET", "save"]), "%1 [$4 save, $0 ]");
+    assert_eq!(other.call(&["GET", "nope"]), "$-1");
+    assert_eq!(
+        c.call(&["HELLO", "4"]),
+        "-NOPROTO unsupported protocol version"
+    );
+    assert!(c.call(&["HELLO", "2"]).starts_with("*14 ["));
+    assert_eq!(c.call(&["GET", "nope"]), "$-1");
     stop_clean(server);
 }
 

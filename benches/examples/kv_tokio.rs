@@ -11,7 +11,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use statio_benches::peers::listen_addr;
-use statio_protocols::kv::Kv;
+use statio_protocols::kv::{Kv, Session};
 use tokio::net::TcpListener;
 use tokio::task::LocalSet;
 
@@ -45,10 +45,11 @@ fn main() -> std::io::Result<()> {
                 continue; // EMFILE and the like: try again
             };
             let store = store.clone();
+            let mut session = Session::new();
             tokio::task::spawn_local(async move {
                 let _ = connection(stream, |input, output| {
                     let now = started.elapsed().as_millis() as u64;
-                    store.borrow_mut().serve(input, output, now)
+                    store.borrow_mut().serve(&mut session, input, output, now)
                 })
                 .await;
             });

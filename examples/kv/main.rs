@@ -1,11 +1,12 @@
 //! A RESP key-value server on statio: `cargo run --release --example kv -- [ADDR]`.
 //!
 //! Listens on `ADDR` (default `127.0.0.1:6380`, port 0 allowed) and prints
-//! `kv: listening on ADDR` (the address bound) first. Speaks RESP2 and inline commands
-//! to redis-cli and redis-benchmark: PING, ECHO, GET, SET (EX/PX/NX/XX), DEL, EXISTS,
-//! INCR/DECR/INCRBY, EXPIRE/PEXPIRE/TTL/PTTL, MGET/MSET, DBSIZE, FLUSHALL, QUIT, and
-//! what redis-cli and redis-benchmark send first (`statio_protocols::kv` lists them and
-//! every error). Try `redis-cli -p 6380 SET k v`.
+//! `kv: listening on ADDR` (the address bound) first. Speaks RESP2, RESP3 (after a
+//! client's `HELLO 3`, as redis-py 8 and go-redis 9 send) and inline commands to
+//! redis-cli, redis-benchmark and client libraries: PING, ECHO, GET, SET
+//! (EX/PX/NX/XX), DEL, EXISTS, INCR/DECR/INCRBY, EXPIRE/PEXPIRE/TTL/PTTL, MGET/MSET,
+//! DBSIZE, FLUSHALL, QUIT, HELLO, and what redis-cli and redis-benchmark send first
+//! (`statio_protocols::kv` lists them and every error). Try `redis-cli -p 6380 SET k v`.
 //!
 //! Fixed at compile time: 16,384 keys of up to 64 bytes with values of up to 256 bytes,
 //! commands of up to 4,080 bytes, 1,022 connections (a new one is closed at once when

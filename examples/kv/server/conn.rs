@@ -22,7 +22,7 @@ use statio::buf::{Buf, BufPool, LentBuf, LinearBuf, MutBuf};
 use statio::net::TcpStream;
 use statio::{OsError, Ready};
 use statio_protocols::Next;
-use statio_protocols::kv::Kv;
+use statio_protocols::kv::{Kv, Session};
 
 /// Bytes of every buffer: the scratch, the output and the pooled ones (4 KiB each with
 /// their two counters). Also the longest command (the `Kv`'s `COMMAND` limit), so
@@ -86,6 +86,8 @@ pub struct Conn<'p, const BUFS: usize> {
     stalled: bool,
     /// Close once `output` is sent (`QUIT`, a protocol error).
     closing: bool,
+    /// What it negotiated with `HELLO`: RESP2 or RESP3.
+    session: Session,
 }
 
 /// A fault that closes the connection: the socket's error, or no pooled buffer.
@@ -109,6 +111,7 @@ impl<'p, const BUFS: usize> Conn<'p, BUFS> {
             unread: true,
             stalled: false,
             closing: false,
+            session: Session::new(),
         }
     }
 
@@ -197,7 +200,7 @@ impl<'p, const BUFS: usize> Conn<'p, BUFS> {
         shared: &mut Shared<'p, KEYS, BUFS>,
     ) -> Result<(), Fault> {
         let input = &shared.scratch[..n];
-        let served = shared.store.serve(input, &mut shared.out, shared.now_ms);
+        let served = (shared.store).serve(&mut self.session, input, &mut shared.out, shared.now_ms);
         let rest = &input[served.consumed..];
         if !rest.is_empty() && served.next != Next::Close {
             let mut kept = shared.pool.lend().map_err(|_| Fault::PoolEmpty)?;
@@ -218,9 +221,12 @@ impl<'p, const BUFS: usize> Conn<'p, BUFS> {
             self.stalled = false;
             return Ok(());
         };
-        let served = shared
-            .store
-            .serve(input.filled(), &mut shared.out, shared.now_ms);
+        let served = shared.store.serve(
+            &mut self.session,
+            input.filled(),
+            &mut shared.out,
+            shared.now_ms,
+        );
         input.advance(served.consumed);
         if !input.has_remaining() {
             self.input = None;

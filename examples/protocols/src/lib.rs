@@ -1,5 +1,5 @@
 //! The protocol logic of statio's example servers, with no I/O: [`http`] (HTTP/1.1 on
-//! `httparse`) and [`kv`] (a RESP2 key-value store). Given the bytes a connection has
+//! `httparse`) and [`kv`] (a RESP2/RESP3 key-value store). Given the bytes a connection has
 //! sent, each answers every complete request into an output buffer and says how many
 //! input bytes it consumed and what the connection should do next ([`Served`]). The
 //! loop that owns the sockets (statio's `examples/http` and `examples/kv`, or the mio
@@ -25,7 +25,7 @@
 //! ```
 //!
 //! # The contract both servers keep
-//! `serve(input, out, ..)` parses `input` from its first byte, a request at a time:
+//! `serve(.., input, out, ..)` parses `input` from its first byte, a request at a time:
 //! - every complete request is answered by writing its whole response into `out`
 //!   ([`MutBuf::try_write_all`]-style: a response is never cut), in order, so pipelined
 //!   responses leave in as few writes as `out` allows;
@@ -34,8 +34,9 @@
 //! - [`Served::next`] says why it stopped ([`Next`]).
 //!
 //! Each call parses the kept bytes again from their start: no parser state survives a
-//! call, so a connection is its bytes and nothing else, and an incomplete request costs a
-//! re-parse per read (bounded by the request limit).
+//! call, so a connection is its bytes (and, for kv, the protocol version its `HELLO`
+//! chose: a [`kv::Session`]), and an incomplete request costs a re-parse per read
+//! (bounded by the request limit).
 //!
 //! # Failure modes
 //! None panics or allocates (the crate is `no_std` and links no allocator). Every limit

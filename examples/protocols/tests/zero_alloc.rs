@@ -4,7 +4,7 @@
 use statio_core::buf::{Buf, LinearBuf};
 use statio_protocols::Next;
 use statio_protocols::http::{Http, Limits};
-use statio_protocols::kv::Kv;
+use statio_protocols::kv::{Kv, Session};
 use statio_test_support::alloc::{Counting, count_allocations};
 
 #[global_allocator]
@@ -91,6 +91,7 @@ fn http_allocates_nothing() {
 fn kv_allocates_nothing() {
     // Small enough for the test thread's stack; a server keeps its store in a `static`.
     let mut kv: Kv<128, 64, 128, 4096> = Kv::new();
+    let mut session = Session::new();
     let commands: &[&[u8]] = &[
         b"*3\r\n$3\r\nSET\r\n$16\r\nkey:__rand_int__\r\n$3\r\nVXK\r\n",
         b"*2\r\n$3\r\nGET\r\n$16\r\nkey:__rand_int__\r\n",
@@ -100,6 +101,7 @@ fn kv_allocates_nothing() {
         b"INCRBY n 5\r\nDECR n\r\nDECRBY n 2\r\nINCR t\r\nECHO hi\r\nPING\r\nPING x\r\n",
         b"COMMAND DOCS\r\nCONFIG GET save\r\nCONFIG GET appendonly\r\nSELECT 0\r\n",
         b"NOSUCH a b\r\nGET\r\nSET k v NX XX\r\nSET k v EX 0\r\nSET k v GET\r\n",
+        b"HELLO 3 SETNAME z\r\nGET missing\r\nCONFIG GET *\r\nHELLO 2\r\nHELLO 4\r\n",
         b"FLUSHALL\r\nQUIT\r\n",
         b"*1\r\n$x\r\n",
     ];
@@ -107,7 +109,7 @@ fn kv_allocates_nothing() {
         let mut sent = 0;
         for (chunk, now) in [(1, 0), (5, 1000), (4096, 200_000)] {
             for command in commands {
-                sent += feed::<4096>(command, chunk, |i, o| kv.serve(i, o, now));
+                sent += feed::<4096>(command, chunk, |i, o| kv.serve(&mut session, i, o, now));
             }
             kv.expire(now, 100);
         }

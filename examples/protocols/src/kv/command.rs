@@ -4,7 +4,7 @@ use statio_core::buf::{MutBuf, NoRoom};
 
 use super::int::parse_i64;
 use super::parse::{Args, MAX_ARGS};
-use super::reply::{self, Sink, emit};
+use super::reply::{self, Out, Sink, emit, emit_in};
 use super::store::{Millis, Refused, Store};
 use super::{Kv, MUTATION_REPLY_MAX};
 
@@ -41,6 +41,7 @@ enum Id {
     Quit,
     Command,
     Config,
+    Hello,
 }
 
 /// A command's name (lower case, as Redis's errors show it), arity (Redis's
@@ -63,7 +64,7 @@ const fn spec(name: &'static [u8], arity: i8, writes: bool, id: Id) -> Spec {
 }
 
 /// The commands; a linear search finds the ones `redis-benchmark` times first.
-const COMMANDS: [Spec; 24] = [
+const COMMANDS: [Spec; 25] = [
     spec(b"get", 2, false, Id::Get),
     spec(b"set", -3, true, Id::Set),
     spec(b"incr", 2, true, Id::Incr),
@@ -88,6 +89,7 @@ const COMMANDS: [Spec; 24] = [
     spec(b"quit", -1, false, Id::Quit),
     spec(b"command", -1, false, Id::Command),
     spec(b"config", -2, false, Id::Config),
+    spec(b"hello", -1, false, Id::Hello),
 ];
 
 /// The longest command name.
@@ -205,7 +207,7 @@ fn set<const KEYS: usize, const KEY: usize, const VALUE: usize, B: MutBuf + ?Siz
     store: &mut Store<KEYS, KEY, VALUE>,
     list: &[&[u8]],
     now: Millis,
-    out: &mut B,
+    out: &mut Out<'_, B>,
 ) -> Result<(), NoRoom> {
     let (key, value) = (list[1], list[2]);
     let (mut nx, mut xx, mut keep_ttl) = (false, false, false);
@@ -262,7 +264,7 @@ fn incr_by<const KEYS: usize, const KEY: usize, const VALUE: usize, B: MutBuf + 
     key: &[u8],
     delta: Result<i64, &'static [u8]>,
     now: Millis,
-    out: &mut B,
+    out: &mut Out<'_, B>,
 ) -> Result<(), NoRoom> {
     let delta = match delta {
         Ok(delta) => delta,
@@ -292,7 +294,7 @@ fn mset<const KEYS: usize, const KEY: usize, const VALUE: usize, B: MutBuf + ?Si
     store: &mut Store<KEYS, KEY, VALUE>,
     list: &[&[u8]],
     now: Millis,
-    out: &mut B,
+    out: &mut Out<'_, B>,
 ) -> Result<(), NoRoom> {
     if list.len().is_multiple_of(2) {
         return emit(out, |s| wrong_arity(s, b"mset"));
@@ -327,7 +329,7 @@ fn expire<const KEYS: usize, const KEY: usize, const VALUE: usize, B: MutBuf + ?
     now: Millis,
     unit: i64,
     name: &[u8],
-    out: &mut B,
+    out: &mut Out<'_, B>,
 ) -> Result<(), NoRoom> {
     let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
     for option in &list[3..] {
@@ -396,7 +398,7 @@ fn config(s: &mut dyn Sink, list: &[&[u8]]) {
         }
         let asked = |name: &[u8]| list[2..].iter().any(|p| is(p, name) || *p == b"*");
         let (save, appendonly) = (asked(b"save"), asked(b"appendonly"));
-        reply::array(s, 2 * (usize::from(save) + usize::from(appendonly)));
+        reply::map(s, usize::from(save) + usize::from(appendonly));
         if save {
             reply::bulk(s, b"save");
             reply::bulk(s, b"");
@@ -419,6 +421,94 @@ fn config(s: &mut dyn Sink, list: &[&[u8]]) {
     }
 }
 
+/// `HELLO [protover [AUTH username password] [SETNAME name]]`, as Redis 7.0's
+/// helloCommand: switches the session's protocol once its reply (in the new protocol)
+/// is written, and gives the session an id on its first `HELLO`.
+fn hello<B: MutBuf + ?Sized>(
+    last_id: &mut u32,
+    list: &[&[u8]],
+    out: &mut Out<'_, B>,
+) -> Result<(), NoRoom> {
+    let resp3 = match list.get(1).map(|v| parse_i64(v)) {
+        None => out.session.resp3,
+        Some(Some(2)) => false,
+        Some(Some(3)) => true,
+        Some(Some(_)) => {
+            return emit(out, |s| {
+                reply::error(s, &[b"NOPROTO unsupported protocol version"])
+            });
+        }
+        Some(None) => {
+            return emit(out, |s| {
+                reply::error(
+                    s,
+                    &[b"ERR Protocol version is not an integer or out of range"],
+                )
+            });
+        }
+    };
+    let (mut user, mut name) = (None, None);
+    let mut options = list.iter().skip(2);
+    while let Some(option) = options.next() {
+        let more = options.len();
+        if is(option, b"auth") && more >= 2 {
+            user = options.next();
+            options.next();
+        } else if is(option, b"setname") && more >= 1 {
+            name = options.next();
+        } else {
+            return emit(out, |s| {
+                reply::error(s, &[b"ERR Syntax error in HELLO option '", option, b"'"])
+            });
+        }
+    }
+    // No users: Redis's default user without a password takes any password.
+    if user.is_some_and(|user| *user != b"default") {
+        return emit(out, |s| {
+            reply::error(
+                s,
+                &[b"WRONGPASS invalid username-password pair or user is disabled."],
+            )
+        });
+    }
+    // Redis's clientSetName: printable ASCII without spaces.
+    if name.is_some_and(|name| name.iter().any(|b| !(b'!'..=b'~').contains(b))) {
+        return emit(out, |s| {
+            reply::error(
+                s,
+                &[b"ERR Client names cannot contain spaces, newlines or special characters."],
+            )
+        });
+    }
+    let id = match out.session.id {
+        0 => last_id.wrapping_add(1).max(1),
+        id => id,
+    };
+    emit_in(out.buf, resp3, |s| {
+        reply::map(s, 7);
+        reply::bulk(s, b"server");
+        reply::bulk(s, b"statio-kv");
+        reply::bulk(s, b"version");
+        reply::bulk(s, b"7.0.15");
+        reply::bulk(s, b"proto");
+        reply::int(s, if resp3 { 3 } else { 2 });
+        reply::bulk(s, b"id");
+        reply::int(s, i64::from(id));
+        reply::bulk(s, b"mode");
+        reply::bulk(s, b"standalone");
+        reply::bulk(s, b"role");
+        reply::bulk(s, b"master");
+        reply::bulk(s, b"modules");
+        reply::array(s, 0);
+    })?;
+    if out.session.id == 0 {
+        *last_id = id;
+        out.session.id = id;
+    }
+    out.session.resp3 = resp3;
+    Ok(())
+}
+
 impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usize>
     Kv<KEYS, KEY, VALUE, COMMAND>
 {
@@ -426,7 +516,7 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
         &mut self,
         args: &Args<'_>,
         now: Millis,
-        out: &mut B,
+        out: &mut Out<'_, B>,
     ) -> Result<Then, NoRoom> {
         let list = &args.list[..];
         if args.count > MAX_ARGS {
@@ -466,10 +556,10 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
             emit(out, |s| wrong_arity(s, spec.name))?;
             return Ok(Then::Continue);
         }
-        if spec.writes && out.remaining_mut() < MUTATION_REPLY_MAX {
+        if spec.writes && out.buf.remaining_mut() < MUTATION_REPLY_MAX {
             return Err(NoRoom {
                 needed: MUTATION_REPLY_MAX,
-                free: out.remaining_mut(),
+                free: out.buf.remaining_mut(),
             });
         }
         let store = &mut self.store;
@@ -580,11 +670,12 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
             Id::Command => emit(out, |s| match list.get(1) {
                 // No command documentation: redis-cli falls back on its own.
                 None => reply::array(s, 0),
-                Some(sub) if is(sub, b"docs") => reply::array(s, 0),
+                Some(sub) if is(sub, b"docs") => reply::map(s, 0),
                 Some(sub) if is(sub, b"count") => reply::int(s, COMMANDS.len() as i64),
                 Some(sub) => unknown_subcommand(s, sub, b"COMMAND"),
             })?,
             Id::Config => emit(out, |s| config(s, list))?,
+            Id::Hello => hello(&mut self.last_id, list, out)?,
         }
         Ok(Then::Continue)
     }

@@ -10,7 +10,7 @@ use std::vec::Vec;
 
 use proptest::prelude::*;
 
-use super::Kv;
+use super::{Kv, Session};
 use crate::driver::{Transcript, drive};
 
 const COMMAND: usize = 512;
@@ -18,8 +18,9 @@ const NOW_MS: u64 = 1_000_000;
 
 fn drive_with<const OUT: usize>(input: &[u8], chunk: usize) -> Transcript {
     let mut kv: Kv<8, 16, 32, COMMAND> = Kv::new();
+    let mut session = Session::new();
     drive::<OUT>(input, chunk, COMMAND, |input, out| {
-        kv.serve(input, out, NOW_MS)
+        kv.serve(&mut session, input, out, NOW_MS)
     })
 }
 
@@ -28,6 +29,7 @@ fn word() -> impl Strategy<Value = Vec<u8>> {
         4 => prop::sample::select(vec![
             "k", "k2", "k3", "1", "-5", "0", "10", "99999999999999999999", "9223372036854775807",
             "EX", "PX", "NX", "XX", "GT", "LT", "KEEPTTL", "DOCS", "COUNT", "GET", "save", "*",
+            "2", "3", "AUTH", "default", "SETNAME",
             "", "x y", "0123456789abcdef!",
         ])
         .prop_map(|word| word.as_bytes().to_vec()),

@@ -1,18 +1,19 @@
-//! A key-value store spoken to in RESP2 (Redis's protocol), with no I/O: [`Kv::serve`]
-//! runs the complete commands at the start of a connection's input.
+//! A key-value store spoken to in RESP2 or RESP3 (Redis's protocols), with no I/O:
+//! [`Kv::serve`] runs the complete commands at the start of a connection's input.
 //!
 //! ```
 //! use statio_core::buf::{Buf, LinearBuf};
-//! use statio_protocols::kv::Kv;
+//! use statio_protocols::kv::{Kv, Session};
 //! use statio_protocols::Next;
 //!
 //! // 64 keys of up to 64 bytes, values of up to 256; commands of up to 4,080 bytes
 //! // (the default fourth parameter: a `LinearBuf<4080>` holds one).
 //! let mut kv: Kv<64, 64, 256> = Kv::new();
+//! let mut session = Session::new(); // one per connection
 //! let mut out: LinearBuf<4080> = LinearBuf::new();
 //! let now_ms = 0; // the caller's monotonic clock
 //! let input = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\n41\r\nINCR k\r\nGET k\r\n*2\r\n$3\r\nGET";
-//! let served = kv.serve(input, &mut out, now_ms);
+//! let served = kv.serve(&mut session, input, &mut out, now_ms);
 //! assert_eq!(out.filled(), b"+OK\r\n:42\r\n$2\r\n42\r\n");
 //! assert_eq!(served.next, Next::NeedInput);
 //! assert_eq!(&input[served.consumed..], b"*2\r\n$3\r\nGET"); // incomplete: kept
@@ -23,14 +24,26 @@
 //! `DEL key...`, `EXISTS key...`, `INCR`, `DECR`, `INCRBY`, `DECRBY`,
 //! `EXPIRE`/`PEXPIRE key time [NX|XX|GT|LT]`, `TTL`, `PTTL`, `PERSIST`, `MGET key...`,
 //! `MSET key value...`, `DBSIZE`, `FLUSHALL`/`FLUSHDB [ASYNC|SYNC]`, `QUIT`, `SELECT 0`,
-//! and what `redis-cli` and `redis-benchmark` 7 send first: `COMMAND DOCS` (an empty
-//! array: redis-cli then uses its built-in help), `COMMAND COUNT`, and
-//! `CONFIG GET save|appendonly|*` (`""` and `no`: nothing is persisted). Replies and
-//! errors are Redis 7.0's, byte for byte where Redis has one (the unit tests hold
-//! replies recorded from redis-server 7.0.15). Command names are case-insensitive.
+//! `HELLO [2|3 [AUTH default password] [SETNAME name]]`, and what `redis-cli` and
+//! `redis-benchmark` 7 send first: `COMMAND DOCS` (empty: redis-cli then uses its
+//! built-in help), `COMMAND COUNT`, and `CONFIG GET save|appendonly|*` (`""` and `no`:
+//! nothing is persisted). Replies and errors are Redis 7.0's, byte for byte where Redis
+//! has one (the unit tests hold replies recorded from redis-server 7.0.15). Command
+//! names are case-insensitive.
+//!
+//! # Protocol
+//! A connection speaks RESP2 until its `HELLO 3` (redis-py 8 and go-redis 9 send one
+//! first; `redis-cli -3` too), RESP3 until a `HELLO 2`; the [`Session`] the caller keeps
+//! per connection remembers which. In RESP3 a missing value is the null `_` and
+//! `CONFIG GET`, `COMMAND DOCS` and `HELLO` answer maps; every other reply is the same
+//! in both. `HELLO` reports `server` `statio-kv`, `version` `7.0.15` (the Redis whose
+//! replies it gives), the session's `id`, `mode` `standalone`, `role` `master`, no
+//! modules. There are no users: `AUTH default` with any password is accepted (Redis's
+//! default user without a password), any other user is `-WRONGPASS`; `SETNAME` is
+//! checked as Redis does and otherwise ignored (nothing reads names back).
 //!
 //! Not supported: other data types, `SET`'s `GET`, `EXAT` and `PXAT` (a syntax error),
-//! databases other than 0, `MULTI`, pub/sub, `HELLO` (RESP3), persistence. Inline
+//! databases other than 0, `MULTI`, pub/sub, `CLIENT`, `AUTH`, persistence. Inline
 //! commands split on white space and take quoted arguments without escapes (a quote
 //! inside an argument is a plain byte).
 //!
@@ -90,7 +103,7 @@ pub const MUTATION_REPLY_MAX: usize = 64;
 /// bytes, values of up to `VALUE` bytes (at least 20, the longest `INCR` result),
 /// commands of up to `COMMAND` bytes (the size of the input buffer, so that an
 /// incomplete command always fits it; 4,080 by default, a `LinearBuf<4080>`). One
-/// serves every connection of a loop; no connection has state of its own.
+/// serves every connection of a loop; a connection's own state is its [`Session`].
 ///
 /// Memory: `KEYS` entries of `KEY + VALUE` bytes plus 44 of bookkeeping (64-bit), in one
 /// block. [`Kv::new`] is `const` and all zero bytes, so a `static` one (in a
@@ -98,6 +111,38 @@ pub const MUTATION_REPLY_MAX: usize = 64;
 pub struct Kv<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usize = 4080>
 {
     store: Store<KEYS, KEY, VALUE>,
+    /// The last id a [`Session`] was given (by its first `HELLO`).
+    last_id: u32,
+}
+
+/// What one connection negotiated with `HELLO`: the protocol its replies are in (RESP2
+/// until a `HELLO 3`) and the id `HELLO` reports. Keep one per connection, from
+/// [`Session::new`] when it opens, and pass it to each [`Kv::serve`] for it. 8 bytes,
+/// all zero when new.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Session {
+    resp3: bool,
+    /// 0 until its first `HELLO`.
+    id: u32,
+}
+
+impl Session {
+    /// A new connection's: RESP2.
+    pub const fn new() -> Self {
+        Session {
+            resp3: false,
+            id: 0,
+        }
+    }
+
+    /// The protocol version its replies are in: 2 or 3.
+    pub const fn protocol(&self) -> u8 {
+        if self.resp3 { 3 } else { 2 }
+    }
+
+    fn resp3(&self) -> bool {
+        self.resp3
+    }
 }
 
 impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usize> Default
@@ -119,19 +164,22 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
         }
         Kv {
             store: Store::new(),
+            last_id: 0,
         }
     }
 
-    /// Runs the complete commands at the start of `input`, their replies into `out`,
-    /// in order, each whole or not at all; see [`Served`] and [`Next`] for what to do
-    /// after. `now_ms` is the caller's monotonic clock in milliseconds; deadlines are
-    /// on it.
+    /// Runs the complete commands at the start of `input`, the input of the connection
+    /// whose session is `session`, their replies into `out`, in order, each whole or
+    /// not at all; see [`Served`] and [`Next`] for what to do after. `now_ms` is the
+    /// caller's monotonic clock in milliseconds; deadlines are on it.
     pub fn serve<B: Buf + MutBuf + ?Sized>(
         &mut self,
+        session: &mut Session,
         input: &[u8],
         out: &mut B,
         now_ms: u64,
     ) -> Served {
+        let out = &mut reply::Out { buf: out, session };
         let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
         let mut consumed = 0;
         let mut args = Args::default();
@@ -151,7 +199,9 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
                         None => reply::error(s, &[b"ERR Protocol error: ", message]),
                     });
                     return match reply {
-                        Err(_) if out.has_remaining() => Served::new(consumed, Next::OutputFull),
+                        Err(_) if out.buf.has_remaining() => {
+                            Served::new(consumed, Next::OutputFull)
+                        }
                         _ => Served::new(consumed, Next::Close),
                     };
                 }
@@ -160,7 +210,9 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
             match self.execute(&args, now, out) {
                 Ok(command::Then::Continue) => consumed += len,
                 Ok(command::Then::Close) => return Served::new(consumed + len, Next::Close),
-                Err(_) if out.has_remaining() => return Served::new(consumed, Next::OutputFull),
+                Err(_) if out.buf.has_remaining() => {
+                    return Served::new(consumed, Next::OutputFull);
+                }
                 Err(_) => {
                     // Even an empty buffer is too small: say so instead, and go on.
                     let too_large = reply::emit(out, |s| {

@@ -7,7 +7,7 @@ use std::{format, vec};
 
 use statio_core::buf::{Buf, LinearBuf, MutBuf};
 
-use super::{Kv, MUTATION_REPLY_MAX};
+use super::{Kv, MUTATION_REPLY_MAX, Session};
 use crate::driver::drive;
 use crate::{Next, Served};
 
@@ -27,7 +27,7 @@ fn resp(args: &[&str]) -> Vec<u8> {
 /// One call with all of `input` at `now` and a large output buffer.
 fn serve<const C: usize>(kv: &mut Kv<64, 16, 32, C>, input: &[u8], now: u64) -> (Served, String) {
     let mut out: LinearBuf<8192> = LinearBuf::new();
-    let served = kv.serve(input, &mut out, now);
+    let served = kv.serve(&mut Session::new(), input, &mut out, now);
     (served, String::from_utf8_lossy(out.filled()).into_owned())
 }
 
@@ -373,7 +373,9 @@ fn pipelined_and_byte_by_byte_give_the_same_replies() {
     let expected: String = REDIS_7_0_15.iter().map(|(_, reply)| *reply).collect();
     for chunk in [input.len(), 1, 2, 5, 64] {
         let mut kv = Small::new();
-        let transcript = drive::<4096>(&input, chunk, LIMIT, |i, o| kv.serve(i, o, NOW));
+        let transcript = drive::<4096>(&input, chunk, LIMIT, |i, o| {
+            kv.serve(&mut Session::new(), i, o, NOW)
+        });
         assert_eq!(
             String::from_utf8_lossy(&transcript.output),
             expected,
@@ -550,7 +552,7 @@ fn a_full_store_refuses_new_keys_with_oom_but_takes_expired_slots() {
     let mut kv: Kv<4, 16, 32, LIMIT> = Kv::new();
     let mut run4 = |args: &[&str], now| {
         let mut out: LinearBuf<512> = LinearBuf::new();
-        kv.serve(&resp(args), &mut out, now);
+        kv.serve(&mut Session::new(), &resp(args), &mut out, now);
         String::from_utf8(out.filled().to_vec()).unwrap()
     };
     assert_eq!(run4(&["MSET", "a", "1", "b", "2", "c", "3"], 0), "+OK\r\n");
@@ -653,7 +655,7 @@ fn what_redis_cli_and_redis_benchmark_send_first() {
     // redis-cli 7.0 (interactive): COMMAND DOCS; an empty array makes it use its own help.
     assert_eq!(run(&mut kv, &["COMMAND", "DOCS"], 0), "*0\r\n");
     assert_eq!(run(&mut kv, &["COMMAND"], 0), "*0\r\n");
-    assert_eq!(run(&mut kv, &["COMMAND", "COUNT"], 0), ":24\r\n");
+    assert_eq!(run(&mut kv, &["COMMAND", "COUNT"], 0), ":25\r\n");
     // redis-benchmark 7.0: CONFIG GET save, CONFIG GET appendonly (recorded above).
     assert_eq!(
         run(&mut kv, &["config", "get", "*"], 0),
@@ -678,10 +680,130 @@ fn what_is_not_supported_says_so() {
             "-ERR syntax error: this server does not support SET's GET, EXAT and PXAT\r\n"
         );
     }
+}
+
+/// Runs `input` for the connection whose session is `session`; returns the replies.
+fn in_session(kv: &mut Small, session: &mut Session, input: &[u8]) -> String {
+    let mut out: LinearBuf<8192> = LinearBuf::new();
+    let served = kv.serve(session, input, &mut out, 0);
+    assert_eq!(served, Served::new(input.len(), Next::NeedInput));
+    String::from_utf8_lossy(out.filled()).into_owned()
+}
+
+/// `HELLO`'s reply, as redis-server 7.0.15 gives it but for the server's name.
+fn hello_reply(protocol: u8, id: u32) -> String {
+    let header = if protocol == 3 { "%7" } else { "*14" };
+    format!(
+        "{header}\r\n$6\r\nserver\r\n$9\r\nstatio-kv\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n\
+         $5\r\nproto\r\n:{protocol}\r\n$2\r\nid\r\n:{id}\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n\
+         $4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n"
+    )
+}
+
+/// The replies that differ between the protocols, recorded from redis-server 7.0.15
+/// on one connection after `HELLO 3` and after `HELLO 2`.
+#[test]
+fn hello_switches_a_connection_to_resp3_and_back() {
+    let mut kv = Small::new();
+    let mut session = Session::new();
+    assert_eq!(session.protocol(), 2);
+    in_session(&mut kv, &mut session, b"SET a 1\r\n");
+    assert_eq!(in_session(&mut kv, &mut session, b"GET x\r\n"), "$-1\r\n");
     assert_eq!(
-        run(&mut kv, &["HELLO", "3"], 0),
-        "-ERR unknown command 'HELLO', with args beginning with: '3' \r\n"
+        in_session(&mut kv, &mut session, b"HELLO 3\r\n"),
+        hello_reply(3, 1)
     );
+    assert_eq!(session.protocol(), 3);
+    let resp3 = [
+        (&b"GET x\r\n"[..], "_\r\n"),
+        (b"MGET a x\r\n", "*2\r\n$1\r\n1\r\n_\r\n"),
+        (b"SET a 2 NX\r\n", "_\r\n"),
+        (b"CONFIG GET save\r\n", "%1\r\n$4\r\nsave\r\n$0\r\n\r\n"),
+        (b"CONFIG GET nothing\r\n", "%0\r\n"),
+        (b"COMMAND DOCS\r\n", "%0\r\n"),
+        (b"TTL a\r\n", ":-1\r\n"),
+    ];
+    for (input, reply) in resp3 {
+        assert_eq!(in_session(&mut kv, &mut session, input), reply, "{input:?}");
+    }
+    // No version: the current one; the id stays the session's.
+    assert_eq!(
+        in_session(&mut kv, &mut session, b"HELLO\r\n"),
+        hello_reply(3, 1)
+    );
+    assert_eq!(
+        in_session(
+            &mut kv,
+            &mut session,
+            b"HELLO 2 AUTH default any SETNAME x\r\n"
+        ),
+        hello_reply(2, 1)
+    );
+    assert_eq!(session.protocol(), 2);
+    assert_eq!(
+        in_session(&mut kv, &mut session, b"CONFIG GET save\r\n"),
+        "*2\r\n$4\r\nsave\r\n$0\r\n\r\n"
+    );
+    // Another connection gets the next id.
+    assert_eq!(
+        in_session(&mut kv, &mut Session::new(), b"HELLO 2\r\n"),
+        hello_reply(2, 2)
+    );
+}
+
+#[test]
+fn a_refused_hello_leaves_the_protocol_as_it_was() {
+    let mut kv = Small::new();
+    let mut session = Session::new();
+    let refused = [
+        (
+            &b"HELLO 4\r\n"[..],
+            "-NOPROTO unsupported protocol version\r\n",
+        ),
+        (b"HELLO 1\r\n", "-NOPROTO unsupported protocol version\r\n"),
+        (
+            b"HELLO x\r\n",
+            "-ERR Protocol version is not an integer or out of range\r\n",
+        ),
+        (
+            b"HELLO 3 AUTH bob pw\r\n",
+            "-WRONGPASS invalid username-password pair or user is disabled.\r\n",
+        ),
+        (
+            b"*4\r\n$5\r\nHELLO\r\n$1\r\n3\r\n$7\r\nSETNAME\r\n$3\r\na\x01b\r\n",
+            "-ERR Client names cannot contain spaces, newlines or special characters.\r\n",
+        ),
+        (
+            b"HELLO 3 FOO\r\n",
+            "-ERR Syntax error in HELLO option 'FOO'\r\n",
+        ),
+        (
+            b"HELLO 3 AUTH default\r\n",
+            "-ERR Syntax error in HELLO option 'AUTH'\r\n",
+        ),
+        (
+            b"HELLO 3 SETNAME\r\n",
+            "-ERR Syntax error in HELLO option 'SETNAME'\r\n",
+        ),
+    ];
+    for (input, reply) in refused {
+        assert_eq!(in_session(&mut kv, &mut session, input), reply, "{input:?}");
+        assert_eq!(session.protocol(), 2, "{input:?}");
+    }
+    // A reply with no room waits, the session unchanged; in an output buffer too
+    // small for it even when empty it is an error reply, the session unchanged too.
+    let mut out: LinearBuf<256> = LinearBuf::new();
+    out.try_write_all(&[b'.'; 200]).unwrap();
+    let served = kv.serve(&mut session, b"HELLO 3\r\n", &mut out, 0);
+    assert_eq!(served, Served::new(0, Next::OutputFull));
+    assert_eq!(session.protocol(), 2);
+    let mut small: LinearBuf<80> = LinearBuf::new();
+    kv.serve(&mut session, b"HELLO 3\r\n", &mut small, 0);
+    assert_eq!(
+        String::from_utf8_lossy(small.filled()),
+        "-ERR the reply does not fit in this server's output buffer\r\n"
+    );
+    assert_eq!(session.protocol(), 2);
 }
 
 #[test]
@@ -706,21 +828,23 @@ fn a_full_output_buffer_stops_before_the_command_runs() {
         input.extend_from_slice(b"INCR n\r\n");
     }
     // Room for a few replies only: each stop is OutputFull, and every INCR runs once.
-    let transcript = drive::<70>(&input, input.len(), LIMIT, |i, o| kv.serve(i, o, 0));
+    let transcript = drive::<70>(&input, input.len(), LIMIT, |i, o| {
+        kv.serve(&mut Session::new(), i, o, 0)
+    });
     let expected: String = (1..=10).map(|n| format!(":{n}\r\n")).collect();
     assert_eq!(String::from_utf8_lossy(&transcript.output), expected);
     // A write needs MUTATION_REPLY_MAX free bytes, though its reply is shorter.
     let mut out: LinearBuf<128> = LinearBuf::new();
     out.try_write_all(&[b'.'; 128 - MUTATION_REPLY_MAX + 1])
         .unwrap();
-    let served = kv.serve(b"INCR n\r\n", &mut out, 0);
+    let served = kv.serve(&mut Session::new(), b"INCR n\r\n", &mut out, 0);
     assert_eq!(served, Served::new(0, Next::OutputFull));
     assert_eq!(run(&mut kv, &["GET", "n"], 0), "$2\r\n10\r\n", "not run");
     // A read-only reply that does not fit waits too.
     let mut out: LinearBuf<128> = LinearBuf::new();
     out.try_write_all(&[b'.'; 125]).unwrap();
     assert_eq!(
-        kv.serve(b"GET n\r\n", &mut out, 0),
+        kv.serve(&mut Session::new(), b"GET n\r\n", &mut out, 0),
         Served::new(0, Next::OutputFull)
     );
 }
@@ -731,7 +855,7 @@ fn a_reply_larger_than_an_empty_output_buffer_is_an_error_reply() {
     run(&mut kv, &["SET", "k", &"v".repeat(32)], 0);
     let mut out: LinearBuf<80> = LinearBuf::new();
     let input = b"MGET k k k\r\nPING\r\n";
-    let served = kv.serve(input, &mut out, 0);
+    let served = kv.serve(&mut Session::new(), input, &mut out, 0);
     assert_eq!(
         String::from_utf8_lossy(out.filled()),
         "-ERR the reply does not fit in this server's output buffer\r\n+PONG\r\n"
@@ -739,7 +863,11 @@ fn a_reply_larger_than_an_empty_output_buffer_is_an_error_reply() {
     assert_eq!(served, Served::new(input.len(), Next::NeedInput));
     // Not even that fits: close.
     let mut tiny: LinearBuf<8> = LinearBuf::new();
-    assert_eq!(kv.serve(b"MGET k\r\n", &mut tiny, 0).next, Next::Close);
+    assert_eq!(
+        kv.serve(&mut Session::new(), b"MGET k\r\n", &mut tiny, 0)
+            .next,
+        Next::Close
+    );
     assert!(!tiny.has_remaining());
 }
 
@@ -754,7 +882,7 @@ fn need_input_keeps_less_than_a_command_for_every_prefix() {
     for end in 0..=input.len() {
         let mut kv = Tiny::new();
         let mut out: LinearBuf<1024> = LinearBuf::new();
-        let served = kv.serve(&input[..end], &mut out, 0);
+        let served = kv.serve(&mut Session::new(), &input[..end], &mut out, 0);
         if served.next == Next::NeedInput {
             assert!(end - served.consumed < 64, "at {end}");
         }
