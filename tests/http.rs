@@ -16,7 +16,7 @@ mod server;
 mod timers;
 mod util;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -401,6 +401,41 @@ fn pipelined_responses_come_in_order() {
     // reads, re-armed between them, and still every response came, in order.
     assert!(report.yields > 0, "no connection yielded: {report:?}");
     assert_eq!(report.lent, 0, "{report:?}");
+}
+
+/// A client that pipelines requests, reads no response, and resets the connection
+/// (SO_LINGER 0) while responses wait in a pooled buffer: the server drops it, gets
+/// its buffers back, and serves the next client.
+#[test]
+fn a_client_that_resets_while_responses_wait_is_dropped_and_the_next_served() {
+    let server = Running::start();
+    let socket = statio::net::TcpSocket::v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(server.addr).unwrap();
+    stream.set_linger(Some(0)).unwrap();
+    let mut stream = TcpStream::from(stream);
+    stream.set_nonblocking(false).unwrap();
+    stream
+        .set_write_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    // More than every socket buffer on the way holds (21 MB of requests for 22 MB of
+    // responses): the server's writes go partial, it keeps the rest in a pooled buffer
+    // and stops reading, and then the client's writes stall: a write that times out
+    // proves the server holds responses.
+    let (requests, _) = pipelined(10_000, 2000);
+    let stalled = stream.write_all(&requests).unwrap_err();
+    assert!(
+        matches!(stalled.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+        "{stalled}"
+    );
+    drop(stream); // SO_LINGER 0: a reset
+    let (response, _) = exchange(server.addr, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", false);
+    assert_eq!(response.status, 200);
+    let report = server.stop();
+    assert!(report.write_waits > 0, "no response waited: {report:?}");
+    assert_eq!(report.aborted, 1, "{report:?}");
+    assert_eq!(report.lent, 0, "{report:?}");
+    assert_eq!(report.allocations, 0, "{report:?}");
 }
 
 #[test]

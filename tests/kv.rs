@@ -10,7 +10,7 @@
 mod server;
 mod util;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -463,6 +463,39 @@ fn a_client_that_reads_late_gets_every_reply() {
         report.peak_lent >= 1,
         "the replies waited in a pooled buffer"
     );
+}
+
+/// A client that pipelines commands, reads no reply, and resets the connection
+/// (SO_LINGER 0) while replies wait in a pooled buffer: the server drops it, gets its
+/// buffers back, and serves the next client.
+#[test]
+fn a_client_that_resets_while_replies_wait_is_dropped_and_the_next_served() {
+    let server = start();
+    let socket = statio::net::TcpSocket::v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(server.addr).unwrap();
+    stream.set_linger(Some(0)).unwrap();
+    let mut stream = TcpStream::from(stream);
+    stream.set_nonblocking(false).unwrap();
+    stream
+        .set_write_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    // 20 MiB of ECHOs, more than every socket buffer on the way holds: the server's
+    // replies wait in a pooled buffer and it stops reading, and then the client's
+    // writes stall: a write that times out proves the server holds replies.
+    let command = resp(&["ECHO", &"v".repeat(200)]);
+    let burst = command.repeat(20 * 1024 * 1024 / command.len());
+    let stalled = stream.write_all(&burst).unwrap_err();
+    assert!(
+        matches!(stalled.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+        "{stalled}"
+    );
+    drop(stream); // SO_LINGER 0: a reset
+    let mut next = server.client();
+    assert_eq!(next.call(&["PING"]), "+PONG");
+    drop(next);
+    let report = stop_clean(server);
+    assert!(report.peak_lent >= 1, "no reply waited in a pooled buffer");
 }
 
 #[test]
