@@ -681,3 +681,144 @@ fn out_of_descriptors_pauses_accepting_and_serves_the_waiting_clients_later() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("accept paused"), "stderr: {stderr}");
 }
+
+/// A small xorshift generator: the random streams below are the same on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+/// A stream of `count` commands: sets (values up to 300 bytes: some over the limit),
+/// gets, increments, MGETs (some replies too large for the output buffer), ECHOs of
+/// binary data up to 3,000 bytes, deletes; 20 keys for a store of 16, so some writes
+/// are refused; RESP and inline.
+fn random_commands(rng: &mut Rng, count: usize) -> Vec<u8> {
+    let mut stream = Vec::new();
+    let key = |rng: &mut Rng| format!("k{}", rng.below(20));
+    for _ in 0..count {
+        let command: Vec<Vec<u8>> = match rng.below(7) {
+            0 => vec![b"SET".to_vec(), key(rng).into(), vec![b'v'; rng.below(301)]],
+            1 => vec![b"GET".to_vec(), key(rng).into()],
+            2 => vec![b"INCR".to_vec(), key(rng).into()],
+            3 => {
+                let mut mget = vec![b"MGET".to_vec()];
+                mget.extend((0..1 + rng.below(20)).map(|_| key(rng).into_bytes()));
+                mget
+            }
+            4 => {
+                let len = rng.below(3001);
+                let data = (0..len).map(|_| rng.below(256) as u8).collect();
+                vec![b"ECHO".to_vec(), data]
+            }
+            5 => vec![b"DEL".to_vec(), key(rng).into(), key(rng).into()],
+            _ => vec![b"EXISTS".to_vec(), key(rng).into()],
+        };
+        // Inline when every argument is one plain word.
+        let plain = command
+            .iter()
+            .all(|arg| !arg.is_empty() && arg.iter().all(u8::is_ascii_alphanumeric));
+        if plain && rng.below(3) == 0 {
+            stream.extend_from_slice(&command.join(&b' '));
+            stream.extend_from_slice(b"\r\n");
+        } else {
+            stream.extend_from_slice(format!("*{}\r\n", command.len()).as_bytes());
+            for arg in &command {
+                stream.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+                stream.extend_from_slice(arg);
+                stream.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+    stream
+}
+
+/// What the protocol alone answers to `input` on a fresh store, through an output
+/// buffer of the server's size emptied after each call: the replies the server must
+/// send, byte for byte.
+fn replies_of(input: &[u8]) -> Vec<u8> {
+    use statio::buf::LinearBuf;
+    use statio_protocols::Next;
+    use statio_protocols::kv::Session;
+    let mut kv: Box<Store<KEYS>> = Box::new(Store::new());
+    let mut session = Session::new();
+    let mut out: LinearBuf<{ server::conn::BUF }> = LinearBuf::new();
+    let (mut replies, mut at) = (Vec::new(), 0);
+    loop {
+        let served = kv.serve(&mut session, &input[at..], &mut out, 0);
+        replies.extend_from_slice(out.filled());
+        out.clear();
+        at += served.consumed;
+        if served.next != Next::OutputFull {
+            assert_eq!(at, input.len(), "the stream ends with a whole command");
+            return replies;
+        }
+    }
+}
+
+/// Random command streams, written in random pieces and read back at random paces
+/// (some clients with a small receive window), each on a fresh server: every reply
+/// arrives, in order, byte for byte what the protocol alone answers, whatever the
+/// reads, the kept input, the stalls and the partial writes of the server in between.
+#[test]
+fn random_streams_get_the_replies_of_the_protocol_alone() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for round in 0..12 {
+        let server = if round % 2 == 0 {
+            start()
+        } else {
+            Running::start_reading::<64, 66, 128>(1)
+        };
+        // A slow reader behind a small window, for more replies than the server's
+        // socket buffer holds (up to 4 MiB on loopback): its writes go partial.
+        let slow = round % 3 == 0;
+        let input = random_commands(&mut rng, if slow { 50_000 } else { 1000 });
+        let expected = replies_of(&input);
+        let stream = if slow {
+            let socket = statio::net::TcpSocket::v4().unwrap();
+            socket.set_recv_buffer_size(4096).unwrap();
+            let stream = TcpStream::from(socket.connect(server.addr).unwrap());
+            stream.set_nonblocking(false).unwrap();
+            util::set_timeouts_tcp(&stream);
+            stream
+        } else {
+            tcp_client(server.addr)
+        };
+        let mut writer = stream.try_clone().unwrap();
+        let pieces: Vec<usize> = (0..input.len()).map(|_| 1 + rng.below(9000)).collect();
+        let sender = thread::spawn(move || {
+            let (mut at, mut pieces) = (0, pieces.into_iter());
+            while at < input.len() {
+                let end = (at + pieces.next().unwrap()).min(input.len());
+                writer.write_all(&input[at..end]).expect("send");
+                at = end;
+            }
+        });
+        let mut reader = stream;
+        let mut got = Vec::with_capacity(expected.len());
+        let mut buf = vec![0; 16384];
+        if slow {
+            thread::sleep(Duration::from_millis(100));
+        }
+        while got.len() < expected.len() {
+            let want = 1 + rng.below(buf.len());
+            match reader.read(&mut buf[..want]) {
+                Ok(0) => panic!("round {round}: closed after {} bytes", got.len()),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(err) => panic!("round {round}: {err} after {} bytes", got.len()),
+            }
+            if rng.below(if slow { 8 } else { 50 }) == 0 {
+                thread::sleep(Duration::from_millis(1));
+            }
+        }
+        sender.join().unwrap();
+        assert!(got == expected, "round {round}: the replies differ");
+        drop(reader);
+        stop_clean(server);
+    }
+}
