@@ -827,3 +827,141 @@ fn bad_arguments_exit_2_with_a_message() {
         assert!(message.starts_with("http: "), "{args:?}: {message:?}");
     }
 }
+
+/// A small xorshift generator: the random streams below are the same on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+/// `count` requests that keep the connection open (GET and HEAD of `/` and of a
+/// missing path, a PUT answered 405, HTTP/1.0 with keep-alive, POST /echo with binary
+/// bodies up to the limit), then one that closes it.
+fn random_requests(rng: &mut Rng, count: usize) -> Vec<u8> {
+    let limit = statio_protocols::http::Limits::DEFAULT.body;
+    let mut stream = Vec::new();
+    for _ in 0..count {
+        let request = match rng.below(6) {
+            0 => "GET / HTTP/1.1\r\nHost: a\r\n\r\n".to_string(),
+            1 => "HEAD / HTTP/1.1\r\nHost: a\r\nX-Pad: padding\r\n\r\n".to_string(),
+            2 => format!(
+                "GET /missing/{} HTTP/1.1\r\nHost: a\r\n\r\n",
+                rng.below(1000)
+            ),
+            3 => "PUT /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi".to_string(),
+            4 => "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".to_string(),
+            _ => {
+                let len = rng.below(limit + 1);
+                let body: Vec<u8> = (0..len).map(|_| rng.below(256) as u8).collect();
+                let head =
+                    format!("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: {len}\r\n\r\n");
+                stream.extend_from_slice(head.as_bytes());
+                stream.extend_from_slice(&body);
+                continue;
+            }
+        };
+        stream.extend_from_slice(request.as_bytes());
+    }
+    stream.extend_from_slice(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    stream
+}
+
+/// What the protocol alone answers to `input`, through an output buffer of the
+/// server's size emptied after each call, up to its close.
+fn responses_of(input: &[u8]) -> Vec<u8> {
+    use statio::buf::LinearBuf;
+    use statio_protocols::Next;
+    use statio_protocols::http::{Http, Limits};
+    let http = Http::new(Limits::DEFAULT);
+    let mut out: LinearBuf<{ conn::BUF }> = LinearBuf::new();
+    let (mut responses, mut at) = (Vec::new(), 0);
+    loop {
+        let served = http.serve(&input[at..], &mut out);
+        responses.extend_from_slice(out.filled());
+        out.clear();
+        at += served.consumed;
+        match served.next {
+            Next::OutputFull => {}
+            Next::Close => return responses,
+            Next::NeedInput => panic!("the stream ends with a request that closes"),
+        }
+    }
+}
+
+/// `responses` with every `Date` value blanked: the server's clock is not the model's.
+fn without_dates(mut responses: Vec<u8>) -> Vec<u8> {
+    const DATE: &[u8] = b"\r\nDate: ";
+    let mut at = 0;
+    while let Some(found) = responses[at..].windows(DATE.len()).position(|w| w == DATE) {
+        let start = at + found + DATE.len();
+        // An IMF-fixdate is 29 bytes.
+        responses[start..start + 29].fill(b'-');
+        at = start + 29;
+    }
+    responses
+}
+
+/// Random request streams, written in random pieces and read back at random paces
+/// (some 6 MB behind a 4 KiB window, so that the server's writes go partial), each on
+/// a fresh server: every response arrives, in order, byte for byte what the protocol
+/// alone answers (dates aside), and the connection closes after the last.
+#[test]
+fn random_streams_get_the_responses_of_the_protocol_alone() {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    for round in 0..8 {
+        let slow = round % 3 == 0;
+        let input = random_requests(&mut rng, if slow { 20_000 } else { 300 });
+        let expected = without_dates(responses_of(&input));
+        let server = Running::start();
+        let stream = if slow {
+            small_window_client(server.addr)
+        } else {
+            util::tcp_client(server.addr)
+        };
+        let mut writer = stream.try_clone().unwrap();
+        let pieces: Vec<usize> = (0..input.len()).map(|_| 1 + rng.below(9000)).collect();
+        let sender = thread::spawn(move || {
+            let (mut at, mut pieces) = (0, pieces.into_iter());
+            while at < input.len() {
+                let end = (at + pieces.next().unwrap()).min(input.len());
+                writer.write_all(&input[at..end]).expect("send");
+                at = end;
+            }
+        });
+        if slow {
+            thread::sleep(Duration::from_millis(100));
+        }
+        let mut reader = stream;
+        let mut got = Vec::with_capacity(expected.len());
+        let mut buf = vec![0; 16384];
+        loop {
+            let want = 1 + rng.below(buf.len());
+            match reader.read(&mut buf[..want]) {
+                Ok(0) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(err) => panic!("round {round}: {err} after {} bytes", got.len()),
+            }
+            if rng.below(if slow { 8 } else { 50 }) == 0 {
+                thread::sleep(Duration::from_millis(1));
+            }
+        }
+        sender.join().unwrap();
+        assert!(
+            without_dates(got) == expected,
+            "round {round}: the responses differ"
+        );
+        let report = server.stop();
+        assert_eq!((report.aborted, report.lent), (0, 0), "{report:?}");
+        assert_eq!(report.allocations, 0, "{report:?}");
+        assert!(
+            !slow || report.write_waits > 0,
+            "no write went partial: {report:?}"
+        );
+    }
+}
