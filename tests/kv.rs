@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use server::conn::Store;
 use server::{KvLoop, Pool, Server, Stats};
 use statio_test_support::alloc::{Counting, count_allocations};
-use util::{IO_TIMEOUT, tcp_client};
+use util::{IO_TIMEOUT, Rng, tcp_client};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
@@ -682,18 +682,6 @@ fn out_of_descriptors_pauses_accepting_and_serves_the_waiting_clients_later() {
     assert!(stderr.contains("accept paused"), "stderr: {stderr}");
 }
 
-/// A small xorshift generator: the random streams below are the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-}
-
 /// A stream of `count` commands: sets (values up to 300 bytes: some over the limit),
 /// gets, increments, MGETs (some replies too large for the output buffer), ECHOs of
 /// binary data up to 3,000 bytes, deletes; 20 keys for a store of 16, so some writes
@@ -817,7 +805,7 @@ fn random_streams_get_the_replies_of_the_protocol_alone() {
             }
         }
         sender.join().unwrap();
-        assert!(got == expected, "round {round}: the replies differ");
+        util::assert_same_bytes(&got, &expected, &format!("round {round}: the replies"));
         drop(reader);
         stop_clean(server);
     }

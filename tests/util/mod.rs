@@ -527,3 +527,17 @@ pub fn next_marks(lines: &std::sync::mpsc::Receiver<String>, prefix: &str) -> Ma
     }
     block
 }
+
+/// A small xorshift generator for random test streams that are the same on every run
+/// (a failing seed reproduces).
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
