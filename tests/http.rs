@@ -896,9 +896,10 @@ fn without_dates(mut responses: Vec<u8>) -> Vec<u8> {
 }
 
 /// Random request streams, written in random pieces and read back at random paces
-/// (some 6 MB behind a 4 KiB window, so that the server's writes go partial), each on
-/// a fresh server: every response arrives, in order, byte for byte what the protocol
-/// alone answers (dates aside), and the connection closes after the last.
+/// (some 6 MB behind a 4 KiB window, read only once the writes stalled, so that the
+/// server's writes go partial), each on a fresh server: every response arrives, in
+/// order, byte for byte what the protocol alone answers (dates aside), and the
+/// connection closes after the last.
 #[test]
 fn random_streams_get_the_responses_of_the_protocol_alone() {
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
@@ -912,18 +913,13 @@ fn random_streams_get_the_responses_of_the_protocol_alone() {
         } else {
             util::tcp_client(server.addr)
         };
-        let mut writer = stream.try_clone().unwrap();
-        let pieces: Vec<usize> = (0..input.len()).map(|_| 1 + rng.below(9000)).collect();
-        let sender = thread::spawn(move || {
-            let (mut at, mut pieces) = (0, pieces.into_iter());
-            while at < input.len() {
-                let end = (at + pieces.next().unwrap()).min(input.len());
-                writer.write_all(&input[at..end]).expect("send");
-                at = end;
-            }
-        });
+        let (sender, stalled) = util::write_in_pieces(&stream, input, &mut rng);
         if slow {
-            thread::sleep(Duration::from_millis(100));
+            // Nothing read until the writes stall: the server holds what it could not
+            // send, in a pooled buffer, and stops reading.
+            stalled
+                .recv_timeout(IO_TIMEOUT)
+                .expect("stalled or written");
         }
         let mut reader = stream;
         let mut got = Vec::with_capacity(expected.len());

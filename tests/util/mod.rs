@@ -541,3 +541,40 @@ impl Rng {
         (self.0 % n as u64) as usize
     }
 }
+
+/// Writes `input` to `stream` on a thread, in pieces of 1 to 9,000 bytes drawn from
+/// `rng`. The receiver gets one message when a write first makes no progress for a
+/// second (the peer stopped reading: its buffers and the kernel's are full) or when
+/// everything is written, whichever comes first: a reader that waits for it makes the
+/// peer hold what it could not send.
+pub fn write_in_pieces(
+    stream: &std::net::TcpStream,
+    input: Vec<u8>,
+    rng: &mut Rng,
+) -> (std::thread::JoinHandle<()>, std::sync::mpsc::Receiver<()>) {
+    use std::io::{ErrorKind, Write};
+    let mut writer = stream.try_clone().unwrap();
+    writer
+        .set_write_timeout(Some(Duration::from_secs(1)))
+        .unwrap();
+    let pieces: Vec<usize> = (0..input.len()).map(|_| 1 + rng.below(9000)).collect();
+    let (stalled_tx, stalled) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let (mut at, mut pieces) = (0, pieces.into_iter());
+        let mut end = 0;
+        while at < input.len() {
+            if at == end {
+                end = (at + pieces.next().unwrap()).min(input.len());
+            }
+            match writer.write(&input[at..end]) {
+                Ok(n) => at += n,
+                Err(err) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    let _ = stalled_tx.send(());
+                }
+                Err(err) => panic!("send: {err} at byte {at}"),
+            }
+        }
+        let _ = stalled_tx.send(());
+    });
+    (thread, stalled)
+}
