@@ -896,10 +896,10 @@ fn without_dates(mut responses: Vec<u8>) -> Vec<u8> {
 }
 
 /// Random request streams, written in random pieces and read back at random paces
-/// (some 6 MB behind a 4 KiB window, read only once the writes stalled, so that the
-/// server's writes go partial), each on a fresh server: every response arrives, in
-/// order, byte for byte what the protocol alone answers (dates aside), and the
-/// connection closes after the last.
+/// (some 6 MB behind a 4 KiB window, read only once the writes stalled or ended), each
+/// on a fresh server: every response arrives, in order, byte for byte what the protocol
+/// alone answers (dates aside), whatever the reads, the kept input and the partial
+/// writes of the server in between, and the connection closes after the last.
 #[test]
 fn random_streams_get_the_responses_of_the_protocol_alone() {
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
@@ -915,11 +915,15 @@ fn random_streams_get_the_responses_of_the_protocol_alone() {
         };
         let (sender, stalled) = util::write_in_pieces(&stream, input, &mut rng);
         if slow {
-            // Nothing read until the writes stall: the server holds what it could not
-            // send, in a pooled buffer, and stops reading.
+            // Nothing read until the writes stall or end, and a little longer: the
+            // server's writes go partial unless the kernel's buffers took everything (a
+            // receive buffer autotunes up to tcp_rmem's maximum, 32 MiB here) and the
+            // server lagged behind. Likely, not certain: the partial writes are
+            // asserted by `pipelined_responses_come_in_order`.
             stalled
                 .recv_timeout(IO_TIMEOUT)
                 .expect("stalled or written");
+            thread::sleep(Duration::from_millis(300));
         }
         let mut reader = stream;
         let mut got = Vec::with_capacity(expected.len());
@@ -941,9 +945,5 @@ fn random_streams_get_the_responses_of_the_protocol_alone() {
         let report = server.stop();
         assert_eq!((report.aborted, report.lent), (0, 0), "{report:?}");
         assert_eq!(report.allocations, 0, "{report:?}");
-        assert!(
-            !slow || report.write_waits > 0,
-            "no write went partial: {report:?}"
-        );
     }
 }
