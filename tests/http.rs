@@ -358,18 +358,6 @@ fn pipelined(count: usize, pad: usize) -> (Vec<u8>, Vec<(bool, Vec<u8>)>) {
     (requests, expected)
 }
 
-/// A client whose receive buffer is small, so that the server's responses fill the
-/// connection soon when it does not read.
-fn small_window_client(addr: SocketAddr) -> TcpStream {
-    let socket = statio::net::TcpSocket::v4().unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    let stream = TcpStream::from(socket.connect(addr).unwrap());
-    // Blocking again: the first write waits for the connection.
-    stream.set_nonblocking(false).unwrap();
-    util::set_timeouts_tcp(&stream);
-    stream
-}
-
 #[test]
 fn pipelined_responses_come_in_order() {
     let server = Running::start();
@@ -378,7 +366,7 @@ fn pipelined_responses_come_in_order() {
     // client is not reading: partial writes.
     for (count, pad) in [(3, 0), (200, 0), (3000, 2000)] {
         let (requests, expected) = pipelined(count, pad);
-        let mut stream = small_window_client(server.addr);
+        let mut stream = util::small_window_client(server.addr, None);
         let reader = stream.try_clone().unwrap();
         let writer = thread::spawn(move || stream.write_all(&requests).map(|()| stream));
         // Let the writer fill the buffers before reading anything.
@@ -409,12 +397,7 @@ fn pipelined_responses_come_in_order() {
 #[test]
 fn a_client_that_resets_while_responses_wait_is_dropped_and_the_next_served() {
     let server = Running::start();
-    let socket = statio::net::TcpSocket::v4().unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    let stream = socket.connect(server.addr).unwrap();
-    stream.set_linger(Some(0)).unwrap();
-    let mut stream = TcpStream::from(stream);
-    stream.set_nonblocking(false).unwrap();
+    let mut stream = util::small_window_client(server.addr, Some(0));
     stream
         .set_write_timeout(Some(Duration::from_secs(2)))
         .unwrap();
@@ -909,7 +892,7 @@ fn random_streams_get_the_responses_of_the_protocol_alone() {
         let expected = without_dates(responses_of(&input));
         let server = Running::start();
         let stream = if slow {
-            small_window_client(server.addr)
+            util::small_window_client(server.addr, None)
         } else {
             util::tcp_client(server.addr)
         };

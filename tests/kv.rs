@@ -471,12 +471,7 @@ fn a_client_that_reads_late_gets_every_reply() {
 #[test]
 fn a_client_that_resets_while_replies_wait_is_dropped_and_the_next_served() {
     let server = start();
-    let socket = statio::net::TcpSocket::v4().unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    let stream = socket.connect(server.addr).unwrap();
-    stream.set_linger(Some(0)).unwrap();
-    let mut stream = TcpStream::from(stream);
-    stream.set_nonblocking(false).unwrap();
+    let mut stream = util::small_window_client(server.addr, Some(0));
     stream
         .set_write_timeout(Some(Duration::from_secs(2)))
         .unwrap();
@@ -769,12 +764,7 @@ fn random_streams_get_the_replies_of_the_protocol_alone() {
         let input = random_commands(&mut rng, if slow { 30_000 } else { 1000 });
         let expected = replies_of(&input);
         let stream = if slow {
-            let socket = statio::net::TcpSocket::v4().unwrap();
-            socket.set_recv_buffer_size(4096).unwrap();
-            let stream = TcpStream::from(socket.connect(server.addr).unwrap());
-            stream.set_nonblocking(false).unwrap();
-            util::set_timeouts_tcp(&stream);
-            stream
+            util::small_window_client(server.addr, None)
         } else {
             tcp_client(server.addr)
         };

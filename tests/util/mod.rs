@@ -578,3 +578,18 @@ pub fn write_in_pieces(
     });
     (thread, stalled)
 }
+
+/// A blocking client with [`IO_TIMEOUT`]s whose receive buffer is 4 KiB, so that a
+/// server's replies fill the connection soon when it does not read; with `linger`
+/// `Some(0)` its close is a reset.
+pub fn small_window_client(addr: SocketAddr, linger: Option<u32>) -> std::net::TcpStream {
+    let socket = statio::net::TcpSocket::v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(addr).unwrap();
+    stream.set_linger(linger).unwrap();
+    let stream = std::net::TcpStream::from(stream);
+    // Blocking again: the first write waits for the connection.
+    stream.set_nonblocking(false).unwrap();
+    set_timeouts_tcp(&stream);
+    stream
+}

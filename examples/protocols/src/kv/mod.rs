@@ -139,10 +139,6 @@ impl Session {
     pub const fn protocol(&self) -> u8 {
         if self.resp3 { 3 } else { 2 }
     }
-
-    fn resp3(&self) -> bool {
-        self.resp3
-    }
 }
 
 impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usize> Default

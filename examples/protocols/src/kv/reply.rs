@@ -57,8 +57,7 @@ pub(super) fn emit<B: MutBuf + ?Sized>(
     out: &mut Out<'_, B>,
     reply: impl Fn(&mut dyn Sink),
 ) -> Result<(), NoRoom> {
-    let resp3 = out.session.resp3();
-    emit_in(out.buf, resp3, reply)
+    emit_in(out.buf, out.session.resp3, reply)
 }
 
 /// [`emit`] in RESP3 when `resp3`, else RESP2: for `HELLO`, whose reply is in the
