@@ -408,6 +408,72 @@ fn pipelined_commands_are_answered_in_order() {
     stop_clean(server);
 }
 
+/// `MULTI` ... `EXEC` one command at a time, as `redis-cli` sends them: the queue waits
+/// in the connection's input across reads (another client's command between them does
+/// not run inside it), runs whole at `EXEC`, and its buffer goes back to the pool; a
+/// transaction pipelined in one write as redis-py sends its pipelines; a refused
+/// command discards it; one whose queue outgrows the input buffer says so.
+#[test]
+fn transactions_queue_across_reads_and_run_whole_at_exec() {
+    let server = start();
+    let mut c = server.client();
+    let mut other = server.client();
+    assert_eq!(c.call(&["MULTI"]), "+OK");
+    assert_eq!(c.call(&["SET", "t", "1"]), "+QUEUED");
+    assert_eq!(other.call(&["SET", "t", "100"]), "+OK");
+    assert_eq!(c.call(&["INCR", "t"]), "+QUEUED");
+    assert_eq!(
+        other.call(&["GET", "t"]),
+        "$3 100",
+        "nothing ran before EXEC"
+    );
+    assert_eq!(c.call(&["GET", "t"]), "+QUEUED");
+    assert_eq!(c.call(&["EXEC"]), "*3 [+OK, :2, $1 2]");
+    assert_eq!(other.call(&["GET", "t"]), "$1 2");
+    // Pipelined in one write.
+    let mut burst = resp(&["MULTI"]);
+    for _ in 0..50 {
+        burst.extend_from_slice(&resp(&["INCR", "p"]));
+    }
+    burst.extend_from_slice(&resp(&["EXEC"]));
+    c.send(&burst);
+    assert_eq!(c.reply(), "+OK");
+    for _ in 0..50 {
+        assert_eq!(c.reply(), "+QUEUED");
+    }
+    let exec = c.reply();
+    assert!(
+        exec.starts_with("*50 [:1, :2,") && exec.ends_with(", :50]"),
+        "{exec}"
+    );
+    // A refused command: EXECABORT, nothing ran.
+    assert_eq!(c.call(&["MULTI"]), "+OK");
+    assert_eq!(c.call(&["INCR", "p"]), "+QUEUED");
+    assert_eq!(
+        c.call(&["GET"]),
+        "-ERR wrong number of arguments for 'get' command"
+    );
+    assert_eq!(
+        c.call(&["EXEC"]),
+        "-EXECABORT Transaction discarded because of previous errors."
+    );
+    assert_eq!(c.call(&["GET", "p"]), "$2 50");
+    // More queued than the 4,080-byte input buffer holds: each still QUEUED, then why.
+    assert_eq!(c.call(&["MULTI"]), "+OK");
+    let value = "v".repeat(200);
+    for i in 0..30 {
+        assert_eq!(c.call(&["SET", &format!("big{i}"), &value]), "+QUEUED");
+    }
+    assert_eq!(
+        c.call(&["EXEC"]),
+        "-EXECABORT Transaction discarded because its queued commands outgrew this \
+         server's input buffer."
+    );
+    assert_eq!(c.call(&["EXISTS", "big0"]), ":0");
+    assert_eq!(c.call(&["DISCARD"]), "-ERR DISCARD without MULTI");
+    stop_clean(server);
+}
+
 /// A client that pipelines more than a connection reads per event (one 4 KiB read
 /// here) is served in shares: each time the server re-arms it for the next turn, and
 /// nothing is lost, reordered or left unread on the way; another client is served
@@ -679,13 +745,14 @@ fn out_of_descriptors_pauses_accepting_and_serves_the_waiting_clients_later() {
 
 /// A stream of `count` commands: sets (values up to 300 bytes: some over the limit),
 /// gets, increments, MGETs (some replies too large for the output buffer), ECHOs of
-/// binary data up to 3,000 bytes, deletes; 20 keys for a store of 16, so some writes
-/// are refused; RESP and inline.
+/// binary data up to 3,000 bytes, deletes, and `MULTI`, `EXEC`, `DISCARD` (so some
+/// transactions run, some are discarded, some outgrow the input buffer); 20 keys for a
+/// store of 16, so some writes are refused; RESP and inline.
 fn random_commands(rng: &mut Rng, count: usize) -> Vec<u8> {
     let mut stream = Vec::new();
     let key = |rng: &mut Rng| format!("k{}", rng.below(20));
     for _ in 0..count {
-        let command: Vec<Vec<u8>> = match rng.below(7) {
+        let command: Vec<Vec<u8>> = match rng.below(10) {
             0 => vec![b"SET".to_vec(), key(rng).into(), vec![b'v'; rng.below(301)]],
             1 => vec![b"GET".to_vec(), key(rng).into()],
             2 => vec![b"INCR".to_vec(), key(rng).into()],
@@ -700,25 +767,35 @@ fn random_commands(rng: &mut Rng, count: usize) -> Vec<u8> {
                 vec![b"ECHO".to_vec(), data]
             }
             5 => vec![b"DEL".to_vec(), key(rng).into(), key(rng).into()],
-            _ => vec![b"EXISTS".to_vec(), key(rng).into()],
+            6 => vec![b"EXISTS".to_vec(), key(rng).into()],
+            7 => vec![b"MULTI".to_vec()],
+            8 => vec![b"EXEC".to_vec()],
+            _ => vec![b"DISCARD".to_vec()],
         };
-        // Inline when every argument is one plain word.
-        let plain = command
-            .iter()
-            .all(|arg| !arg.is_empty() && arg.iter().all(u8::is_ascii_alphanumeric));
-        if plain && rng.below(3) == 0 {
-            stream.extend_from_slice(&command.join(&b' '));
+        stream_command(&mut stream, &command, rng);
+    }
+    // No transaction left open: the stream is answered whole.
+    stream.extend_from_slice(b"DISCARD\r\n");
+    stream
+}
+
+/// Appends `command` to `stream`: inline when every argument is one plain word (one
+/// time in three), else in RESP.
+fn stream_command(stream: &mut Vec<u8>, command: &[Vec<u8>], rng: &mut Rng) {
+    let plain = command
+        .iter()
+        .all(|arg| !arg.is_empty() && arg.iter().all(u8::is_ascii_alphanumeric));
+    if plain && rng.below(3) == 0 {
+        stream.extend_from_slice(&command.join(&b' '));
+        stream.extend_from_slice(b"\r\n");
+    } else {
+        stream.extend_from_slice(format!("*{}\r\n", command.len()).as_bytes());
+        for arg in command {
+            stream.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+            stream.extend_from_slice(arg);
             stream.extend_from_slice(b"\r\n");
-        } else {
-            stream.extend_from_slice(format!("*{}\r\n", command.len()).as_bytes());
-            for arg in &command {
-                stream.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
-                stream.extend_from_slice(arg);
-                stream.extend_from_slice(b"\r\n");
-            }
         }
     }
-    stream
 }
 
 /// What the protocol alone answers to `input` on a fresh store, through an output

@@ -5,15 +5,17 @@
 //! client's `HELLO 3`, as redis-py 8 and go-redis 9 send) and inline commands to
 //! redis-cli, redis-benchmark and client libraries: PING, ECHO, GET, SET
 //! (EX/PX/NX/XX), DEL, EXISTS, INCR/DECR/INCRBY, EXPIRE/PEXPIRE/TTL/PTTL, MGET/MSET,
-//! DBSIZE, FLUSHALL, QUIT, HELLO, and what redis-cli and redis-benchmark send first
-//! (`statio_protocols::kv` lists them and every error). Try `redis-cli -p 6380 SET k v`.
+//! DBSIZE, FLUSHALL, QUIT, HELLO, MULTI/EXEC/DISCARD (no WATCH), and what redis-cli
+//! and redis-benchmark send first (`statio_protocols::kv` lists them and every error).
+//! Try `redis-cli -p 6380 SET k v`.
 //!
 //! Fixed at compile time: 16,384 keys of up to 64 bytes with values of up to 256 bytes,
 //! commands of up to 4,080 bytes, 1,022 connections (a new one is closed at once when
-//! the table is full). Memory is spent on bytes in flight: a connection holds a
-//! pooled 4 KiB buffer only while a command is incomplete or a reply unsent. No heap
-//! allocation: the loop, the table, the pool and the store live in `static` cells,
-//! which sit in `.bss` until used.
+//! the table is full). Memory is spent on bytes in flight: a connection holds a pooled
+//! 4 KiB buffer only while a command is incomplete, a transaction has commands queued
+//! (they wait in that buffer: a transaction's commands total less than 4,080 bytes) or
+//! a reply is unsent. No heap allocation: the loop, the table, the pool and the store
+//! live in `static` cells, which sit in `.bss` until used.
 //!
 //! `SIGTERM` or `SIGINT` closes the listener and every connection, prints the marks
 //! (each capacity's use now, at its peak, and its limit hits: docs/TUNING.md) to stderr

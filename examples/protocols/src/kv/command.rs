@@ -42,6 +42,9 @@ enum Id {
     Command,
     Config,
     Hello,
+    Multi,
+    Exec,
+    Discard,
 }
 
 /// A command's name (lower case, as Redis's errors show it), arity (Redis's
@@ -64,7 +67,7 @@ const fn spec(name: &'static [u8], arity: i8, writes: bool, id: Id) -> Spec {
 }
 
 /// The commands; a linear search finds the ones `redis-benchmark` times first.
-const COMMANDS: [Spec; 25] = [
+const COMMANDS: [Spec; 28] = [
     spec(b"get", 2, false, Id::Get),
     spec(b"set", -3, true, Id::Set),
     spec(b"incr", 2, true, Id::Incr),
@@ -90,6 +93,9 @@ const COMMANDS: [Spec; 25] = [
     spec(b"command", -1, false, Id::Command),
     spec(b"config", -2, false, Id::Config),
     spec(b"hello", -1, false, Id::Hello),
+    spec(b"multi", 1, false, Id::Multi),
+    spec(b"exec", 1, false, Id::Exec),
+    spec(b"discard", 1, false, Id::Discard),
 ];
 
 /// The longest command name.
@@ -509,53 +515,97 @@ fn hello<B: MutBuf + ?Sized>(
     Ok(())
 }
 
+/// A command of the table, with an arity it accepts: what [`find`] gives.
+#[derive(Copy, Clone)]
+pub(super) struct Found(&'static Spec);
+
+/// What a command is to a transaction (`MULTI` ... `EXEC`).
+#[derive(Copy, Clone, PartialEq, Eq)]
+pub(super) enum Role {
+    Multi,
+    Exec,
+    Discard,
+    /// `QUIT`: runs at once, inside a transaction too (Redis 7.0 does the same).
+    Quit,
+    /// Every other command: queued inside a transaction, run at once outside one.
+    Data,
+}
+
+impl Found {
+    pub(super) fn role(self) -> Role {
+        match self.0.id {
+            Id::Multi => Role::Multi,
+            Id::Exec => Role::Exec,
+            Id::Discard => Role::Discard,
+            Id::Quit => Role::Quit,
+            _ => Role::Data,
+        }
+    }
+}
+
+/// The command `args` names, if it exists and has an arity it accepts; else writes the
+/// error Redis gives (too many arguments for this server, unknown command, wrong
+/// number of arguments) and gives `None`.
+pub(super) fn find<B: MutBuf + ?Sized>(
+    args: &Args<'_>,
+    out: &mut Out<'_, B>,
+) -> Result<Option<Found>, NoRoom> {
+    let list = &args.list[..];
+    if args.count > MAX_ARGS {
+        emit(out, |s| {
+            reply::error(
+                s,
+                &[
+                    b"ERR too many arguments: this server takes at most ",
+                    itoa::Buffer::new().format(MAX_ARGS).as_bytes(),
+                    b" per command",
+                ],
+            )
+        })?;
+        return Ok(None);
+    }
+    let name = list[0];
+    let mut lower = [0u8; LONGEST_NAME];
+    let found = (name.len() <= LONGEST_NAME)
+        .then(|| {
+            lower[..name.len()].copy_from_slice(name);
+            lower[..name.len()].make_ascii_lowercase();
+            COMMANDS
+                .iter()
+                .find(|spec| spec.name == &lower[..name.len()])
+        })
+        .flatten();
+    let Some(spec) = found else {
+        emit(out, |s| unknown_command(s, list))?;
+        return Ok(None);
+    };
+    let argc = list.len();
+    let arity_ok = match usize::try_from(spec.arity) {
+        Ok(exact) => argc == exact,
+        Err(_) => argc >= usize::from(spec.arity.unsigned_abs()),
+    };
+    if !arity_ok {
+        emit(out, |s| wrong_arity(s, spec.name))?;
+        return Ok(None);
+    }
+    Ok(Some(Found(spec)))
+}
+
 impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usize>
     Kv<KEYS, KEY, VALUE, COMMAND>
 {
+    /// Runs `found`, a [`Role::Data`] or [`Role::Quit`] command, and writes its reply;
+    /// `NoRoom` when the reply does not fit into `out` (the command then changed
+    /// nothing).
     pub(super) fn execute<B: MutBuf + ?Sized>(
         &mut self,
+        Found(spec): Found,
         args: &Args<'_>,
         now: Millis,
         out: &mut Out<'_, B>,
     ) -> Result<Then, NoRoom> {
         let list = &args.list[..];
-        if args.count > MAX_ARGS {
-            emit(out, |s| {
-                reply::error(
-                    s,
-                    &[
-                        b"ERR too many arguments: this server takes at most ",
-                        itoa::Buffer::new().format(MAX_ARGS).as_bytes(),
-                        b" per command",
-                    ],
-                )
-            })?;
-            return Ok(Then::Continue);
-        }
-        let name = list[0];
-        let mut lower = [0u8; LONGEST_NAME];
-        let found = (name.len() <= LONGEST_NAME)
-            .then(|| {
-                lower[..name.len()].copy_from_slice(name);
-                lower[..name.len()].make_ascii_lowercase();
-                COMMANDS
-                    .iter()
-                    .find(|spec| spec.name == &lower[..name.len()])
-            })
-            .flatten();
-        let Some(spec) = found else {
-            emit(out, |s| unknown_command(s, list))?;
-            return Ok(Then::Continue);
-        };
         let argc = list.len();
-        let arity_ok = match usize::try_from(spec.arity) {
-            Ok(exact) => argc == exact,
-            Err(_) => argc >= usize::from(spec.arity.unsigned_abs()),
-        };
-        if !arity_ok {
-            emit(out, |s| wrong_arity(s, spec.name))?;
-            return Ok(Then::Continue);
-        }
         if spec.writes && out.buf.remaining_mut() < MUTATION_REPLY_MAX {
             return Err(NoRoom {
                 needed: MUTATION_REPLY_MAX,
@@ -676,6 +726,8 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
             })?,
             Id::Config => emit(out, |s| config(s, list))?,
             Id::Hello => hello(&mut self.last_id, list, out)?,
+            // The serve loop's (`transaction.rs`): never given here.
+            Id::Multi | Id::Exec | Id::Discard => {}
         }
         Ok(Then::Continue)
     }

@@ -2,7 +2,7 @@
 //! oversized arguments, malformed frames and garbage, fed in random pieces. Nothing
 //! panics, the [`Next`](crate::Next) contract holds (the driver checks it on every
 //! call), and the replies do not depend on how the input was split into reads or on
-//! the output buffer's size.
+//! the output buffer's size (but for a transaction that a small one cannot hold).
 
 use std::format;
 use std::vec;
@@ -43,7 +43,7 @@ fn command() -> impl Strategy<Value = (Vec<u8>, Vec<Vec<u8>>)> {
     let name = prop::sample::select(vec![
         "SET", "GET", "INCR", "DECRBY", "DEL", "MGET", "MSET", "EXPIRE", "PEXPIRE", "TTL", "PTTL",
         "PERSIST", "EXISTS", "PING", "ECHO", "DBSIZE", "FLUSHALL", "QUIT", "SELECT", "COMMAND",
-        "CONFIG", "set", "NOPE",
+        "CONFIG", "set", "NOPE", "MULTI", "EXEC", "DISCARD", "MULTI", "EXEC",
     ]);
     (name, prop::collection::vec(word(), 0..5))
         .prop_map(|(name, args)| (name.as_bytes().to_vec(), args))
@@ -106,8 +106,16 @@ proptest! {
             prop_assert_eq!(&pieces.kept, &whole.kept);
         }
         let narrow = drive_with::<256>(&input, chunk);
-        prop_assert_eq!(&narrow.output, &whole.output);
-        prop_assert_eq!(narrow.closed, whole.closed);
+        // A transaction's replies share one buffer: in 256 bytes one of more than 3
+        // commands is discarded, and a reply beyond its share becomes an error element,
+        // in the narrow buffer only. (Outside transactions every reply here fits it.)
+        let found = |text: &[u8]| narrow.output.windows(text.len()).any(|w| w == text);
+        if !found(b"may not fit this server's output buffer")
+            && !found(b"does not fit in this server's output buffer")
+        {
+            prop_assert_eq!(&narrow.output, &whole.output);
+            prop_assert_eq!(narrow.closed, whole.closed);
+        }
     }
 
     #[test]

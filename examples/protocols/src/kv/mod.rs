@@ -24,7 +24,8 @@
 //! `DEL key...`, `EXISTS key...`, `INCR`, `DECR`, `INCRBY`, `DECRBY`,
 //! `EXPIRE`/`PEXPIRE key time [NX|XX|GT|LT]`, `TTL`, `PTTL`, `PERSIST`, `MGET key...`,
 //! `MSET key value...`, `DBSIZE`, `FLUSHALL`/`FLUSHDB [ASYNC|SYNC]`, `QUIT`, `SELECT 0`,
-//! `HELLO [2|3 [AUTH default password] [SETNAME name]]`, and what `redis-cli` and
+//! `HELLO [2|3 [AUTH default password] [SETNAME name]]`, `MULTI`, `EXEC`, `DISCARD`
+//! (transactions, without `WATCH`: see below), and what `redis-cli` and
 //! `redis-benchmark` 7 send first: `COMMAND DOCS` (empty: redis-cli then uses its
 //! built-in help), `COMMAND COUNT`, and `CONFIG GET save|appendonly|*` (`""` and `no`:
 //! nothing is persisted). Replies and errors are Redis 7.0's, byte for byte where Redis
@@ -43,7 +44,7 @@
 //! checked as Redis does and otherwise ignored (nothing reads names back).
 //!
 //! Not supported: other data types, `SET`'s `GET`, `EXAT` and `PXAT` (a syntax error),
-//! databases other than 0, `MULTI`, pub/sub, `CLIENT`, `AUTH`, persistence. Inline
+//! databases other than 0, `WATCH`, pub/sub, `CLIENT`, `AUTH`, persistence. Inline
 //! commands split on white space and take quoted arguments without escapes (a quote
 //! inside an argument is a plain byte).
 //!
@@ -56,7 +57,25 @@
 //! | more than [`MAX_ARGS`] arguments | `-ERR too many arguments ...` |
 //! | a command larger than `COMMAND` bytes (the input buffer), or malformed RESP | `-ERR Protocol error: ...`, then [`Next::Close`] |
 //!
+//! | a transaction's queued commands and the command after them (at last its `EXEC`) reach `COMMAND` bytes | each still `+QUEUED`; `EXEC` answers `-EXECABORT Transaction discarded because its queued commands outgrew this server's input buffer.` |
+//! | a transaction of more commands than the output buffer holds at [`MUTATION_REPLY_MAX`] bytes each (and 22 for the array's header) | `-EXECABORT Transaction discarded because its replies may not fit this server's output buffer.` |
+//!
 //! A write that fails changes nothing (`MSET` checks every pair first).
+//!
+//! # Transactions
+//! `MULTI` ... `EXEC` as in Redis 7.0: each command in between is answered `+QUEUED`
+//! or refused at once (an unknown command, a wrong number of arguments: `EXEC` then
+//! discards the transaction with `-EXECABORT`), and `EXEC` runs the queued ones with
+//! nothing in between and answers the array of their replies, errors of single
+//! commands included; `DISCARD` drops them; `QUIT` closes at once. The queue needs no
+//! memory of its own: the queued commands stay unconsumed at the start of the input
+//! ([`Served::consumed`](crate::Served) stops before them), so they must fit the input
+//! buffer together. `EXEC` runs into an empty output buffer (it stops with
+//! [`Next::OutputFull`] until what the buffer holds was sent), where each reply is
+//! promised [`MUTATION_REPLY_MAX`] bytes and may take more when there is room: one that
+//! does not fit what is left becomes `-ERR the reply does not fit in this server's output
+//! buffer`. There is no `WATCH`: it is an unknown command (optimistic locking would need
+//! a version per key and a list per connection).
 //!
 //! # Expiry
 //! A key's deadline is kept with it, on the caller's clock (`now_ms`, milliseconds,
@@ -85,6 +104,9 @@ mod reply;
 mod store;
 #[cfg(test)]
 mod tests;
+mod transaction;
+#[cfg(test)]
+mod transaction_tests;
 
 use statio_core::buf::{Buf, MutBuf};
 
@@ -93,6 +115,7 @@ pub use parse::MAX_ARGS;
 use crate::{Next, Served};
 use parse::{Args, Frame};
 use store::Store;
+use transaction::{Multi, Step};
 
 /// The free output bytes a command that changes the store needs before it runs: more
 /// than any reply such a command gives after changing something (`+OK`, an integer,
@@ -115,15 +138,17 @@ pub struct Kv<const KEYS: usize, const KEY: usize, const VALUE: usize, const COM
     last_id: u32,
 }
 
-/// What one connection negotiated with `HELLO`: the protocol its replies are in (RESP2
-/// until a `HELLO 3`) and the id `HELLO` reports. Keep one per connection, from
-/// [`Session::new`] when it opens, and pass it to each [`Kv::serve`] for it. 8 bytes,
-/// all zero when new.
+/// What one connection negotiated with `HELLO` (the protocol its replies are in, RESP2
+/// until a `HELLO 3`, and the id `HELLO` reports) and its open transaction, if any. Keep
+/// one per connection, from [`Session::new`] when it opens, and pass it to each
+/// [`Kv::serve`] for it, with the input it left unconsumed. 32 bytes (64-bit).
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct Session {
     resp3: bool,
     /// 0 until its first `HELLO`.
     id: u32,
+    /// The open transaction, from `MULTI` to `EXEC` or `DISCARD`.
+    multi: Option<Multi>,
 }
 
 impl Session {
@@ -132,6 +157,7 @@ impl Session {
         Session {
             resp3: false,
             id: 0,
+            multi: None,
         }
     }
 
@@ -180,10 +206,25 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
         let mut consumed = 0;
         let mut args = Args::default();
         loop {
-            let len = match parse::parse(&input[consumed..], COMMAND, &mut args) {
-                Frame::Incomplete => return Served::new(consumed, Next::NeedInput),
+            // In an open transaction, `input[consumed..pos]` is its queue, answered.
+            let pos = consumed + Multi::answered(out.session.multi);
+            let len = match parse::parse(&input[pos..], COMMAND, &mut args) {
+                Frame::Incomplete => {
+                    if pos > consumed && input.len() - consumed >= COMMAND {
+                        // The queue leaves no room for the command after it.
+                        if let Some(multi) = out.session.multi.as_mut() {
+                            multi.input_full();
+                        }
+                        consumed = pos;
+                        continue;
+                    }
+                    return Served::new(consumed, Next::NeedInput);
+                }
                 Frame::Empty(len) => {
-                    consumed += len;
+                    match out.session.multi.as_mut() {
+                        Some(multi) if pos > consumed => multi.answer(len),
+                        _ => consumed += len,
+                    }
                     continue;
                 }
                 Frame::Error(error) => {
@@ -203,9 +244,22 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
                 }
                 Frame::Command { len } => len,
             };
-            match self.execute(&args, now, out) {
-                Ok(command::Then::Continue) => consumed += len,
-                Ok(command::Then::Close) => return Served::new(consumed + len, Next::Close),
+            if pos > consumed && pos + len - consumed >= COMMAND {
+                // The queue and this command fill the input buffer (as the check above
+                // finds when they arrive in pieces): the queue goes.
+                if let Some(multi) = out.session.multi.as_mut() {
+                    multi.input_full();
+                }
+                consumed = pos;
+            }
+            match self.step(&args, &input[consumed..pos], now, out) {
+                Ok(Step::Consume) => consumed = pos + len,
+                Ok(Step::Keep) => {
+                    if let Some(multi) = out.session.multi.as_mut() {
+                        multi.answer(len);
+                    }
+                }
+                Ok(Step::Close) => return Served::new(pos + len, Next::Close),
                 Err(_) if out.buf.has_remaining() => {
                     return Served::new(consumed, Next::OutputFull);
                 }
@@ -220,7 +274,10 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
                     if too_large.is_err() {
                         return Served::new(consumed, Next::Close);
                     }
-                    consumed += len;
+                    if let Some(multi) = out.session.multi.as_mut() {
+                        multi.refuse();
+                    }
+                    consumed = pos + len;
                 }
             }
         }
