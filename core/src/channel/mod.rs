@@ -239,9 +239,10 @@ pub struct ChannelInner<M, W, S: ?Sized + AsRef<[Slot<M>]>> {
     /// (and the receiver: `prepare_sleep` with a read-modify-write of +0, closing and
     /// opening the ring).
     tail: CachePadded<AtomicUsize>,
-    /// The next position the consumer reads; only the receiver touches it (an atomic only
-    /// so that no `unsafe` is needed; all accesses are `Relaxed`, and a new receiver sees
-    /// the last one's through `state`).
+    /// The next position the consumer reads; only the receiver writes it (an atomic so
+    /// that no `unsafe` is needed, and so that `pop` can move it with a swap, which paces
+    /// the consumer; all accesses are `Relaxed`, and a new receiver sees the last one's
+    /// through `state`).
     head: CachePadded<AtomicUsize>,
     /// `SLEEPING | TAKEN | DETACHING | ATTACHED`, and the count of `WAKING` senders: read
     /// by every send, written rarely.

@@ -67,7 +67,8 @@ use statio_core::buf::{MutBuf, NoRoom};
 pub struct Served {
     /// Input bytes of the requests answered (from the start of the input): drop them.
     /// The rest, `input[consumed..]`, is kept for the next call, unless `next` is
-    /// [`Next::Close`].
+    /// [`Next::Close`]. (In kv, the rest starts with the commands an open transaction
+    /// queued, answered already: they are its queue, and run at its `EXEC`.)
     pub consumed: usize,
     /// Why the call stopped.
     pub next: Next,
@@ -77,9 +78,10 @@ pub struct Served {
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Next {
     /// Every complete request was answered; `input[consumed..]` (possibly empty) is the
-    /// start of the next one. Send what `out` holds, keep the rest, and read more: call
-    /// again when new bytes arrived. The rest is always shorter than the request limit,
-    /// so an input buffer of that size never fills with an incomplete request.
+    /// start of the next one (in kv, after a transaction's queue). Send what `out` holds,
+    /// keep the rest, and read more: call again when new bytes arrived. The rest is
+    /// always shorter than the request limit, so an input buffer of that size never
+    /// fills.
     NeedInput,
     /// The response to the next complete request does not fit into what is left of
     /// `out`; nothing of that request was done. Send `out`, then call again with
