@@ -208,18 +208,23 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
         loop {
             // In an open transaction, `input[consumed..pos]` is its queue, answered.
             let pos = consumed + Multi::answered(out.session.multi);
-            let len = match parse::parse(&input[pos..], COMMAND, &mut args) {
-                Frame::Incomplete => {
-                    if pos > consumed && input.len() - consumed >= COMMAND {
-                        // The queue leaves no room for the command after it.
-                        if let Some(multi) = out.session.multi.as_mut() {
-                            multi.input_full();
-                        }
-                        consumed = pos;
-                        continue;
-                    }
-                    return Served::new(consumed, Next::NeedInput);
+            let frame = parse::parse(&input[pos..], COMMAND, &mut args);
+            // Where the queue and the command after it, whole or not yet, end.
+            let end = match frame {
+                Frame::Incomplete => Some(input.len()),
+                Frame::Command { len } => Some(pos + len),
+                Frame::Empty(_) | Frame::Error(_) => None,
+            };
+            if pos > consumed && end.is_some_and(|end| end - consumed >= COMMAND) {
+                // They fill the input buffer, at the same command whether the bytes came
+                // at once or in pieces: the queue goes.
+                if let Some(multi) = out.session.multi.as_mut() {
+                    multi.input_full();
                 }
+                consumed = pos;
+            }
+            let len = match frame {
+                Frame::Incomplete => return Served::new(consumed, Next::NeedInput),
                 Frame::Empty(len) => {
                     match out.session.multi.as_mut() {
                         Some(multi) if pos > consumed => multi.answer(len),
@@ -244,14 +249,6 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
                 }
                 Frame::Command { len } => len,
             };
-            if pos > consumed && pos + len - consumed >= COMMAND {
-                // The queue and this command fill the input buffer (as the check above
-                // finds when they arrive in pieces): the queue goes.
-                if let Some(multi) = out.session.multi.as_mut() {
-                    multi.input_full();
-                }
-                consumed = pos;
-            }
             match self.step(&args, &input[consumed..pos], now, out) {
                 Ok(Step::Consume) => consumed = pos + len,
                 Ok(Step::Keep) => {
@@ -265,13 +262,7 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
                 }
                 Err(_) => {
                     // Even an empty buffer is too small: say so instead, and go on.
-                    let too_large = reply::emit(out, |s| {
-                        reply::error(
-                            s,
-                            &[b"ERR the reply does not fit in this server's output buffer"],
-                        )
-                    });
-                    if too_large.is_err() {
+                    if reply::emit(out, reply::too_large).is_err() {
                         return Served::new(consumed, Next::Close);
                     }
                     if let Some(multi) = out.session.multi.as_mut() {

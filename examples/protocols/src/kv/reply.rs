@@ -130,6 +130,14 @@ fn header(s: &mut dyn Sink, kind: &[u8], n: usize) {
     s.put(b"\r\n");
 }
 
+/// The error that stands for a reply larger than the room it has.
+pub(super) fn too_large(s: &mut dyn Sink) {
+    error(
+        s,
+        &[b"ERR the reply does not fit in this server's output buffer"],
+    );
+}
+
 /// An error reply: `-`, the parts, CRLF. Parts may hold a client's bytes: CR and LF
 /// become spaces, as Redis does (an error is one line).
 pub(super) fn error(s: &mut dyn Sink, parts: &[&[u8]]) {

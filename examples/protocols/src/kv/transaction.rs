@@ -84,8 +84,6 @@ impl Multi {
     }
 }
 
-const QUEUED: &[u8] = b"+QUEUED\r\n";
-
 impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usize>
     Kv<KEYS, KEY, VALUE, COMMAND>
 {
@@ -162,7 +160,7 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
                 out.session.multi = None;
             }
             (Role::Data, Some(multi)) => {
-                out.buf.try_write_all(QUEUED)?;
+                emit(out, |s| reply::simple(s, b"QUEUED"))?;
                 if multi.discarded.is_some() {
                     return Ok(Step::Consume);
                 }
@@ -231,6 +229,12 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
                 Frame::Incomplete | Frame::Error(_) => break,
             };
             at += len;
+            // Refused commands discarded the transaction: `find` refuses none here.
+            let found = command::find(&args, out)?;
+            if found.is_some_and(|found| found.role() != Role::Data) {
+                // A nested MULTI, answered when queued: not a command of the array.
+                continue;
+            }
             left -= 1;
             // Later replies keep their share: this one may take what is beyond it.
             let mut held = Held {
@@ -241,26 +245,11 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
                 buf: &mut held,
                 session: &mut *out.session,
             };
-            let ran = match command::find(&args, &mut share) {
-                Ok(Some(found)) if found.role() == Role::Data => {
-                    self.execute(found, &args, now, &mut share).map(drop)
-                }
-                // A nested MULTI, answered when queued: not a command of the array.
-                Ok(Some(_)) => {
-                    left += 1;
-                    Ok(())
-                }
-                // Cannot happen: refused commands discarded the transaction.
-                Ok(None) => Ok(()),
-                Err(no_room) => Err(no_room),
-            };
+            let ran = found.map_or(Ok(()), |found| {
+                self.execute(found, &args, now, &mut share).map(drop)
+            });
             if ran.is_err() {
-                emit(&mut share, |s| {
-                    reply::error(
-                        s,
-                        &[b"ERR the reply does not fit in this server's output buffer"],
-                    )
-                })?;
+                emit(&mut share, reply::too_large)?;
             }
         }
         Ok(())
