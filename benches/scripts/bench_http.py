@@ -10,7 +10,9 @@ Servers: statio's `examples/http` with one loop (`statio`) and with `--loops 2`
 (`statio_2loops`), built here unless --no-statio; the peers in benches/examples
 (http_mio, http_tokio, http_hyper; built here unless --no-peers); and each
 `--server NAME=BINARY`: a binary that takes `ADDR` and prints `NAME: listening on ADDR`
-first. Every server answers `GET /` with a small body.
+first; with --floor, `floor` (benches/examples/floor.c: the least a server on epoll
+does per request, to tell what any server can reach on the machine). Every server
+answers `GET /` with a small body.
 
 `statio_2loops` is pinned like every server, to CPU 0, unless `--loops-cpus 0,1`: on a
 2-core machine, one CPU shows what the second loop costs (two threads, one core), and

@@ -8,7 +8,8 @@ CPU, syscalls and allocations per request, and memory with 1,000 idle connection
 
 Servers: `redis-server --save '' --appendonly no` (unless --no-redis) and each
 `--server NAME=BINARY`: a binary that takes `ADDR` and prints `NAME: listening on
-ADDR` first (statio's `examples/kv`).
+ADDR` first (statio's `examples/kv`); with --floor, `floor` (benches/examples/floor.c:
+canned replies, the least a server on epoll does per command).
 
 Two phases, the server pinned to CPU 0 and redis-benchmark to CPU 1:
 1. Timing: `redis-benchmark -t TEST -n REQUESTS -c CLIENTS -P P --csv` for each test

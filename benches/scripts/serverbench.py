@@ -26,6 +26,7 @@ SERVER_CPU = "0"
 CLIENT_CPU = "1"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 ALLOC_SOURCE = Path(__file__).with_name("alloc_count.c")
+FLOOR_SOURCE = ROOT / "benches" / "examples" / "floor.c"
 
 # The syscalls broken out per request (perf tracepoints); the total counts them all.
 SYSCALLS = ["epoll_wait", "epoll_pwait", "epoll_ctl", "read", "write", "readv", "writev",
@@ -41,6 +42,9 @@ def parser(doc, besides):
     p = argparse.ArgumentParser(description=doc.split("\n")[0])
     p.add_argument("--server", action="append", default=[], metavar="NAME=BINARY",
                    help=f"a server to measure besides {besides} (repeatable)")
+    p.add_argument("--floor", action="store_true",
+                   help="also measure `floor`, the least a server on epoll does per request "
+                        "(benches/examples/floor.c, compiled here)")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--idle", type=int, default=1000,
                    help="idle connections when memory is measured")
@@ -60,6 +64,8 @@ def prepare(args, kind, binaries):
     for spec in args.server:
         name, _, binary = spec.partition("=")
         binaries[name] = str(Path(binary).resolve())
+    if args.floor:
+        binaries["floor"] = floor(out_dir, kind)
     if not binaries:
         raise SystemExit("no server to measure")
     log("machine:", info)
@@ -121,6 +127,17 @@ def alloc_library(out_dir):
     subprocess.run([cc, "-O2", "-shared", "-fPIC", "-o", str(lib), str(ALLOC_SOURCE), "-ldl"],
                    check=True)
     return str(lib)
+
+
+def floor(out_dir, kind):
+    """Compiles benches/examples/floor.c for `kind` ("http" or "kv": RESP)."""
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if not cc:
+        raise SystemExit("--floor needs a C compiler")
+    binary = Path(out_dir) / f"floor_{kind}"
+    resp = ["-DRESP"] if kind == "kv" else []
+    subprocess.run([cc, "-O2", *resp, "-o", str(binary), str(FLOOR_SOURCE)], check=True)
+    return str(binary)
 
 
 def free_port():
