@@ -169,7 +169,7 @@ impl Client {
         let (kind, rest) = line.split_at(1);
         match kind {
             "+" | "-" | ":" | "_" => line,
-            "$" if rest == "-1" => line,
+            "$" | "*" if rest == "-1" => line,
             "$" => {
                 let len: usize = rest.parse().expect("a bulk length");
                 let mut value = vec![0; len + 2];
@@ -471,6 +471,34 @@ fn transactions_queue_across_reads_and_run_whole_at_exec() {
     );
     assert_eq!(c.call(&["EXISTS", "big0"]), ":0");
     assert_eq!(c.call(&["DISCARD"]), "-ERR DISCARD without MULTI");
+    stop_clean(server);
+}
+
+/// `WATCH` across connections, as redis-py's `transaction()` uses it: another client's
+/// write to a watched key makes `EXEC` answer null and run nothing, and the retry (a new
+/// `WATCH`) goes through.
+#[test]
+fn a_write_by_another_client_fails_a_watched_transaction() {
+    let server = start();
+    let mut c = server.client();
+    let mut other = server.client();
+    assert_eq!(c.call(&["SET", "w", "1"]), "+OK");
+    assert_eq!(c.call(&["WATCH", "w"]), "+OK");
+    assert_eq!(other.call(&["INCR", "w"]), ":2");
+    assert_eq!(c.call(&["MULTI"]), "+OK");
+    assert_eq!(c.call(&["SET", "w", "10"]), "+QUEUED");
+    assert_eq!(c.call(&["EXEC"]), "*-1");
+    assert_eq!(
+        other.call(&["GET", "w"]),
+        "$1 2",
+        "the queued SET did not run"
+    );
+    assert_eq!(c.call(&["WATCH", "w"]), "+OK");
+    assert_eq!(other.call(&["GET", "w"]), "$1 2");
+    assert_eq!(c.call(&["MULTI"]), "+OK");
+    assert_eq!(c.call(&["SET", "w", "10"]), "+QUEUED");
+    assert_eq!(c.call(&["EXEC"]), "*1 [+OK]");
+    assert_eq!(other.call(&["GET", "w"]), "$2 10");
     stop_clean(server);
 }
 

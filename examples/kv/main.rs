@@ -5,7 +5,7 @@
 //! client's `HELLO 3`, as redis-py 8 and go-redis 9 send) and inline commands to
 //! redis-cli, redis-benchmark and client libraries: PING, ECHO, GET, SET
 //! (EX/PX/NX/XX), DEL, EXISTS, INCR/DECR/INCRBY, EXPIRE/PEXPIRE/TTL/PTTL, MGET/MSET,
-//! DBSIZE, FLUSHALL, QUIT, HELLO, MULTI/EXEC/DISCARD (no WATCH), and what redis-cli
+//! DBSIZE, FLUSHALL, QUIT, HELLO, MULTI/EXEC/DISCARD/WATCH/UNWATCH, and what redis-cli
 //! and redis-benchmark send first (`statio_protocols::kv` lists them and every error).
 //! Try `redis-cli -p 6380 SET k v`.
 //!

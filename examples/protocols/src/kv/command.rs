@@ -6,6 +6,7 @@ use super::int::parse_i64;
 use super::parse::{Args, MAX_ARGS};
 use super::reply::{self, Out, Sink, emit, emit_in};
 use super::store::{Millis, Refused, Store};
+use super::watch::WATCHED;
 use super::{Kv, MUTATION_REPLY_MAX};
 
 /// What the connection does after a command.
@@ -45,6 +46,8 @@ enum Id {
     Multi,
     Exec,
     Discard,
+    Watch,
+    Unwatch,
 }
 
 /// A command's name (lower case, as Redis's errors show it), arity (Redis's
@@ -67,7 +70,7 @@ const fn spec(name: &'static [u8], arity: i8, writes: bool, id: Id) -> Spec {
 }
 
 /// The commands; a linear search finds the ones `redis-benchmark` times first.
-const COMMANDS: [Spec; 28] = [
+const COMMANDS: [Spec; 30] = [
     spec(b"get", 2, false, Id::Get),
     spec(b"set", -3, true, Id::Set),
     spec(b"incr", 2, true, Id::Incr),
@@ -96,6 +99,8 @@ const COMMANDS: [Spec; 28] = [
     spec(b"multi", 1, false, Id::Multi),
     spec(b"exec", 1, false, Id::Exec),
     spec(b"discard", 1, false, Id::Discard),
+    spec(b"watch", -2, false, Id::Watch),
+    spec(b"unwatch", 1, false, Id::Unwatch),
 ];
 
 /// The longest command name.
@@ -525,6 +530,8 @@ pub(super) enum Role {
     Multi,
     Exec,
     Discard,
+    /// `WATCH`: refused inside a transaction, without discarding it.
+    Watch,
     /// `QUIT`: runs at once, inside a transaction too (Redis 7.0 does the same).
     Quit,
     /// Every other command: queued inside a transaction, run at once outside one.
@@ -537,6 +544,7 @@ impl Found {
             Id::Multi => Role::Multi,
             Id::Exec => Role::Exec,
             Id::Discard => Role::Discard,
+            Id::Watch => Role::Watch,
             Id::Quit => Role::Quit,
             _ => Role::Data,
         }
@@ -702,7 +710,7 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
                     _ => false,
                 };
                 if valid {
-                    store.clear();
+                    store.clear(now);
                     emit(out, reply::ok)?
                 } else {
                     emit(out, |s| reply::error(s, &[SYNTAX_ERROR]))?
@@ -726,6 +734,29 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
             })?,
             Id::Config => emit(out, |s| config(s, list))?,
             Id::Hello => hello(&mut self.last_id, list, out)?,
+            Id::Watch => {
+                // Kept only once the reply is out: a full output buffer runs it again.
+                let mut watch = out.session.watch;
+                if watch.add(list[1..].iter().copied(), store, now).is_ok() {
+                    emit(out, reply::ok)?;
+                    out.session.watch = watch;
+                } else {
+                    emit(out, |s| {
+                        reply::error(
+                            s,
+                            &[
+                                b"ERR too many keys watched: this server watches at most ",
+                                itoa::Buffer::new().format(WATCHED).as_bytes(),
+                                b" per connection (keys that share a bucket count once)",
+                            ],
+                        )
+                    })?
+                }
+            }
+            Id::Unwatch => {
+                emit(out, reply::ok)?;
+                out.session.watch.clear();
+            }
             // The serve loop's (`transaction.rs`): never given here.
             Id::Multi | Id::Exec | Id::Discard => {}
         }

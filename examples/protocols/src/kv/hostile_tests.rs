@@ -43,7 +43,7 @@ fn command() -> impl Strategy<Value = (Vec<u8>, Vec<Vec<u8>>)> {
     let name = prop::sample::select(vec![
         "SET", "GET", "INCR", "DECRBY", "DEL", "MGET", "MSET", "EXPIRE", "PEXPIRE", "TTL", "PTTL",
         "PERSIST", "EXISTS", "PING", "ECHO", "DBSIZE", "FLUSHALL", "QUIT", "SELECT", "COMMAND",
-        "CONFIG", "set", "NOPE", "MULTI", "EXEC", "DISCARD", "MULTI", "EXEC",
+        "CONFIG", "set", "NOPE", "MULTI", "EXEC", "DISCARD", "MULTI", "EXEC", "WATCH", "UNWATCH",
     ]);
     (name, prop::collection::vec(word(), 0..5))
         .prop_map(|(name, args)| (name.as_bytes().to_vec(), args))

@@ -24,8 +24,8 @@
 //! `DEL key...`, `EXISTS key...`, `INCR`, `DECR`, `INCRBY`, `DECRBY`,
 //! `EXPIRE`/`PEXPIRE key time [NX|XX|GT|LT]`, `TTL`, `PTTL`, `PERSIST`, `MGET key...`,
 //! `MSET key value...`, `DBSIZE`, `FLUSHALL`/`FLUSHDB [ASYNC|SYNC]`, `QUIT`, `SELECT 0`,
-//! `HELLO [2|3 [AUTH default password] [SETNAME name]]`, `MULTI`, `EXEC`, `DISCARD`
-//! (transactions, without `WATCH`: see below), and what `redis-cli` and
+//! `HELLO [2|3 [AUTH default password] [SETNAME name]]`, `MULTI`, `EXEC`, `DISCARD`,
+//! `WATCH key...`, `UNWATCH` (transactions: see below), and what `redis-cli` and
 //! `redis-benchmark` 7 send first: `COMMAND DOCS` (empty: redis-cli then uses its
 //! built-in help), `COMMAND COUNT`, and `CONFIG GET save|appendonly|*` (`""` and `no`:
 //! nothing is persisted). Replies and errors are Redis 7.0's, byte for byte where Redis
@@ -44,7 +44,7 @@
 //! checked as Redis does and otherwise ignored (nothing reads names back).
 //!
 //! Not supported: other data types, `SET`'s `GET`, `EXAT` and `PXAT` (a syntax error),
-//! databases other than 0, `WATCH`, pub/sub, `CLIENT`, `AUTH`, persistence. Inline
+//! databases other than 0, pub/sub, `CLIENT`, `AUTH`, persistence. Inline
 //! commands split on white space and take quoted arguments without escapes (a quote
 //! inside an argument is a plain byte).
 //!
@@ -56,9 +56,9 @@
 //! | a new key when `KEYS` are held and none has expired | `-OOM command not allowed when the store is full ...` |
 //! | more than [`MAX_ARGS`] arguments | `-ERR too many arguments ...` |
 //! | a command larger than `COMMAND` bytes (the input buffer), or malformed RESP | `-ERR Protocol error: ...`, then [`Next::Close`] |
-//!
 //! | a transaction's queued commands and the command after them (at last its `EXEC`) reach `COMMAND` bytes | each still `+QUEUED`; `EXEC` answers `-EXECABORT Transaction discarded because its queued commands outgrew this server's input buffer.` |
 //! | a transaction of more commands than the output buffer holds at [`MUTATION_REPLY_MAX`] bytes each (and 22 for the array's header) | `-EXECABORT Transaction discarded because its replies may not fit this server's output buffer.` |
+//! | a connection's watched keys would take more than [`WATCHED`] buckets | `-ERR too many keys watched ...`; the `WATCH` watches none of its keys |
 //!
 //! A write that fails changes nothing (`MSET` checks every pair first).
 //!
@@ -74,8 +74,16 @@
 //! [`Next::OutputFull`] until what the buffer holds was sent), where each reply is
 //! promised [`MUTATION_REPLY_MAX`] bytes and may take more when there is room: one that
 //! does not fit what is left becomes `-ERR the reply does not fit in this server's output
-//! buffer`. There is no `WATCH`: it is an unknown command (optimistic locking would need
-//! a version per key and a list per connection).
+//! buffer`.
+//!
+//! `WATCH` as in Redis 7.0 too: `EXEC` answers null (`*-1`; RESP3 `_`) and runs nothing
+//! when a watched key was changed (by any connection, this one included) or expired
+//! after it was watched; `EXEC` and `DISCARD` unwatch every key, `WATCH` inside a
+//! transaction is refused without discarding it. A connection keeps versions, not keys:
+//! the store counts the changes to each of 1,024 buckets of keys (by a hash of the key),
+//! and a connection remembers the counts of up to [`WATCHED`] buckets. So a change to a
+//! watched key always fails the `EXEC`, and so may a change to another key of the same
+//! bucket (the client retries, as after any failed `WATCH`).
 //!
 //! # Expiry
 //! A key's deadline is kept with it, on the caller's clock (`now_ms`, milliseconds,
@@ -107,15 +115,20 @@ mod tests;
 mod transaction;
 #[cfg(test)]
 mod transaction_tests;
+mod watch;
+#[cfg(test)]
+mod watch_tests;
 
 use statio_core::buf::{Buf, MutBuf};
 
 pub use parse::MAX_ARGS;
+pub use watch::WATCHED;
 
 use crate::{Next, Served};
 use parse::{Args, Frame};
 use store::Store;
 use transaction::{Multi, Step};
+use watch::Watch;
 
 /// The free output bytes a command that changes the store needs before it runs: more
 /// than any reply such a command gives after changing something (`+OK`, an integer,
@@ -128,9 +141,10 @@ pub const MUTATION_REPLY_MAX: usize = 64;
 /// incomplete command always fits it; 4,080 by default, a `LinearBuf<4080>`). One
 /// serves every connection of a loop; a connection's own state is its [`Session`].
 ///
-/// Memory: `KEYS` entries of `KEY + VALUE` bytes plus 44 of bookkeeping (64-bit), in one
-/// block. [`Kv::new`] is `const` and all zero bytes, so a `static` one (in a
-/// `ConstStaticCell`) sits in `.bss`: no file size, and no resident page until used.
+/// Memory: `KEYS` entries of `KEY + VALUE` bytes plus 44 of bookkeeping (64-bit), and
+/// 4 KiB of `WATCH` versions, in one block. [`Kv::new`] is `const` and all zero bytes,
+/// so a `static` one (in a `ConstStaticCell`) sits in `.bss`: no file size, and no
+/// resident page until used.
 pub struct Kv<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usize = 4080>
 {
     store: Store<KEYS, KEY, VALUE>,
@@ -139,9 +153,10 @@ pub struct Kv<const KEYS: usize, const KEY: usize, const VALUE: usize, const COM
 }
 
 /// What one connection negotiated with `HELLO` (the protocol its replies are in, RESP2
-/// until a `HELLO 3`, and the id `HELLO` reports) and its open transaction, if any. Keep
-/// one per connection, from [`Session::new`] when it opens, and pass it to each
-/// [`Kv::serve`] for it, with the input it left unconsumed. 32 bytes (64-bit).
+/// until a `HELLO 3`, and the id `HELLO` reports), its open transaction, if any, and the
+/// keys it watches. Keep one per connection, from [`Session::new`] when it opens, and
+/// pass it to each [`Kv::serve`] for it, with the input it left unconsumed. 120 bytes
+/// (64-bit), 88 of them for its watched keys.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct Session {
     resp3: bool,
@@ -149,6 +164,8 @@ pub struct Session {
     id: u32,
     /// The open transaction, from `MULTI` to `EXEC` or `DISCARD`.
     multi: Option<Multi>,
+    /// The keys watched for the next `EXEC`.
+    watch: Watch,
 }
 
 impl Session {
@@ -158,6 +175,7 @@ impl Session {
             resp3: false,
             id: 0,
             multi: None,
+            watch: Watch::new(),
         }
     }
 

@@ -109,6 +109,11 @@ pub(super) fn nil(s: &mut dyn Sink) {
     s.put(if s.resp3() { b"_\r\n" } else { b"$-1\r\n" });
 }
 
+/// No array: RESP3's null, RESP2's null array (`EXEC` after a `WATCH` failed).
+pub(super) fn nil_array(s: &mut dyn Sink) {
+    s.put(if s.resp3() { b"_\r\n" } else { b"*-1\r\n" });
+}
+
 /// The header of an array of `n` replies, which follow.
 pub(super) fn array(s: &mut dyn Sink, n: usize) {
     header(s, b"*", n);

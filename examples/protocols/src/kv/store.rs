@@ -17,10 +17,31 @@ pub(super) type Millis = i64;
 /// bound, not a hang; Redis uses SipHash for this).
 pub(super) struct Store<const KEYS: usize, const KEY: usize, const VALUE: usize> {
     map: FnvIndexMap<Vec<u8, KEY>, Entry<VALUE>, KEYS>,
+    /// The changes to the keys of each bucket, counted (wrapping): `WATCH`'s versions.
+    changes: [u32; BUCKETS],
     /// Entries with a deadline, expired or not.
     volatile: usize,
     /// Where the next [`expire`](Self::expire) step starts.
     cursor: usize,
+}
+
+/// How many buckets the keys are hashed into for `WATCH`: each counts the changes to
+/// its keys (4 KiB).
+pub(super) const BUCKETS: usize = 1024;
+
+/// A key's bucket and the count of changes to it: what `WATCH` remembers of a key.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct Version {
+    pub bucket: u16,
+    pub changes: u32,
+}
+
+/// The bucket of `key`: FNV-1a, as the map hashes (heapless does not expose its hasher).
+fn bucket(key: &[u8]) -> usize {
+    let hash = key.iter().fold(0x811c_9dc5_u32, |hash, &byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    });
+    hash as usize % BUCKETS
 }
 
 /// A value and its deadline.
@@ -49,6 +70,7 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize> Store<KEYS, KEY, V
     pub const fn new() -> Self {
         Store {
             map: FnvIndexMap::new(),
+            changes: [0; BUCKETS],
             volatile: 0,
             cursor: 0,
         }
@@ -67,6 +89,27 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize> Store<KEYS, KEY, V
     /// The entry of `key` unless it is absent or expired: the lazy check every read makes.
     pub fn get(&self, key: &[u8], now: Millis) -> Option<&Entry<VALUE>> {
         self.map.get(key).filter(|entry| !entry.expired(now))
+    }
+
+    /// The version of `key` now: `WATCH` compares it with the one at `EXEC`.
+    pub fn version(&self, key: &[u8]) -> Version {
+        let bucket = bucket(key);
+        Version {
+            bucket: bucket as u16, // BUCKETS fits u16
+            changes: self.changes[bucket],
+        }
+    }
+
+    /// Whether the bucket of `version` changed since it was taken.
+    pub fn changed(&self, version: Version) -> bool {
+        self.changes[usize::from(version.bucket)] != version.changes
+    }
+
+    /// Counts a change to `key` (Redis's `signalModifiedKey`). Removing an expired key
+    /// is none: it was gone already (Redis 7.0 does not fail a `WATCH` for it either).
+    fn touch(&mut self, key: &[u8]) {
+        let changes = &mut self.changes[bucket(key)];
+        *changes = changes.wrapping_add(1);
     }
 
     /// Removes `key` if it has expired, so that a write finds it absent.
@@ -91,7 +134,11 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize> Store<KEYS, KEY, V
     /// Removes `key`; whether it was there (and not expired).
     pub fn remove(&mut self, key: &[u8], now: Millis) -> bool {
         self.purge(key, now);
-        self.remove_entry(key)
+        let removed = self.remove_entry(key);
+        if removed {
+            self.touch(key);
+        }
+        removed
     }
 
     /// Whether a write of these sizes would be refused for its sizes.
@@ -140,11 +187,13 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize> Store<KEYS, KEY, V
         entry.deadline = deadline;
         self.volatile =
             self.volatile + usize::from(deadline.is_some()) - usize::from(had.is_some());
+        self.touch(key);
         Ok(())
     }
 
     /// Gives `key`, which must be present, this deadline (`None`: none).
     pub fn set_deadline(&mut self, key: &[u8], deadline: Option<Millis>) {
+        self.touch(key);
         if let Some(entry) = self.map.get_mut(key) {
             let old = core::mem::replace(&mut entry.deadline, deadline);
             self.volatile =
@@ -190,8 +239,14 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize> Store<KEYS, KEY, V
         removed
     }
 
-    /// Removes every key.
-    pub fn clear(&mut self) {
+    /// Removes every key, counting a change to each that had not expired.
+    pub fn clear(&mut self, now: Millis) {
+        for (key, entry) in &self.map {
+            if !entry.expired(now) {
+                let changes = &mut self.changes[bucket(key)];
+                *changes = changes.wrapping_add(1);
+            }
+        }
         self.map.clear();
         self.volatile = 0;
         self.cursor = 0;

@@ -655,7 +655,7 @@ fn what_redis_cli_and_redis_benchmark_send_first() {
     // redis-cli 7.0 (interactive): COMMAND DOCS; an empty array makes it use its own help.
     assert_eq!(run(&mut kv, &["COMMAND", "DOCS"], 0), "*0\r\n");
     assert_eq!(run(&mut kv, &["COMMAND"], 0), "*0\r\n");
-    assert_eq!(run(&mut kv, &["COMMAND", "COUNT"], 0), ":28\r\n");
+    assert_eq!(run(&mut kv, &["COMMAND", "COUNT"], 0), ":30\r\n");
     // redis-benchmark 7.0: CONFIG GET save, CONFIG GET appendonly (recorded above).
     assert_eq!(
         run(&mut kv, &["config", "get", "*"], 0),

@@ -1,7 +1,8 @@
 //! Transactions: `MULTI` opens one, each command after it is answered `+QUEUED` (or
 //! refused, as Redis refuses it), `EXEC` runs the queued commands one after the other
 //! with nothing in between and answers an array of their replies, `DISCARD` drops them.
-//! No `WATCH`: it is an unknown command.
+//! `EXEC` answers null instead, running nothing, when a key the connection watched
+//! changed since (`watch.rs`); `EXEC` and `DISCARD` unwatch every key.
 //!
 //! The queue is the connection's own input: a queued command stays unconsumed at the
 //! start of it, so a transaction needs no memory beyond the input buffer, and the
@@ -109,6 +110,7 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
                 )
             })?;
             out.session.multi = None;
+            out.session.watch.clear();
             return Ok(Step::Consume);
         }
         let Some(found) = command::find(args, out)? else {
@@ -119,7 +121,7 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
         };
         let multi = out.session.multi;
         match (found.role(), multi) {
-            (Role::Data | Role::Quit, None) | (Role::Quit, Some(_)) => {
+            (Role::Data | Role::Quit | Role::Watch, None) | (Role::Quit, Some(_)) => {
                 return match self.execute(found, args, now, out)? {
                     command::Then::Continue => Ok(Step::Consume),
                     command::Then::Close => Ok(Step::Close),
@@ -129,10 +131,13 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
                 emit(out, reply::ok)?;
                 out.session.multi = Some(Multi::default());
             }
-            (Role::Multi, Some(multi)) => {
-                emit(out, |s| {
-                    reply::error(s, &[b"ERR MULTI calls can not be nested"])
-                })?;
+            (Role::Multi | Role::Watch, Some(multi)) => {
+                let error: &[u8] = if found.role() == Role::Multi {
+                    b"ERR MULTI calls can not be nested"
+                } else {
+                    b"ERR WATCH inside MULTI is not allowed"
+                };
+                emit(out, |s| reply::error(s, &[error]))?;
                 // Not queued, but inside the kept queue (if one is kept): skipped when
                 // the queue runs.
                 return Ok(if multi.discarded.is_some() {
@@ -154,10 +159,12 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
             (Role::Discard, Some(_)) => {
                 emit(out, reply::ok)?;
                 out.session.multi = None;
+                out.session.watch.clear();
             }
             (Role::Exec, Some(multi)) => {
                 self.exec(multi, queue, now, out)?;
                 out.session.multi = None;
+                out.session.watch.clear();
             }
             (Role::Data, Some(multi)) => {
                 emit(out, |s| reply::simple(s, b"QUEUED"))?;
@@ -195,6 +202,10 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
                     // Send what waits first: the transaction runs into an empty buffer,
                     // so what each reply gets depends on the transaction alone.
                     return Err(NoRoom { needed, free });
+                }
+                if out.session.watch.failed(&self.store, now) {
+                    // A watched key changed: nothing runs (Redis's null array).
+                    return emit(out, reply::nil_array);
                 }
                 if needed <= free {
                     return self.run(multi.queued, queue, now, out);
