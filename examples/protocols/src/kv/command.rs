@@ -530,7 +530,8 @@ pub(super) enum Role {
     Multi,
     Exec,
     Discard,
-    /// `WATCH`: refused inside a transaction, without discarding it.
+    /// `WATCH`: runs at once outside a transaction, is refused inside one (which goes
+    /// on).
     Watch,
     /// `QUIT`: runs at once, inside a transaction too (Redis 7.0 does the same).
     Quit,
@@ -602,9 +603,9 @@ pub(super) fn find<B: MutBuf + ?Sized>(
 impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usize>
     Kv<KEYS, KEY, VALUE, COMMAND>
 {
-    /// Runs `found`, a [`Role::Data`] or [`Role::Quit`] command, and writes its reply;
-    /// `NoRoom` when the reply does not fit into `out` (the command then changed
-    /// nothing).
+    /// Runs `found`, a [`Role::Data`], [`Role::Quit`] or [`Role::Watch`] command, and
+    /// writes its reply; `NoRoom` when the reply does not fit into `out` (the command
+    /// then changed nothing).
     pub(super) fn execute<B: MutBuf + ?Sized>(
         &mut self,
         Found(spec): Found,
