@@ -773,14 +773,15 @@ fn out_of_descriptors_pauses_accepting_and_serves_the_waiting_clients_later() {
 
 /// A stream of `count` commands: sets (values up to 300 bytes: some over the limit),
 /// gets, increments, MGETs (some replies too large for the output buffer), ECHOs of
-/// binary data up to 3,000 bytes, deletes, and `MULTI`, `EXEC`, `DISCARD` (so some
-/// transactions run, some are discarded, some outgrow the input buffer); 20 keys for a
-/// store of 16, so some writes are refused; RESP and inline.
+/// binary data up to 3,000 bytes, deletes, and `MULTI`, `EXEC`, `DISCARD`, `WATCH` (so
+/// some transactions run, some are discarded, some outgrow the input buffer, some fail
+/// on a watched key); 20 keys for a store of 16, so some writes are refused; RESP and
+/// inline.
 fn random_commands(rng: &mut Rng, count: usize) -> Vec<u8> {
     let mut stream = Vec::new();
     let key = |rng: &mut Rng| format!("k{}", rng.below(20));
     for _ in 0..count {
-        let command: Vec<Vec<u8>> = match rng.below(10) {
+        let command: Vec<Vec<u8>> = match rng.below(11) {
             0 => vec![b"SET".to_vec(), key(rng).into(), vec![b'v'; rng.below(301)]],
             1 => vec![b"GET".to_vec(), key(rng).into()],
             2 => vec![b"INCR".to_vec(), key(rng).into()],
@@ -798,7 +799,8 @@ fn random_commands(rng: &mut Rng, count: usize) -> Vec<u8> {
             6 => vec![b"EXISTS".to_vec(), key(rng).into()],
             7 => vec![b"MULTI".to_vec()],
             8 => vec![b"EXEC".to_vec()],
-            _ => vec![b"DISCARD".to_vec()],
+            9 => vec![b"DISCARD".to_vec()],
+            _ => vec![b"WATCH".to_vec(), key(rng).into(), key(rng).into()],
         };
         stream_command(&mut stream, &command, rng);
     }
@@ -868,6 +870,10 @@ fn random_streams_get_the_replies_of_the_protocol_alone() {
         let slow = round % 4 == 0;
         let input = random_commands(&mut rng, if slow { 30_000 } else { 1000 });
         let expected = replies_of(&input);
+        assert!(
+            expected.windows(5).any(|w| w == b"*-1\r\n"),
+            "round {round}: no transaction failed on a watched key"
+        );
         let stream = if slow {
             util::small_window_client(server.addr, None)
         } else {
