@@ -68,10 +68,12 @@ pub use statio_unix::accept::{AcceptPaused, Accepted, Acceptor};
 pub use statio_unix::clock::MonotonicClock;
 pub use statio_unix::{Fd, RawFd, accept, limits, net, process, signal};
 
-/// The native selector of this target: epoll on Linux and Android, kqueue on the BSDs
-/// and macOS, and the poll(2) port (with its default capacity, 1,024 descriptors, the
-/// waker's included) on any other Unix or when the `force-poll` feature asks for it.
-/// Another port or capacity: `GenericEventLoop<H, ports::poll::Poll<N>, ...>`.
+/// The native selector of this target: epoll on Linux and Android (no limit of its
+/// own), kqueue on the BSDs and macOS (with its default capacity, 1,024 descriptors),
+/// and the poll(2) port (with its default capacity, 1,024 descriptors, the waker's
+/// included) on any other Unix or when the `force-poll` feature asks for it; one
+/// descriptor more is `ENOSPC`. Another port or capacity: `GenericEventLoop<H,
+/// ports::kqueue::Kqueue<N>, ...>` or `GenericEventLoop<H, ports::poll::Poll<N>, ...>`.
 pub type NativeSelector = ports::Native;
 
 /// Signals as events, from the [`NativeSelector`]'s port: a signalfd on epoll, an

@@ -93,8 +93,9 @@ pub trait Selector: Sized {
     /// [`EventLoop::release`](crate::EventLoop::release).
     ///
     /// The default does nothing, which is right for a selector whose registrations the
-    /// kernel ends when the descriptor closes (epoll, kqueue). A selector that keeps
-    /// its own list (poll(2)) drops the entry of `handle` if it still carries `token`.
+    /// kernel ends when the descriptor closes and that keeps nothing of its own (epoll).
+    /// A selector that keeps its own list (poll(2)'s registrations, kqueue's set of
+    /// registered descriptors) drops the entry of `handle` if it still carries `token`.
     fn forget(&mut self, handle: Self::Handle, token: Token) {
         let _ = (handle, token);
     }

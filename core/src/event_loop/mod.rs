@@ -287,9 +287,9 @@ where
 
     /// Frees `token`, registered with a source that is gone (dropped while registered),
     /// without a call on its descriptor number, which may name another file by now.
-    /// The selector forgets the registration ([`Selector::forget`]: the poll(2) port
-    /// drops its entry; epoll and kqueue have nothing to do, the kernel ended it at
-    /// close). Events of the registration are dropped from now on; see
+    /// The selector forgets the registration ([`Selector::forget`]: the poll(2) and
+    /// kqueue ports drop their entry, so the number registers afresh; epoll has nothing
+    /// to do, the kernel ended it at close). Events of the registration are dropped from now on; see
     /// [`register_opt`](Self::register_opt) for a kernel registration that outlives its
     /// descriptor.
     ///

@@ -7,7 +7,7 @@
 //! (`tests.rs`); `sys.rs` implements [`Kevent`] with the real `kevent(2)` on the kqueue
 //! systems, a direct call after monomorphization.
 
-use heapless::index_set::FnvIndexSet;
+use heapless::index_map::FnvIndexMap;
 use statio_core::{Interest, OsError, PollOpt, Token};
 use statio_unix::RawFd;
 use statio_unix::error::from_errno;
@@ -39,23 +39,25 @@ pub(crate) trait Kevent {
     ) -> Result<usize, OsError>;
 }
 
-/// The descriptors registered in one kqueue, at most `N`.
+/// The descriptors registered in one kqueue, at most `N`, each with its token.
 ///
 /// kqueue cannot refuse a second registration: `EV_ADD` on an existing filter modifies
 /// it (kqueue_register in FreeBSD's kern_event.c, knote_assign in OpenBSD's, the "touch"
 /// in XNU's kevent_register; kqueue(2): "Re-adding an existing event will modify the
 /// parameters"). This set is what makes one descriptor under a second token
 /// `AlreadyExists`, as epoll's `EEXIST` does; polling keeps a set for the same reason.
-/// heapless' `IndexSet` holds it: a fixed hash set, `N` a power of two up to 65,536.
+/// The token is kept so that [`forget`](Self::forget) drops only the registration the
+/// event loop released. heapless' `IndexMap` holds them: a fixed hash map, `N` a power
+/// of two up to 65,536.
 pub(crate) struct Registrations<const N: usize> {
-    fds: FnvIndexSet<RawFd, N>,
+    fds: FnvIndexMap<RawFd, Token, N>,
 }
 
 impl<const N: usize> Registrations<N> {
     /// No descriptor registered.
     pub(crate) const fn new() -> Self {
         Registrations {
-            fds: FnvIndexSet::new(),
+            fds: FnvIndexMap::new(),
         }
     }
 
@@ -79,15 +81,15 @@ impl<const N: usize> Registrations<N> {
         opt: PollOpt,
     ) -> Result<(), OsError> {
         let ident = ident(fd)?;
-        if self.fds.contains(&fd) {
+        if self.fds.contains_key(&fd) {
             return Err(from_errno(libc::EEXIST));
         }
         if self.fds.is_full() {
             return Err(from_errno(libc::ENOSPC));
         }
         apply(kq, ident, token, &register_changes(interest, opt))?;
-        // Cannot fail: `fd` is absent and the set has room (checked above).
-        let _ = self.fds.insert(fd);
+        // Cannot fail: `fd` is absent and the map has room (checked above).
+        let _ = self.fds.insert(fd, token);
         Ok(())
     }
 
@@ -110,9 +112,10 @@ impl<const N: usize> Registrations<N> {
         opt: PollOpt,
     ) -> Result<(), OsError> {
         let ident = ident(fd)?;
-        if !self.fds.contains(&fd) {
+        let Some(registered) = self.fds.get_mut(&fd) else {
             return Err(from_errno(libc::ENOENT));
-        }
+        };
+        *registered = token;
         apply(kq, ident, token, &reregister_changes(interest, opt))
     }
 
@@ -127,10 +130,19 @@ impl<const N: usize> Registrations<N> {
     /// kevent_register finds the knotes alone (`knote_fdfind`, no `fp_lookup` on delete),
     /// so a closed descriptor deregisters without error on macOS.
     pub(crate) fn deregister(&mut self, kq: &impl Kevent, fd: RawFd) -> Result<(), OsError> {
-        if !self.fds.swap_remove(&fd) {
+        if self.fds.swap_remove(&fd).is_none() {
             return Err(from_errno(libc::ENOENT));
         }
         apply(kq, ident(fd)?, Token(0), &deregister_changes())
+    }
+
+    /// Forgets `fd` if it is registered under `token`, without a syscall: the event loop
+    /// released the token of a source dropped while registered, whose close took its
+    /// filters. Under another token, the number names a newer registration: it stays.
+    pub(crate) fn forget(&mut self, fd: RawFd, token: Token) {
+        if self.fds.get(&fd) == Some(&token) {
+            self.fds.swap_remove(&fd);
+        }
     }
 }
 

@@ -18,8 +18,9 @@ use crate::waker::KqueueWaker;
 /// `N` sizes the set of registered descriptors that `Kqueue` keeps next to the kernel's
 /// own filters, because kqueue cannot refuse a descriptor registered twice (see
 /// [`register`](Selector::register)): a power of two from 2 to 65,536 (the set is
-/// heapless' `IndexSet`; another `N` fails to build), 12 bytes a descriptor, so 12 KiB
-/// at the default 1,024. Another capacity: `GenericEventLoop<H, Kqueue<N>, ...>` in the
+/// heapless' `IndexMap` of descriptor to token; another `N` fails to build), 20 bytes a
+/// descriptor on 64-bit targets (16 on 32-bit), so 20 KiB at the default 1,024. A
+/// registration beyond `N` is refused `OutOfMemory` (`ENOSPC`). Another capacity: `GenericEventLoop<H, Kqueue<N>, ...>` in the
 /// facade, or `Kqueue::<N>::new()` here.
 ///
 /// Tokens travel in `kevent.udata`, a pointer-sized field, whole: the generation the
@@ -32,7 +33,8 @@ use crate::waker::KqueueWaker;
 /// NetBSD and OpenBSD), unlike epoll, where a `dup` keeps it alive. Deregister before
 /// closing all the same (as the event loop asks): `Kqueue` still counts a closed
 /// descriptor as registered, so its number, once reused, is refused `AlreadyExists`
-/// until deregistered.
+/// until deregistered, or until the loop [`release`](statio_core::EventLoop::release)s
+/// its token ([`forget`](Selector::forget)).
 ///
 /// Dropping the `Kqueue` closes its descriptor; the kqueue itself, and with it the
 /// filters of descriptors still open, lives on while a [`KqueueWaker`] (which owns a
@@ -181,6 +183,13 @@ impl<const N: usize> Selector for Kqueue<N> {
     #[doc(alias = "EV_DELETE")]
     fn deregister(&mut self, handle: RawFd) -> Result<(), OsError> {
         self.registered.deregister(&self.kq, handle)
+    }
+
+    /// Forgets `handle` if it is still registered under `token` (the loop released the
+    /// token of a source dropped while registered; its close took the filters): no
+    /// syscall, and the number registers afresh. Under another token it stays.
+    fn forget(&mut self, handle: RawFd, token: Token) {
+        self.registered.forget(handle, token);
     }
 
     /// Waits for events with `kevent(kq, NULL, 0, events, E, timeout)`, which writes
