@@ -60,9 +60,9 @@ pub mod porting {}
 /// Byte buffers sockets read into and write from directly (`try_read_buf`/`try_write_buf`).
 pub use statio_core::buf;
 pub use statio_core::{
-    ChannelView, Clock, Config, Error, Event, Events, Handler, Instant, Interest, Key, LoopCell,
-    Mark, OsError, PollOpt, Ready, Registration, Rejected, Run, Selector, SendError, Slab, Source,
-    SourceTable, Stats, TimerError, TimerKey, Token, Wake, Wheel, sim,
+    ChannelView, Clock, Config, Error, ErrorKind, Event, Events, Handler, Instant, Interest, Key,
+    LoopCell, Mark, OsError, PollOpt, Ready, Registration, Rejected, Run, Selector, SendError,
+    Slab, Source, SourceTable, Stats, TimerError, TimerKey, Token, Wake, Wheel, sim,
 };
 pub use statio_unix::accept::{AcceptPaused, Accepted, Acceptor};
 pub use statio_unix::clock::MonotonicClock;

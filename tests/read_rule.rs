@@ -7,7 +7,7 @@ mod util;
 
 use std::net::{Ipv4Addr, SocketAddr};
 
-use embedded_io::ErrorKind;
+use statio::ErrorKind;
 use statio::net::{TcpListener, TcpStream, TryRead, TryWrite, UnixStream, pipe};
 use statio::{Interest, PollOpt, Ready, Token};
 use util::{rec_loop, run_until};

@@ -51,6 +51,10 @@ pub use buf::{
 };
 pub use channel::{Channel, ChannelView, NoWake, Receiver, SendError, Sender, Wake};
 pub use clock::{Clock, Instant, SimClock};
+/// The portable kind of an I/O error ([`OsError::kind`], and [`Error`]'s through
+/// `embedded_io::Error`): embedded-io's, re-exported so that matching on it needs no
+/// dependency of its own (nor the same embedded-io version).
+pub use embedded_io::ErrorKind;
 pub use error::{Error, OsError};
 pub use event::{Event, Events};
 pub use event_loop::{Config, EventLoop, LoopCell, Run, Stats};

@@ -2,7 +2,7 @@
 //! no loop around it (mio 1.x's level): surface `EINTR`, carry tokens whole, refuse
 //! unknown handles, round a short wait up.
 
-use embedded_io::ErrorKind;
+use statio::ErrorKind;
 use std::time::Duration;
 
 use statio::net::pipe;

@@ -531,9 +531,6 @@ impl<T, const N: usize> Wheel<T, N> {
     /// Pushes node `index` onto the slot its `deadline` calls for at the current time.
     #[inline]
     fn link(&mut self, index: u32, deadline: u64) {
-        // The highest 6-bit digit in which the deadline differs from now names the
-        // level; beyond the top level's digits (a deadline across a 2^36 boundary,
-        // still less than RANGE ahead), the top level holds it for the next rotation.
         let (level, slot) = self.place(deadline);
         let list = level as usize * SLOTS + slot as usize;
         let head = self.head(list);

@@ -15,10 +15,8 @@ use statio_core::{Interest, PollOpt, Ready};
 /// event whose read returns 0. `EPOLLERR` and `EPOLLHUP` are not asked for: the kernel
 /// always reports them (epoll_ctl(2)).
 ///
-/// `EPOLLPRI` is deliberately not asked for: a TCP peer that sends one urgent byte
-/// (`MSG_OOB`) leaves `EPOLLPRI` set and `EPOLLIN` clear until it is read with
-/// `MSG_OOB` (`tcp_poll` in net/ipv4/tcp.c), so a level-triggered handler that only
-/// reads normally would wake forever. It needs an interest of its own.
+/// `EPOLLPRI` is deliberately not asked for (the crate docs say why: `tcp_poll` in
+/// net/ipv4/tcp.c keeps it set for an unread urgent byte).
 pub(crate) fn interest_flags(interest: Interest, opt: PollOpt) -> u32 {
     let mut flags: c_int = 0;
     if interest.is_readable() {
