@@ -99,8 +99,8 @@ mod tests {
     #[test]
     fn descriptors_are_cloexec_nonblocking_and_close_on_drop() {
         let (rx, tx) = pipe().unwrap();
-        assert_cloexec_nonblocking(rx.as_raw_fd());
-        assert_cloexec_nonblocking(tx.as_raw_fd());
+        assert_cloexec_nonblocking(rx.as_raw_fd(), "rx");
+        assert_cloexec_nonblocking(tx.as_raw_fd(), "tx");
         assert_drop_closes(rx, Receiver::into_fd);
         assert_drop_closes(tx, Sender::into_fd);
     }

@@ -564,9 +564,12 @@ mod tests {
     fn descriptors_are_cloexec_and_nonblocking() {
         let (listener, client, server) = connected(localhost());
         for fd in [listener.as_raw_fd(), client.as_raw_fd(), server.as_raw_fd()] {
-            assert_cloexec_nonblocking(fd);
+            assert_cloexec_nonblocking(fd, "fd");
         }
-        assert_cloexec_nonblocking(TcpSocket::v4().unwrap().as_raw_fd());
+        assert_cloexec_nonblocking(
+            TcpSocket::v4().unwrap().as_raw_fd(),
+            "TcpSocket::v4().unwrap()",
+        );
     }
 
     #[test]
@@ -592,14 +595,14 @@ mod tests {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = std_listener.local_addr().unwrap();
         let listener = TcpListener::from(std_listener);
-        assert_cloexec_nonblocking(listener.as_raw_fd());
+        assert_cloexec_nonblocking(listener.as_raw_fd(), "listener");
         assert_eq!(listener.local_addr().unwrap(), addr);
         assert_eq!(listener.accept().unwrap().map(|_| ()), None);
         assert_eq!(listener.as_fd().as_raw_fd(), AsRawFd::as_raw_fd(&listener));
         let back = std::net::TcpListener::from(listener);
         assert_eq!(back.local_addr().unwrap(), addr);
         let client = TcpStream::from(std::net::TcpStream::connect(addr).unwrap());
-        assert_cloexec_nonblocking(client.as_raw_fd());
+        assert_cloexec_nonblocking(client.as_raw_fd(), "client");
         let raw = client.into_raw_fd();
         // SAFETY: into_raw_fd handed over the open descriptor.
         drop(unsafe { Fd::from_raw(raw) });

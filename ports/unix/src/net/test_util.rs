@@ -1,12 +1,15 @@
-//! Shared helpers of the `net` unit tests: bounded waits (no test may hang), descriptor
-//! flag checks, unique socket paths.
+//! Shared helpers of the `net` unit tests: bounded waits (no test may hang), the drop
+//! check, wrapped rings; the descriptor flag check and unique socket names are
+//! statio-test-support's, re-exported.
 
-use std::format;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use std::vec::Vec;
 
 use statio_core::buf::{Buf, MutBuf, RingBuf};
+pub use statio_test_support::fd::assert_cloexec_nonblocking;
+use statio_test_support::fd::wait_fd;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub use statio_test_support::names::abstract_name;
+pub use statio_test_support::names::temp_path;
 
 use crate::{Fd, RawFd};
 
@@ -15,20 +18,14 @@ use super::Result;
 /// How long any single wait may take before the test fails.
 const WAIT_MS: libc::c_int = 5_000;
 
+/// Waits (at most [`WAIT_MS`]) for `events` on `fd`: the `revents`, never 0.
 fn poll_one(fd: RawFd, events: libc::c_short) -> libc::c_short {
-    let mut pfd = libc::pollfd {
-        fd,
-        events,
-        revents: 0,
-    };
-    // SAFETY: `pfd` is one valid pollfd for the call.
-    let n = unsafe { libc::poll(&mut pfd, 1, WAIT_MS) };
-    assert!(n >= 0, "poll failed: {:?}", crate::error::last_error());
-    assert_eq!(
-        n, 1,
+    let revents = wait_fd(fd, events, WAIT_MS);
+    assert_ne!(
+        revents, 0,
         "fd {fd} not ready for {events:#x} within {WAIT_MS} ms"
     );
-    pfd.revents
+    revents
 }
 
 /// Waits (at most [`WAIT_MS`]) until `fd` is readable or hung up.
@@ -52,24 +49,6 @@ pub fn when_readable<T>(fd: RawFd, mut op: impl FnMut() -> Result<Option<T>>) ->
         std::thread::sleep(Duration::from_millis(10));
     }
     panic!("fd {fd} stayed readable without data");
-}
-
-/// Asserts the descriptor is close-on-exec and non-blocking.
-pub fn assert_cloexec_nonblocking(fd: RawFd) {
-    // SAFETY: F_GETFD/F_GETFL take no argument and only read the descriptor's flags.
-    let (fd_flags, status) = unsafe {
-        (
-            libc::fcntl(fd, libc::F_GETFD),
-            libc::fcntl(fd, libc::F_GETFL),
-        )
-    };
-    assert!(fd_flags >= 0 && status >= 0, "fcntl on fd {fd} failed");
-    assert_ne!(
-        fd_flags & libc::FD_CLOEXEC,
-        0,
-        "fd {fd} is not close-on-exec"
-    );
-    assert_ne!(status & libc::O_NONBLOCK, 0, "fd {fd} is blocking");
 }
 
 /// Asserts that dropping a `T` closes its descriptor.
@@ -100,36 +79,6 @@ pub fn assert_drop_closes<T: From<Fd>>(value: T, into_fd: impl FnOnce(T) -> Fd) 
     let ret = unsafe { libc::fcntl(high, libc::F_GETFD) };
     assert_eq!(ret, -1, "fd {high} still open after drop");
     assert_eq!(crate::error::last_error().code(), libc::EBADF);
-}
-
-/// A unique socket path in the temporary directory, removed (if created) on drop.
-pub struct TempPath(pub Vec<u8>);
-
-impl TempPath {
-    /// A path that no other test (or test run) uses.
-    pub fn new(tag: &str) -> TempPath {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        // Relaxed: the counter only needs distinct values, it orders nothing.
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = format!("/tmp/statio-{}-{tag}-{n}.sock", std::process::id());
-        let _ = std::fs::remove_file(&path);
-        TempPath(path.into_bytes())
-    }
-}
-
-impl Drop for TempPath {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(std::str::from_utf8(&self.0).unwrap());
-    }
-}
-
-/// A unique abstract socket name.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-pub fn abstract_name(tag: &str) -> Vec<u8> {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    // Relaxed: as for TempPath.
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    format!("statio-{}-{tag}-{n}", std::process::id()).into_bytes()
 }
 
 /// A ring of 8 holding "ef" at offsets 4..6: its free space wraps (6..8, then 0..4).

@@ -570,10 +570,10 @@ mod tests {
     #[test]
     fn descriptors_are_cloexec_nonblocking_and_close_on_drop() {
         let socket = UdpSocket::bind(localhost()).unwrap();
-        assert_cloexec_nonblocking(socket.as_raw_fd());
+        assert_cloexec_nonblocking(socket.as_raw_fd(), "socket");
         assert_drop_closes(socket, UdpSocket::into_fd);
         let builder = UdpBuilder::v4().unwrap();
-        assert_cloexec_nonblocking(builder.as_raw_fd());
+        assert_cloexec_nonblocking(builder.as_raw_fd(), "builder");
         assert_drop_closes(builder, UdpBuilder::into_fd);
     }
 
@@ -583,7 +583,7 @@ mod tests {
         let std_socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let addr = std_socket.local_addr().unwrap();
         let socket = UdpSocket::from(std_socket);
-        assert_cloexec_nonblocking(socket.as_raw_fd());
+        assert_cloexec_nonblocking(socket.as_raw_fd(), "socket");
         assert_eq!(socket.local_addr().unwrap(), addr);
         assert_eq!(
             std::net::UdpSocket::from(socket).local_addr().unwrap(),

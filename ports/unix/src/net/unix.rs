@@ -308,7 +308,7 @@ mod tests {
 
     #[test]
     fn stream_by_path() {
-        let path = TempPath::new("stream");
+        let path = temp_path("stream");
         let listener = UnixListener::bind(&path.0).unwrap();
         assert_eq!(
             listener.local_addr().unwrap().as_pathname(),
@@ -378,7 +378,7 @@ mod tests {
             assert_eq!(err.code(), libc::ENAMETOOLONG);
             assert_eq!(err.kind(), ErrorKind::InvalidInput);
         }
-        let missing = TempPath::new("missing");
+        let missing = temp_path("missing");
         assert_eq!(
             UnixStream::connect(&missing.0).unwrap_err().kind(),
             ErrorKind::NotFound
@@ -406,7 +406,7 @@ mod tests {
 
     #[test]
     fn builder_listens_with_the_backlog_given() {
-        let path = TempPath::new("backlog");
+        let path = temp_path("backlog");
         let socket = UnixSocket::stream().unwrap();
         socket.set_send_buffer_size(64 * 1024).unwrap();
         socket.set_recv_buffer_size(64 * 1024).unwrap();
@@ -437,7 +437,7 @@ mod tests {
     /// carries over: tests/unix_builders.rs runs it through the loop).
     #[test]
     fn unconnected_socket_connects_on_its_own_descriptor() {
-        let path = TempPath::new("unconnected");
+        let path = temp_path("unconnected");
         let listener = UnixListener::bind(&path.0).unwrap();
         let client = UnixSocket::stream().unwrap();
         assert_eq!(
@@ -465,7 +465,7 @@ mod tests {
 
     #[test]
     fn descriptors_are_cloexec_nonblocking_and_close_on_drop() {
-        let path = TempPath::new("flags");
+        let path = temp_path("flags");
         let listener = UnixListener::bind(&path.0).unwrap();
         let client = UnixStream::connect(&path.0).unwrap();
         let (server, _) = when_readable(listener.as_raw_fd(), || listener.accept());
@@ -479,7 +479,7 @@ mod tests {
             s2.as_raw_fd(),
             socket.as_raw_fd(),
         ] {
-            assert_cloexec_nonblocking(fd);
+            assert_cloexec_nonblocking(fd, "fd");
         }
         assert_drop_closes(listener, UnixListener::into_fd);
         assert_drop_closes(server, UnixStream::into_fd);
@@ -491,12 +491,15 @@ mod tests {
     fn std_conversions() {
         let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
         let (a, b) = (UnixStream::from(a), UnixStream::from(b));
-        assert_cloexec_nonblocking(a.as_raw_fd());
+        assert_cloexec_nonblocking(a.as_raw_fd(), "a");
         echo(&a, &b);
         let _std: std::os::unix::net::UnixStream = a.into();
         let (d, _e) = std::os::unix::net::UnixDatagram::pair().unwrap();
-        assert_cloexec_nonblocking(crate::net::UnixDatagram::from(d).as_raw_fd());
-        let path = TempPath::new("std");
+        assert_cloexec_nonblocking(
+            crate::net::UnixDatagram::from(d).as_raw_fd(),
+            "UnixDatagram::from(d)",
+        );
+        let path = temp_path("std");
         let std_listener =
             std::os::unix::net::UnixListener::bind(std::str::from_utf8(&path.0).unwrap()).unwrap();
         let listener = UnixListener::from(std_listener);

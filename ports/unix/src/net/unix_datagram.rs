@@ -191,7 +191,7 @@ mod tests {
 
     #[test]
     fn datagram_by_path() {
-        let (pa, pb) = (TempPath::new("dgram-a"), TempPath::new("dgram-b"));
+        let (pa, pb) = (temp_path("dgram-a"), temp_path("dgram-b"));
         let a = UnixDatagram::bind(&pa.0).unwrap();
         let b = UnixDatagram::bind(&pb.0).unwrap();
         let mut buf = [0u8; 16];
@@ -287,7 +287,7 @@ mod tests {
 
     #[test]
     fn buffers_send_and_receive_whole_datagrams_across_the_wrap() {
-        let (pa, pb) = (TempPath::new("dgram-buf-a"), TempPath::new("dgram-buf-b"));
+        let (pa, pb) = (temp_path("dgram-buf-a"), temp_path("dgram-buf-b"));
         let a = UnixDatagram::bind(&pa.0).unwrap();
         let b = UnixDatagram::bind(&pb.0).unwrap();
         a.set_send_buffer_size(64 * 1024).unwrap();
@@ -341,7 +341,7 @@ mod tests {
         let (d1, d2) = UnixDatagram::pair().unwrap();
         let unbound = UnixDatagram::unbound().unwrap();
         for fd in [d1.as_raw_fd(), d2.as_raw_fd(), unbound.as_raw_fd()] {
-            assert_cloexec_nonblocking(fd);
+            assert_cloexec_nonblocking(fd, "fd");
         }
         assert_drop_closes(d1, UnixDatagram::into_fd);
     }
