@@ -25,7 +25,7 @@
 
 use core::mem::{ManuallyDrop, MaybeUninit};
 
-use crate::Token;
+use crate::token::Token;
 use crate::zeroed::assert_zero_bytes;
 
 /// Names one value in a [`Slab`]: its slot and the slot's generation at insertion.

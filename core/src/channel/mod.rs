@@ -93,7 +93,7 @@ use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use core::ops::Deref;
 
-use crate::OsError;
+use crate::error::OsError;
 use crate::sync::{AtomicUsize, Ordering, UnsafeCell};
 
 pub use receiver::Receiver;
