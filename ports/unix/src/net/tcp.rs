@@ -472,25 +472,35 @@ mod tests {
 
     #[test]
     fn only_v6_frees_the_v4_port() {
-        let Ok(v6) = TcpSocket::v6() else {
-            std::eprintln!("no IPv6 here: skipped");
-            return;
-        };
-        v6.set_only_v6(true).unwrap();
-        assert_eq!(
-            int_opt(v6.as_raw_fd(), libc::IPPROTO_IPV6, libc::IPV6_V6ONLY),
-            1
-        );
-        if v6.bind("[::]:0".parse().unwrap()).is_err() {
-            std::eprintln!("no IPv6 address to bind here: skipped");
-            return;
+        // The kernel picks a v6-only socket's port among those free for IPv6 alone: it
+        // may be one an IPv4 socket of another test or process holds, so a few tries.
+        for _ in 0..8 {
+            let Ok(v6) = TcpSocket::v6() else {
+                std::eprintln!("no IPv6 here: skipped");
+                return;
+            };
+            v6.set_only_v6(true).unwrap();
+            assert_eq!(
+                int_opt(v6.as_raw_fd(), libc::IPPROTO_IPV6, libc::IPV6_V6ONLY),
+                1
+            );
+            if v6.bind("[::]:0".parse().unwrap()).is_err() {
+                std::eprintln!("no IPv6 address to bind here: skipped");
+                return;
+            }
+            let port = v6.local_addr().unwrap().port();
+            let _listener = v6.listen(8).unwrap();
+            let v4 = TcpSocket::v4().unwrap();
+            match v4.bind(SocketAddr::from(([0, 0, 0, 0], port))) {
+                Ok(()) => {
+                    // An IPv4 socket has no IPv6 options: a typed error, not a panic.
+                    assert!(TcpSocket::v4().unwrap().set_only_v6(true).is_err());
+                    return;
+                }
+                Err(err) => assert_eq!(err.kind(), ErrorKind::AddrInUse, "{err:?}"),
+            }
         }
-        let port = v6.local_addr().unwrap().port();
-        let _listener = v6.listen(8).unwrap();
-        let v4 = TcpSocket::v4().unwrap();
-        v4.bind(SocketAddr::from(([0, 0, 0, 0], port))).unwrap();
-        // An IPv4 socket has no IPv6 options: a typed error, not a panic.
-        assert!(TcpSocket::v4().unwrap().set_only_v6(true).is_err());
+        panic!("the IPv4 port stayed taken by 8 v6-only listeners: IPV6_V6ONLY not applied");
     }
 
     /// Linux reports a listener's backlog as `tcpi_sacked` (tcp_get_info).
