@@ -553,18 +553,25 @@ mod tests {
 
     #[test]
     fn builder_only_v6() {
-        let Ok(builder) = UdpBuilder::v6() else {
-            std::eprintln!("no IPv6 here: skipped");
-            return;
-        };
-        builder.set_only_v6(true).unwrap();
-        let Ok(v6) = builder.bind("[::]:0".parse().unwrap()) else {
-            std::eprintln!("no IPv6 address to bind here: skipped");
-            return;
-        };
-        let port = v6.local_addr().unwrap().port();
-        // IPv6 only: the same port is free for IPv4.
-        UdpSocket::bind(SocketAddr::from(([0, 0, 0, 0], port))).unwrap();
+        // As for TCP: a v6-only port may be one an IPv4 socket elsewhere holds.
+        for _ in 0..8 {
+            let Ok(builder) = UdpBuilder::v6() else {
+                std::eprintln!("no IPv6 here: skipped");
+                return;
+            };
+            builder.set_only_v6(true).unwrap();
+            let Ok(v6) = builder.bind("[::]:0".parse().unwrap()) else {
+                std::eprintln!("no IPv6 address to bind here: skipped");
+                return;
+            };
+            let port = v6.local_addr().unwrap().port();
+            // IPv6 only: the same port is free for IPv4.
+            match UdpSocket::bind(SocketAddr::from(([0, 0, 0, 0], port))) {
+                Ok(_) => return,
+                Err(err) => assert_eq!(err.kind(), ErrorKind::AddrInUse, "{err:?}"),
+            }
+        }
+        panic!("the IPv4 port stayed taken by 8 v6-only sockets: IPV6_V6ONLY not applied");
     }
 
     #[test]
