@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use server::conn::Store;
 use server::{KvLoop, Pool, Server, Stats};
+use statio::SourceTable;
 use statio_test_support::alloc::{Counting, count_allocations};
 use util::{IO_TIMEOUT, Rng, tcp_client};
 
@@ -106,8 +107,9 @@ fn serve<const N: usize, const SOURCES: usize, const BUFS: usize>(
     // Leaked: the server borrows them for 'static, as the example's statics.
     let store: &'static mut Store<KEYS> = Box::leak(Box::new(Store::new()));
     let pool: &'static Pool<BUFS> = Box::leak(Box::new(Pool::new()));
+    let table = Box::leak(Box::new(SourceTable::new()));
     let mut event_loop = Box::new(KvLoop::<'static, N, SOURCES, BUFS, KEYS>::new().expect("loop"));
-    let mut server = Server::<'static, N, SOURCES, BUFS, KEYS>::new(store, pool);
+    let mut server = Server::<'static, N, SOURCES, BUFS, KEYS>::new(table, store, pool);
     server.set_reads_per_event(reads);
     let addr = server
         .listen(&mut event_loop, "127.0.0.1:0".parse().unwrap())

@@ -18,6 +18,8 @@
 //! fails, 2 for a bad argument.
 
 mod args;
+#[path = "../common/one_thread.rs"]
+mod one_thread;
 mod server;
 
 use std::process::ExitCode;
@@ -25,6 +27,7 @@ use std::process::ExitCode;
 use static_cell::ConstStaticCell;
 use statio::{Config, LoopCell, Signals, limits};
 
+use one_thread::OneThread;
 use server::{Echo, EchoLoop, Pool, Table};
 
 /// Connections at once.
@@ -45,16 +48,6 @@ static POOL: ConstStaticCell<Pool<BUFS>> = ConstStaticCell::new(Pool::new());
 // on the stack, and only the slots used become resident.
 static TABLE: ConstStaticCell<OneThread<Table<CONNS, BUFS>>> =
     ConstStaticCell::new(OneThread(Table::new()));
-
-/// The table for the main thread. Its connections' lent buffers borrow the pool, which
-/// is not `Sync` (one loop lends and returns them), so they are not `Send`, and a
-/// `ConstStaticCell` holds only `Send` values.
-#[repr(transparent)]
-struct OneThread<T>(T);
-
-// SAFETY: the table is taken once, by `main`, and used only on the main thread: the
-// server starts no thread.
-unsafe impl<T> Send for OneThread<T> {}
 
 fn main() -> ExitCode {
     let args = match args::parse(std::env::args().skip(1), server::IDLE_TIMEOUT) {

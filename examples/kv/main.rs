@@ -22,16 +22,19 @@
 //! and exits 0; `SIGUSR1` prints them and goes on; `SIGHUP` is logged. Bad arguments:
 //! a message and exit status 2.
 
+#[path = "../common/one_thread.rs"]
+mod one_thread;
 mod server;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use static_cell::{ConstStaticCell, StaticCell};
-use statio::Signals;
+use statio::{Signals, SourceTable};
 
+use one_thread::OneThread;
 use server::conn::Store;
-use server::{KvLoop, Pool, SIGNALS, Server};
+use server::{KvLoop, Pool, SIGNALS, Server, Table};
 
 /// Connections at once.
 const CONNS: usize = 1022;
@@ -53,6 +56,9 @@ struct PagePool(Pool<BUFFERS>);
 static POOL: ConstStaticCell<PagePool> = ConstStaticCell::new(PagePool(Pool::new()));
 // Built at compile time, all zero bytes: the store is never moved through the stack.
 static STORE: ConstStaticCell<Store<KEYS>> = ConstStaticCell::new(Store::new());
+// The same for the connections' table: only the slots a connection used are resident.
+static TABLE: ConstStaticCell<OneThread<Table<'static, CONNS, BUFFERS>>> =
+    ConstStaticCell::new(OneThread(SourceTable::new()));
 static LOOP: StaticCell<Loop> = StaticCell::new();
 static SERVER: StaticCell<Server<'static, CONNS, SOURCES, BUFFERS, KEYS>> = StaticCell::new();
 
@@ -103,7 +109,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let server = SERVER.init(Server::new(STORE.take(), &POOL.take().0));
+    let server = SERVER.init(Server::new(
+        &mut TABLE.take().0,
+        STORE.take(),
+        &POOL.take().0,
+    ));
     match server.listen(event_loop, addr) {
         Ok(local) => println!("kv: listening on {local}"),
         Err(err) => {

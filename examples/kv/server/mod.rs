@@ -104,6 +104,12 @@ pub struct Stats {
     pub yields: usize,
 }
 
+/// The connections' table: a `static` of its own, all zero bytes (`SourceTable::new`),
+/// so it sits in `.bss` and only the slots a connection used become resident (inside the
+/// server it would be built on the stack and copied whole into place).
+pub type Table<'p, const CONNS: usize, const BUFS: usize> =
+    SourceTable<TcpStream, Conn<'p, BUFS>, CONNS>;
+
 /// The server: up to `CONNS` connections, a listener and a signal source among the
 /// loop's `SOURCES` tokens; a store of `KEYS` keys; `BUFS` pooled buffers (at least two
 /// per connection, so a connection never waits for one).
@@ -114,7 +120,7 @@ pub struct Server<
     const BUFS: usize,
     const KEYS: usize,
 > {
-    conns: SourceTable<TcpStream, Conn<'p, BUFS>, CONNS>,
+    conns: &'p mut Table<'p, CONNS, BUFS>,
     /// The listener; it pauses when descriptors run out, instead of spinning.
     acceptor: Option<Acceptor<TcpListener>>,
     signals: Option<Signals>,
@@ -135,8 +141,12 @@ impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS
     /// The signal source's token.
     pub const SIGNALS: Token = Token(CONNS + 1);
 
-    /// A server with no connection over `store` and `pool`.
-    pub fn new(store: &'p mut Store<KEYS>, pool: &'p Pool<BUFS>) -> Self {
+    /// A server over `conns` (empty), `store` and `pool`.
+    pub fn new(
+        conns: &'p mut Table<'p, CONNS, BUFS>,
+        store: &'p mut Store<KEYS>,
+        pool: &'p Pool<BUFS>,
+    ) -> Self {
         const {
             assert!(
                 SOURCES >= CONNS + 2,
@@ -148,7 +158,7 @@ impl<'p, const CONNS: usize, const SOURCES: usize, const BUFS: usize, const KEYS
             );
         };
         Server {
-            conns: SourceTable::new(),
+            conns,
             acceptor: None,
             signals: None,
             shared: Shared {
