@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use conn::Pool;
 use server::{Control, HttpLoop, Server};
-use statio::Channel;
+use statio::{Channel, SourceTable};
 use statio_test_support::alloc::{Counting, count_allocations};
 use timers::Timeouts;
 use util::{IO_TIMEOUT, MarksBlock, Rng, tcp_client};
@@ -115,7 +115,8 @@ fn serve(
     addr_tx: &mpsc::Sender<SocketAddr>,
 ) -> Report {
     let pool: &'static Pool<BUFFERS> = Box::leak(Box::new(Pool::new()));
-    let mut server = TestServer::new(pool);
+    let table = Box::leak(Box::new(SourceTable::new()));
+    let mut server = TestServer::new(pool, table);
     server.set_timeouts(timeouts);
     let mut event_loop = TestLoop::new().expect("EventLoop::new");
     event_loop.attach_channel(control).expect("attach");

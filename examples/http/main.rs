@@ -22,6 +22,8 @@
 
 mod args;
 mod conn;
+#[path = "../common/one_thread.rs"]
+mod one_thread;
 mod server;
 mod timers;
 
@@ -32,10 +34,11 @@ use std::thread;
 
 use static_cell::ConstStaticCell;
 use statio::signal::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SignalSet};
-use statio::{Channel, Config, LoopCell, Signals};
+use statio::{Channel, Config, LoopCell, Signals, SourceTable};
 
 use args::Parsed;
 use conn::Pool;
+use one_thread::OneThread;
 use server::{Control, MAX_LOOPS};
 
 /// Connections per loop.
@@ -47,12 +50,14 @@ const SOURCES: usize = CONNS + 2;
 const BUFFERS: usize = 2 * CONNS;
 
 type Server = server::Server<CONNS, SOURCES, BUFFERS>;
+type Table = server::Table<CONNS, BUFFERS>;
 type Loop = server::HttpLoop<CONNS, SOURCES, BUFFERS>;
 
 /// What one loop keeps in `static`s.
 struct Home {
     event_loop: LoopCell<Loop>,
     pool: ConstStaticCell<Pool<BUFFERS>>,
+    table: ConstStaticCell<OneThread<Table>>,
     control: Channel<Control, 4>,
 }
 
@@ -61,6 +66,7 @@ impl Home {
         Home {
             event_loop: LoopCell::new(),
             pool: ConstStaticCell::new(Pool::new()),
+            table: ConstStaticCell::new(OneThread(SourceTable::new())),
             control: Channel::new(),
         }
     }
@@ -176,8 +182,8 @@ fn start(
 ) -> Result<(&'static mut Loop, Box<Server>), statio::Error> {
     let event_loop = home.event_loop.init(Config::new())?;
     event_loop.attach_channel(&home.control)?;
-    // Boxed at start-up: the table is 100 KiB or so, too large for a thread's stack.
-    let mut server = Box::new(Server::new(home.pool.take()));
+    // Taken here, on the loop's own thread, as its pool is: see `OneThread`.
+    let mut server = Box::new(Server::new(home.pool.take(), &mut home.table.take().0));
     server.set_index(index);
     server.listen(event_loop, addr, reuse_port)?;
     Ok((event_loop, server))

@@ -75,10 +75,16 @@ pub enum Control {
     Report,
 }
 
+/// The connections' table of one loop: a `static` of its own, all zero bytes
+/// (`SourceTable::new`), so it sits in `.bss` and only the slots a connection used
+/// become resident (inside the server it would go through the stack and be written whole
+/// into place).
+pub type Table<const C: usize, const P: usize> = SourceTable<TcpStream, Conn<P>, C>;
+
 /// An HTTP/1.1 server: up to `C` connections, `S` loop tokens, `P` pooled buffers (two
 /// per connection, so the pool never runs dry).
 pub struct Server<const C: usize, const S: usize, const P: usize> {
-    conns: SourceTable<TcpStream, Conn<P>, C>,
+    conns: &'static mut Table<C, P>,
     acceptor: Option<Acceptor<TcpListener>>,
     signals: Option<Signals>,
     scratch: [u8; BUF],
@@ -124,11 +130,11 @@ impl<const C: usize, const S: usize, const P: usize> Server<C, S, P> {
         assert!(P >= 2 * C, "two pooled buffers per connection");
     };
 
-    /// A server lending from `pool`, with no listener yet.
-    pub fn new(pool: &'static Pool<P>) -> Self {
+    /// A server lending from `pool`, over `conns` (empty), with no listener yet.
+    pub fn new(pool: &'static Pool<P>, conns: &'static mut Table<C, P>) -> Self {
         let () = Self::FITS;
         Server {
-            conns: SourceTable::new(),
+            conns,
             acceptor: None,
             signals: None,
             scratch: [0; BUF],
