@@ -117,9 +117,14 @@ def cargo_examples(names):
     return {name: str(ROOT / "target" / "release" / "examples" / name) for name in names}
 
 
+def c_compiler():
+    """gcc or cc, whichever is installed; None for neither."""
+    return shutil.which("gcc") or shutil.which("cc")
+
+
 def alloc_library(out_dir):
     """Compiles the LD_PRELOAD allocation counter; None without a C compiler."""
-    cc = shutil.which("gcc") or shutil.which("cc")
+    cc = c_compiler()
     if not cc:
         log("no C compiler: allocations are not counted")
         return None
@@ -131,7 +136,7 @@ def alloc_library(out_dir):
 
 def floor(out_dir, kind):
     """Compiles benches/examples/floor.c for `kind` ("http" or "kv": RESP)."""
-    cc = shutil.which("gcc") or shutil.which("cc")
+    cc = c_compiler()
     if not cc:
         raise SystemExit("--floor needs a C compiler")
     binary = Path(out_dir) / f"floor_{kind}"

@@ -44,6 +44,12 @@ fn bucket(key: &[u8]) -> usize {
     hash as usize % BUCKETS
 }
 
+/// Counts a change to `key` in `changes` (Redis's `signalModifiedKey`).
+fn touch(changes: &mut [u32; BUCKETS], key: &[u8]) {
+    let count = &mut changes[bucket(key)];
+    *count = count.wrapping_add(1);
+}
+
 /// A value and its deadline.
 pub(super) struct Entry<const VALUE: usize> {
     pub value: Vec<u8, VALUE>,
@@ -105,13 +111,6 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize> Store<KEYS, KEY, V
         self.changes[usize::from(version.bucket)] != version.changes
     }
 
-    /// Counts a change to `key` (Redis's `signalModifiedKey`). Removing an expired key
-    /// is none: it was gone already (Redis 7.0 does not fail a `WATCH` for it either).
-    fn touch(&mut self, key: &[u8]) {
-        let changes = &mut self.changes[bucket(key)];
-        *changes = changes.wrapping_add(1);
-    }
-
     /// Removes `key` if it has expired, so that a write finds it absent.
     fn purge(&mut self, key: &[u8], now: Millis) {
         if self.map.get(key).is_some_and(|entry| entry.expired(now)) {
@@ -134,9 +133,11 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize> Store<KEYS, KEY, V
     /// Removes `key`; whether it was there (and not expired).
     pub fn remove(&mut self, key: &[u8], now: Millis) -> bool {
         self.purge(key, now);
+        // Removing an expired key (`purge`, `expire`) is no change: it was gone already
+        // (Redis 7.0 does not fail a `WATCH` for it either).
         let removed = self.remove_entry(key);
         if removed {
-            self.touch(key);
+            touch(&mut self.changes, key);
         }
         removed
     }
@@ -187,13 +188,13 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize> Store<KEYS, KEY, V
         entry.deadline = deadline;
         self.volatile =
             self.volatile + usize::from(deadline.is_some()) - usize::from(had.is_some());
-        self.touch(key);
+        touch(&mut self.changes, key);
         Ok(())
     }
 
     /// Gives `key`, which must be present, this deadline (`None`: none).
     pub fn set_deadline(&mut self, key: &[u8], deadline: Option<Millis>) {
-        self.touch(key);
+        touch(&mut self.changes, key);
         if let Some(entry) = self.map.get_mut(key) {
             let old = core::mem::replace(&mut entry.deadline, deadline);
             self.volatile =
@@ -243,8 +244,7 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize> Store<KEYS, KEY, V
     pub fn clear(&mut self, now: Millis) {
         for (key, entry) in &self.map {
             if !entry.expired(now) {
-                let changes = &mut self.changes[bucket(key)];
-                *changes = changes.wrapping_add(1);
+                touch(&mut self.changes, key);
             }
         }
         self.map.clear();

@@ -23,7 +23,7 @@ use super::command::{self, Role};
 use super::parse::{self, Args, Frame};
 use super::reply::{self, Out, emit};
 use super::store::Millis;
-use super::{Kv, MUTATION_REPLY_MAX};
+use super::{Kv, MUTATION_REPLY_MAX, Session};
 
 /// A connection's open transaction, kept in its [`Session`](super::Session).
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
@@ -85,6 +85,15 @@ impl Multi {
     }
 }
 
+impl Session {
+    /// Ends the open transaction and unwatches every key: after `EXEC` and `DISCARD`,
+    /// whatever they answered (Redis's `discardTransaction`).
+    fn end_transaction(&mut self) {
+        self.multi = None;
+        self.watch.clear();
+    }
+}
+
 impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usize>
     Kv<KEYS, KEY, VALUE, COMMAND>
 {
@@ -109,8 +118,7 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
                     &[b"EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command"],
                 )
             })?;
-            out.session.multi = None;
-            out.session.watch.clear();
+            out.session.end_transaction();
             return Ok(Step::Consume);
         }
         let Some(found) = command::find(args, out)? else {
@@ -158,13 +166,11 @@ impl<const KEYS: usize, const KEY: usize, const VALUE: usize, const COMMAND: usi
             }
             (Role::Discard, Some(_)) => {
                 emit(out, reply::ok)?;
-                out.session.multi = None;
-                out.session.watch.clear();
+                out.session.end_transaction();
             }
             (Role::Exec, Some(multi)) => {
                 self.exec(multi, queue, now, out)?;
-                out.session.multi = None;
-                out.session.watch.clear();
+                out.session.end_transaction();
             }
             (Role::Data, Some(multi)) => {
                 emit(out, |s| reply::simple(s, b"QUEUED"))?;

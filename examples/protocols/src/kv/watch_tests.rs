@@ -232,28 +232,17 @@ fn active_expiry_fails_exec_only_for_a_key_that_had_not_expired_when_watched() {
 /// Keys in `WATCHED + 1` different buckets, and one more that shares the first's.
 fn keys() -> (Vec<String>, String) {
     let buckets = Buckets::<64, 16, 32>::new();
+    let bucket = |key: &String| buckets.version(key.as_bytes()).bucket;
+    let mut names = (0..).map(|i| std::format!("key{i}"));
     let mut distinct: Vec<String> = Vec::new();
-    let mut twin = None;
-    for i in 0.. {
-        let key = std::format!("key{i}");
-        let bucket = buckets.version(key.as_bytes()).bucket;
-        let first = distinct
-            .first()
-            .map(|k| buckets.version(k.as_bytes()).bucket);
-        if distinct.len() > WATCHED && twin.is_some() {
-            break;
-        }
-        if first == Some(bucket) && twin.is_none() {
-            twin = Some(key);
-        } else if distinct.len() <= WATCHED
-            && distinct
-                .iter()
-                .all(|k| buckets.version(k.as_bytes()).bucket != bucket)
-        {
+    while distinct.len() <= WATCHED {
+        let key = names.next().unwrap();
+        if distinct.iter().all(|k| bucket(k) != bucket(&key)) {
             distinct.push(key);
         }
     }
-    (distinct, twin.unwrap())
+    let twin = names.find(|k| bucket(k) == bucket(&distinct[0])).unwrap();
+    (distinct, twin)
 }
 
 #[test]
